@@ -1,0 +1,54 @@
+//! What every figure shares: where its data comes from and where it goes.
+//!
+//! A figure is one binary `figures/src/bin/NAME.rs` that reads real data — the stored output
+//! of a listing (`listings/output/LISTING.txt`, written only by `cargo book refresh`) — and
+//! writes `src/img/NAME.svg`. `cargo book figures` runs them all; the book test checks that
+//! every committed figure is what its binary draws from the stored outputs today.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+/// The project root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("figures/ lives in the project root")
+        .to_path_buf()
+}
+
+/// The text a listing printed, as stored (without the `$ command` line).
+pub fn stored_output(listing: &str) -> Result<String> {
+    let path = root()
+        .join("listings/output")
+        .join(format!("{listing}.txt"));
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "cannot read {}; run `cargo book refresh {listing}`",
+            path.display()
+        )
+    })?;
+    Ok(text
+        .split_once('\n')
+        .map_or("", |(_, rest)| rest)
+        .to_owned())
+}
+
+/// Where a figure is written: `FIGURES_DIR` if set (the book test draws into a temporary
+/// folder to compare), else `src/img/`.
+pub fn svg_path(figure: &str) -> PathBuf {
+    let dir = std::env::var_os("FIGURES_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("src/img"));
+    dir.join(format!("{figure}.svg"))
+}
+
+/// Colours that read on the book's light and dark themes alike.
+pub mod palette {
+    use plotters::style::RGBColor;
+    pub const BLUE: RGBColor = RGBColor(0x3b, 0x82, 0xc4);
+    pub const ORANGE: RGBColor = RGBColor(0xe0, 0x7b, 0x28);
+    pub const GREEN: RGBColor = RGBColor(0x3a, 0x9a, 0x5b);
+    pub const RED: RGBColor = RGBColor(0xc8, 0x3e, 0x3e);
+    pub const GREY: RGBColor = RGBColor(0x80, 0x80, 0x80);
+}

@@ -1,0 +1,38 @@
+//! The figures: one binary of the `figures` package per figure, each drawing
+//! `src/img/NAME.svg` from real data (see `figures/src/lib.rs`).
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::Project;
+use crate::run::build_binaries;
+
+/// Draws every figure into `dir` (default: `src/img/`), and returns their names.
+pub fn draw_all(project: &Project, dir: Option<&Path>, quiet: bool) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    let mut executables: Vec<_> = build_binaries(project, "figures", false, quiet)?
+        .into_iter()
+        .collect();
+    executables.sort();
+    for (name, exe) in executables {
+        let mut cmd = Command::new(&exe);
+        cmd.current_dir(&project.root);
+        if let Some(dir) = dir {
+            cmd.env("FIGURES_DIR", dir);
+        }
+        let output = cmd
+            .output()
+            .with_context(|| format!("cannot run the figure {name}"))?;
+        if !output.status.success() {
+            bail!(
+                "figures/src/bin/{name}.rs failed ({}):\n{}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        names.push(name);
+    }
+    Ok(names)
+}

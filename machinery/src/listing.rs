@@ -1,0 +1,252 @@
+//! What a listing is: a runnable program (`listings/src/bin/NAME.rs`) or a program that must
+//! not compile (`listings/compile-fail/NAME.rs`), each with a sidecar `NAME.toml` that gives
+//! its caption and declares how its output may vary between runs.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+use crate::Project;
+
+/// Where the listings live, relative to the project root.
+pub const PROGRAMS_DIR: &str = "listings/src/bin";
+pub const COMPILE_FAIL_DIR: &str = "listings/compile-fail";
+pub const OUTPUTS_DIR: &str = "listings/output";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A binary of the `listings` package, run with `cargo run`.
+    Program,
+    /// A file rustc must reject; its "output" is the compiler's error.
+    CompileFail,
+}
+
+/// Where a listing stands in the book, read from its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Position {
+    /// `chNN-MM-name`: listing MM of chapter NN.
+    Numbered { chapter: u32, order: u32 },
+    /// `chNN-exMM-name`: the solution of exercise MM of chapter NN.
+    Exercise { chapter: u32, order: u32 },
+}
+
+impl Position {
+    pub fn chapter(self) -> u32 {
+        match self {
+            Position::Numbered { chapter, .. } | Position::Exercise { chapter, .. } => chapter,
+        }
+    }
+
+    fn parse(name: &str) -> Option<Position> {
+        let rest = name.strip_prefix("ch")?;
+        let (chapter, rest) = rest.split_once('-')?;
+        let (order, short) = rest.split_once('-')?;
+        let number = |s: &str| (s.len() == 2).then(|| s.parse::<u32>().ok()).flatten();
+        let valid_short = !short.is_empty()
+            && short
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !valid_short {
+            return None;
+        }
+        let chapter = number(chapter)?;
+        match order.strip_prefix("ex") {
+            Some(order) => Some(Position::Exercise {
+                chapter,
+                order: number(order)?,
+            }),
+            None => Some(Position::Numbered {
+                chapter,
+                order: number(order)?,
+            }),
+        }
+    }
+}
+
+impl fmt::Display for Position {
+    /// The label of the caption: "Listing 1.2" or "Exercise 1.1, a solution".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Position::Numbered { chapter, order } => write!(f, "Listing {chapter}.{order}"),
+            Position::Exercise { chapter, order } => {
+                write!(f, "Exercise {chapter}.{order}, a solution")
+            }
+        }
+    }
+}
+
+/// The sidecar `NAME.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// The caption's title.
+    pub title: String,
+    /// Arguments the book runs the listing with.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// A measurement: built and run with `--release`, and compiled but not run by skeptic
+    /// (the listings test runs it).
+    #[serde(default)]
+    pub release: bool,
+    /// Seconds before a run counts as hung and is killed with its process group.
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+    /// The exit code a run must end with (a compile-fail listing must simply fail).
+    #[serde(default)]
+    pub exit_code: i32,
+    /// What may differ from run to run.
+    #[serde(default)]
+    pub vary: crate::output::Variation,
+    /// Bad argument lists the listing must reject: one line on stderr, nothing on stdout,
+    /// exit code 2. Required for every listing that takes arguments.
+    #[serde(default)]
+    pub rejects: Vec<Vec<String>>,
+}
+
+fn default_timeout() -> u64 {
+    120
+}
+
+#[derive(Debug, Clone)]
+pub struct Listing {
+    pub name: String,
+    pub kind: Kind,
+    pub position: Position,
+    pub spec: Spec,
+    /// The source, relative to the project root.
+    pub source: PathBuf,
+}
+
+impl Listing {
+    /// Every listing of the project, sorted by name.
+    pub fn all(project: &Project) -> Result<Vec<Listing>> {
+        let mut listings = Vec::new();
+        for (dir, kind) in [
+            (PROGRAMS_DIR, Kind::Program),
+            (COMPILE_FAIL_DIR, Kind::CompileFail),
+        ] {
+            let Ok(entries) = std::fs::read_dir(project.root.join(dir)) else {
+                continue;
+            };
+            for entry in entries {
+                let path = entry.with_context(|| format!("cannot read {dir}"))?.path();
+                if path.extension().is_some_and(|e| e == "rs") {
+                    listings.push(Listing::load(project, &path, kind)?);
+                }
+            }
+        }
+        listings.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(listings)
+    }
+
+    fn load(project: &Project, path: &Path, kind: Kind) -> Result<Listing> {
+        let source = path
+            .strip_prefix(&project.root)
+            .unwrap_or(path)
+            .to_path_buf();
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .with_context(|| format!("{}: not a UTF-8 file name", source.display()))?
+            .to_owned();
+        let Some(position) = Position::parse(&name) else {
+            bail!(
+                "{}: a listing is named chNN-MM-short-name or chNN-exMM-short-name \
+                 (lowercase, digits and dashes); rename it",
+                source.display()
+            );
+        };
+        let spec_path = path.with_extension("toml");
+        let spec_text = std::fs::read_to_string(&spec_path).with_context(|| {
+            format!(
+                "{}: every listing needs a sidecar {} with at least `title = \"...\"`",
+                source.display(),
+                spec_path
+                    .strip_prefix(&project.root)
+                    .unwrap_or(&spec_path)
+                    .display()
+            )
+        })?;
+        let spec: Spec = toml::from_str(&spec_text)
+            .with_context(|| format!("{}: invalid listing declaration", spec_path.display()))?;
+        spec.vary
+            .compile()
+            .with_context(|| format!("{}: invalid [vary] declaration", spec_path.display()))?;
+        Ok(Listing {
+            name,
+            kind,
+            position,
+            spec,
+            source,
+        })
+    }
+
+    /// The stored output, relative to the project root.
+    pub fn output_path(&self) -> PathBuf {
+        Path::new(OUTPUTS_DIR).join(format!("{}.txt", self.name))
+    }
+
+    /// The command a reader types to run the listing, as shown in the book.
+    pub fn command(&self) -> String {
+        let mut words: Vec<String> = match self.kind {
+            Kind::Program => {
+                let mut words = vec!["cargo".into(), "run".into()];
+                if self.spec.release {
+                    words.push("--release".into());
+                }
+                words.extend(["-p", "listings", "--bin", &self.name].map(String::from));
+                if !self.spec.args.is_empty() {
+                    words.push("--".into());
+                }
+                words
+            }
+            Kind::CompileFail => vec![
+                "rustc".into(),
+                "--edition".into(),
+                "2024".into(),
+                self.source.display().to_string(),
+            ],
+        };
+        words.extend(self.spec.args.iter().cloned());
+        words.join(" ")
+    }
+
+    /// The one-line command that rewrites this listing's stored output.
+    pub fn refresh_command(&self) -> String {
+        format!("cargo book refresh {}", self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_tell_chapter_and_order() {
+        assert_eq!(
+            Position::parse("ch01-02-fork"),
+            Some(Position::Numbered {
+                chapter: 1,
+                order: 2
+            })
+        );
+        assert_eq!(
+            Position::parse("ch03-ex01-zombie-hunt"),
+            Some(Position::Exercise {
+                chapter: 3,
+                order: 1
+            })
+        );
+        for bad in [
+            "fork",
+            "ch1-02-fork",
+            "ch01-2-fork",
+            "ch01-02-",
+            "ch01-02-Fork",
+        ] {
+            assert_eq!(Position::parse(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! What an output is: the real output of one run of a listing, stored as
+//! `listings/output/NAME.txt` (first line `$ COMMAND`, then what the run printed on stdout
+//! and stderr, interleaved as it happened), and how a fresh run is matched against it.
+//!
+//! What may legitimately differ between two runs is declared per listing in the `[vary]`
+//! table of its sidecar, as narrowly as possible:
+//! - `presets`: named patterns shared by many listings (see [`PRESETS`]);
+//! - `redact`: `PLACEHOLDER = 'regex'`; the text matched by the regex, or by its group
+//!   `(?<redacted>...)` if it has one, is replaced by `[PLACEHOLDER]` on both sides;
+//! - `unordered`: regexes; the lines matching one of them may come in any order among
+//!   themselves (they are compared as a multiset), but must stand on the same lines.
+//!
+//! Redacting and comparing are snapbox's; this module only feeds it the declarations.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result, bail};
+use regex::Regex;
+use serde::Deserialize;
+use snapbox::{IntoData, Redactions};
+
+/// Patterns that many listings need, by name. Each one still only matches text of its shape:
+/// a duration is a number with a time unit, never "anything".
+pub const PRESETS: &[(&str, &str, &str)] = &[
+    (
+        "duration",
+        "[DURATION]",
+        r"(?<redacted>\b\d+(?:\.\d+)?\s?(?:ns|µs|us|ms|s|min))\b",
+    ),
+    (
+        "throughput",
+        "[THROUGHPUT]",
+        r"(?<redacted>\b\d+(?:\.\d+)?\s?(?:[KMGT]i?B|B)/s)",
+    ),
+    (
+        "machine",
+        "[MACHINE]",
+        r"machine: (?<redacted>\d+ logical CPUs?, Linux \S+, .+)",
+    ),
+];
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variation {
+    #[serde(default)]
+    pub presets: Vec<String>,
+    #[serde(default)]
+    pub redact: BTreeMap<String, String>,
+    #[serde(default)]
+    pub unordered: Vec<String>,
+}
+
+/// A [`Variation`] ready to use.
+pub struct Matcher {
+    /// Each redaction with its placeholder, kept to check that it matches something.
+    redactions: Vec<(&'static str, Regex)>,
+    unordered: Vec<Regex>,
+}
+
+impl Variation {
+    pub fn compile(&self) -> Result<Matcher> {
+        let mut redactions = Vec::new();
+        for preset in &self.presets {
+            let Some((_, placeholder, pattern)) = PRESETS.iter().find(|(n, ..)| n == preset) else {
+                let known: Vec<_> = PRESETS.iter().map(|(n, ..)| *n).collect();
+                bail!("unknown preset {preset:?}; known presets: {known:?}");
+            };
+            redactions.push((*placeholder, Regex::new(pattern)?));
+        }
+        for (name, pattern) in &self.redact {
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
+                bail!("redaction name {name:?}: use UPPER_CASE letters and underscores");
+            }
+            let regex = Regex::new(pattern).with_context(|| format!("redact.{name}"))?;
+            // snapbox wants `'static` placeholders; a handful of short strings per run.
+            let placeholder: &'static str = Box::leak(format!("[{name}]").into_boxed_str());
+            redactions.push((placeholder, regex));
+        }
+        let unordered = self
+            .unordered
+            .iter()
+            .map(|p| Regex::new(p).with_context(|| format!("unordered {p:?}")))
+            .collect::<Result<_>>()?;
+        Ok(Matcher {
+            redactions,
+            unordered,
+        })
+    }
+}
+
+impl Matcher {
+    /// The text as compared: variable parts redacted, unordered lines put in a canonical
+    /// order within the lines they occupy.
+    pub fn normalize(&self, text: &str) -> Result<String> {
+        let mut redactions = Redactions::new();
+        for (placeholder, regex) in &self.redactions {
+            redactions
+                .insert(placeholder, regex.clone())
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        let redacted = redactions.redact(text);
+        let mut lines: Vec<&str> = redacted.lines().collect();
+        for regex in &self.unordered {
+            let slots: Vec<usize> = (0..lines.len())
+                .filter(|&i| regex.is_match(lines[i]))
+                .collect();
+            let mut group: Vec<&str> = slots.iter().map(|&i| lines[i]).collect();
+            group.sort_unstable();
+            for (slot, line) in slots.into_iter().zip(group) {
+                lines[slot] = line;
+            }
+        }
+        Ok(lines.join("\n") + "\n")
+    }
+
+    /// Declarations that match nothing in `stored` are mistakes (a typo, or a listing that
+    /// changed): each must earn its place.
+    pub fn unused_declarations(&self, stored: &str) -> Vec<String> {
+        let mut unused = Vec::new();
+        for (placeholder, regex) in &self.redactions {
+            if !regex.is_match(stored) {
+                unused.push(format!("redaction {placeholder} ({regex})"));
+            }
+        }
+        for regex in &self.unordered {
+            if stored.lines().filter(|l| regex.is_match(l)).count() < 2 {
+                unused.push(format!(
+                    "unordered {regex:?} (matches fewer than two lines)"
+                ));
+            }
+        }
+        unused
+    }
+
+    /// `Ok` if `fresh` matches `stored`; otherwise the diff, rendered by snapbox.
+    pub fn compare(&self, stored: &str, fresh: &str) -> Result<(), String> {
+        let expected = self.normalize(stored).map_err(|e| e.to_string())?;
+        let actual = self.normalize(fresh).map_err(|e| e.to_string())?;
+        if expected == actual {
+            return Ok(());
+        }
+        snapbox::Assert::new()
+            .action(snapbox::assert::Action::Verify)
+            .try_eq(Some(&"fresh run"), actual.into_data(), expected.into_data())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// A stored output: the command line it was made with, and what the run printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredOutput {
+    pub command: String,
+    pub text: String,
+}
+
+impl StoredOutput {
+    pub fn parse(file: &str) -> Option<StoredOutput> {
+        let (first, text) = file.split_once('\n').unwrap_or((file, ""));
+        let command = first.strip_prefix("$ ")?.to_owned();
+        Some(StoredOutput {
+            command,
+            text: text.to_owned(),
+        })
+    }
+
+    pub fn render(&self) -> String {
+        format!("$ {}\n{}", self.command, self.text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matcher(toml: &str) -> Matcher {
+        toml::from_str::<Variation>(toml)
+            .unwrap()
+            .compile()
+            .unwrap()
+    }
+
+    #[test]
+    fn redactions_keep_the_shape() {
+        let m = matcher("presets = ['duration']\nredact.PID = 'pid (?<redacted>\\d+)'");
+        assert!(
+            m.compare("pid 12 took 3.5 ms\n", "pid 4567 took 120 µs\n")
+                .is_ok()
+        );
+        // A PID line must still be a PID line, a duration a number with a unit.
+        assert!(
+            m.compare("pid 12 took 3.5 ms\n", "pid x took 3.5 ms\n")
+                .is_err()
+        );
+        assert!(
+            m.compare("pid 12 took 3.5 ms\n", "pid 12 took a while\n")
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn unordered_lines_are_a_multiset_in_place() {
+        let m = matcher("unordered = ['^worker']");
+        let stored = "start\nworker a\nworker b\nend\n";
+        assert!(
+            m.compare(stored, "start\nworker b\nworker a\nend\n")
+                .is_ok()
+        );
+        assert!(
+            m.compare(stored, "start\nworker a\nworker a\nend\n")
+                .is_err()
+        );
+        assert!(
+            m.compare(stored, "worker b\nstart\nworker a\nend\n")
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn unused_declarations_are_reported() {
+        let m = matcher("redact.PID = 'pid (?<redacted>\\d+)'\nunordered = ['^w']");
+        assert_eq!(m.unused_declarations("nothing here\n").len(), 2);
+        assert!(m.unused_declarations("pid 1\nw\nw\n").is_empty());
+    }
+}

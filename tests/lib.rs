@@ -1,0 +1,17 @@
+//! Shared by the book's test harnesses: each check is a libtest-mimic trial that fails with a
+//! message naming the file at fault and the command that fixes it, never with a backtrace.
+
+use libtest_mimic::{Arguments, Failed, Trial};
+
+/// A trial whose failure is the message `check` returns.
+pub fn trial(
+    name: impl Into<String>,
+    check: impl FnOnce() -> Result<(), String> + Send + 'static,
+) -> Trial {
+    Trial::test(name, move || check().map_err(Failed::from))
+}
+
+/// Runs the trials with the command line cargo gave, and exits with their verdict.
+pub fn run(trials: Vec<Trial>) -> ! {
+    libtest_mimic::run(&Arguments::from_args(), trials).exit()
+}
