@@ -74,7 +74,24 @@ fn check(project: &Project, listing: &Listing, builds: &Builds) -> Result<(), St
             "{shown} no longer matches a fresh run of {}:\n{diff}\n{fix}",
             listing.name
         )
-    })
+    })?;
+    let source = std::fs::read_to_string(project.root.join(&listing.source)).unwrap_or_default();
+    if source.contains("cli::parse") && listing.spec.rejects.is_empty() {
+        return Err(format!(
+            "{}: takes arguments but its .toml declares no `rejects = [[...]]`: list bad \
+             argument lists (a non-number, zero, an absurd size, an unknown flag)",
+            listing.source.display()
+        ));
+    }
+    for args in &listing.spec.rejects {
+        let exe = executables
+            .get(&listing.name)
+            .ok_or_else(|| format!("{}: `rejects` is only for programs", listing.name))?;
+        if let Some(problem) = check_rejection(exe, args).map_err(|e| format!("{e:#}"))? {
+            return Err(format!("{}: {problem}", listing.source.display()));
+        }
+    }
+    Ok(())
 }
 
 fn main() {
