@@ -12,6 +12,7 @@ pub mod refresh;
 pub mod run;
 pub mod serve;
 pub mod snippets;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
 

@@ -10,6 +10,7 @@ use crate::output::StoredOutput;
 use crate::run::{Executables, build_listings, run_listing};
 
 pub fn refresh(project: &Project, names: &[String]) -> Result<()> {
+    crate::run::become_subreaper()?;
     let all = Listing::all(project)?;
     for name in names {
         if !all.iter().any(|l| &l.name == name) {

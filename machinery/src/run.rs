@@ -84,8 +84,9 @@ pub struct Run {
     pub status: Option<ExitStatus>,
     /// The run exceeded its timeout and was killed, with its whole process group.
     pub timed_out: bool,
-    /// Processes of the listing's process group still alive after it exited (then killed).
-    pub left_behind: bool,
+    /// Processes of the listing's process group still there after it exited (then killed
+    /// and reaped), described for the failure message.
+    pub left_behind: Vec<String>,
 }
 
 impl Run {
@@ -98,8 +99,11 @@ impl Run {
                  its .toml only if it really needs longer)"
             ));
         }
-        if self.left_behind {
-            return Some("left processes behind in its process group (reap every child)".into());
+        if !self.left_behind.is_empty() {
+            return Some(format!(
+                "left processes behind: {}; wait for every child it creates",
+                self.left_behind.join("; ")
+            ));
         }
         let status = self.status?;
         let ok = match listing.kind {
@@ -184,10 +188,11 @@ pub fn run_listing(project: &Project, listing: &Listing, executables: &Executabl
     drop(cmd); // closes our copies of the pipe's write end, so EOF can come
     let group = Pid::from_raw(child.id() as i32);
 
-    let collector = std::thread::spawn(move || {
+    let (sender, collected) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
         let mut bytes = Vec::new();
         let _ = reader.read_to_end(&mut bytes);
-        bytes
+        let _ = sender.send(bytes);
     });
 
     let deadline = Instant::now() + Duration::from_secs(listing.spec.timeout_secs);
@@ -203,19 +208,73 @@ pub fn run_listing(project: &Project, listing: &Listing, executables: &Executabl
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    // The group outlives its leader only if the listing left a process running; the kernel
-    // does not reuse the group's number while any member lives, so this cannot hit a stranger.
-    let left_behind = !timed_out && killpg(group, None).is_ok();
-    if left_behind {
-        let _ = killpg(group, Signal::SIGKILL);
-    }
-    let bytes = collector
-        .join()
-        .map_err(|_| anyhow::anyhow!("the output collector panicked"))?;
+    // The leader is reaped: whatever is still in its group was left behind. (The kernel does
+    // not reuse the group's number while any member lives, so this never names a stranger.)
+    let left_behind = if timed_out {
+        Vec::new()
+    } else {
+        group_members(group)
+    };
+    clean_up_group(group);
+    let bytes = collected
+        .recv_timeout(Duration::from_secs(10))
+        .context("a process outside the listing's process group still holds its output pipe")?;
     Ok(Run {
         text: String::from_utf8_lossy(&bytes).into_owned(),
         status: (!timed_out).then_some(status),
         timed_out,
         left_behind,
     })
+}
+
+/// Makes this process a child subreaper (`prctl(2)`): the processes a listing orphans are
+/// then adopted by us instead of init, zombies included, so a leak is seen, not hidden.
+pub fn become_subreaper() -> Result<()> {
+    nix::sys::prctl::set_child_subreaper(true).context("prctl(PR_SET_CHILD_SUBREAPER) failed")
+}
+
+/// The processes of a process group, described as "pid N (name), state S", from `/proc`.
+pub fn group_members(group: Pid) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut members = Vec::new();
+    for entry in entries.flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // proc(5): "pid (comm) state ppid pgrp ..."; comm may contain spaces and parentheses.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        if fields.get(2) == Some(&group.as_raw().to_string().as_str()) {
+            members.push(format!(
+                "pid {} ({}), state {}",
+                stat[..open].trim(),
+                &stat[open + 1..close],
+                fields[0]
+            ));
+        }
+    }
+    members
+}
+
+/// Kills what is left of a process group and reaps those of its members that are ours.
+fn clean_up_group(group: Pid) {
+    use nix::sys::wait::{WaitPidFlag, waitpid};
+    let _ = killpg(group, Signal::SIGKILL);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        // Reap any child of ours in the group; ECHILD once none is left.
+        match waitpid(Pid::from_raw(-group.as_raw()), Some(WaitPidFlag::WNOHANG)) {
+            Ok(nix::sys::wait::WaitStatus::StillAlive) => {}
+            Ok(_) => continue,
+            Err(_) => {}
+        }
+        if killpg(group, None).is_err() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }

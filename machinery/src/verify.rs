@@ -1,0 +1,127 @@
+//! Everything the test suite checks about one listing: its stored output exists and was made
+//! with today's command, a fresh run matches it within the declared variation, it leaves no
+//! process behind, it refuses bad arguments the book's way, and its `fork`s are justified.
+
+use std::sync::OnceLock;
+
+use crate::Project;
+use crate::listing::{Kind, Listing};
+use crate::output::StoredOutput;
+use crate::run::{Executables, build_listings, check_rejection, run_listing};
+
+/// The listings, built once per profile, on first need.
+#[derive(Default)]
+pub struct Builds {
+    debug: OnceLock<Result<Executables, String>>,
+    release: OnceLock<Result<Executables, String>>,
+}
+
+impl Builds {
+    pub fn get(&self, project: &Project, release: bool) -> Result<&Executables, String> {
+        let cell = if release { &self.release } else { &self.debug };
+        cell.get_or_init(|| build_listings(project, release, true).map_err(|e| format!("{e:#}")))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+/// Everything the test suite checks about one listing; `Err` is the failure message, which
+/// names the file at fault and the command that fixes it.
+pub fn check_listing(project: &Project, listing: &Listing, builds: &Builds) -> Result<(), String> {
+    let output_path = listing.output_path();
+    let shown = output_path.display();
+    let fix = format!(
+        "if the change is intended, refresh it with `{}` and review the diff",
+        listing.refresh_command()
+    );
+    let file = std::fs::read_to_string(project.root.join(&output_path)).map_err(|_| {
+        format!(
+            "{}: no stored output {shown}; make it with `{}`",
+            listing.source.display(),
+            listing.refresh_command()
+        )
+    })?;
+    let stored = StoredOutput::parse(&file)
+        .ok_or_else(|| format!("{shown}: does not start with `$ COMMAND`; {fix}"))?;
+    if stored.command != listing.command() {
+        return Err(format!(
+            "{shown}: made with `{}`, but the book now runs `{}`; {fix}",
+            stored.command,
+            listing.command()
+        ));
+    }
+    let matcher = listing.spec.vary.compile().map_err(|e| format!("{e:#}"))?;
+    let unused = matcher.unused_declarations(&stored.text);
+    if !unused.is_empty() {
+        return Err(format!(
+            "{}.toml declares variation that {shown} does not show: {}; remove it or fix it",
+            listing.source.with_extension("").display(),
+            unused.join("; ")
+        ));
+    }
+    let executables = match listing.kind {
+        Kind::Program => builds.get(project, listing.spec.release)?,
+        Kind::CompileFail => &Executables::new(),
+    };
+    let run = run_listing(project, listing, executables).map_err(|e| format!("{e:#}"))?;
+    if let Some(problem) = run.problem(listing) {
+        return Err(format!(
+            "{}: {problem}\n--- what it printed ---\n{}",
+            listing.source.display(),
+            run.text
+        ));
+    }
+    matcher.compare(&stored.text, &run.text).map_err(|diff| {
+        format!(
+            "{shown} no longer matches a fresh run of {}:\n{diff}\n{fix}",
+            listing.name
+        )
+    })?;
+    let source = std::fs::read_to_string(project.root.join(&listing.source)).unwrap_or_default();
+    check_fork_safety(listing, &source)?;
+    if source.contains("cli::parse") && listing.spec.rejects.is_empty() {
+        return Err(format!(
+            "{}: takes arguments but its .toml declares no `rejects = [[...]]`: list bad \
+             argument lists (a non-number, zero, an absurd size, an unknown flag)",
+            listing.source.display()
+        ));
+    }
+    for args in &listing.spec.rejects {
+        let exe = executables
+            .get(&listing.name)
+            .ok_or_else(|| format!("{}: `rejects` is only for programs", listing.name))?;
+        if let Some(problem) = check_rejection(exe, args).map_err(|e| format!("{e:#}"))? {
+            return Err(format!("{}: {problem}", listing.source.display()));
+        }
+    }
+    Ok(())
+}
+
+/// Every `unsafe { fork() }` has a SAFETY comment just above it that says which rule makes it
+/// sound: no other thread exists yet, or the child only does async-signal-safe work.
+fn check_fork_safety(listing: &Listing, source: &str) -> Result<(), String> {
+    let lines: Vec<&str> = source.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        if !(line.contains("unsafe") && line.contains("fork()")) {
+            continue;
+        }
+        let comment: String = lines[..i]
+            .iter()
+            .rev()
+            .take_while(|l| l.trim_start().starts_with("//"))
+            .map(|l| l.to_lowercase())
+            .collect();
+        let justified = comment.contains("safety:")
+            && (comment.contains("thread") || comment.contains("async-signal-safe"));
+        if !justified {
+            return Err(format!(
+                "{}:{}: fork needs a `// SAFETY:` comment right above it saying why it is sound: \
+                 no other thread exists yet, or the child only calls async-signal-safe \
+                 functions before _exit/exec (signal-safety(7))",
+                listing.source.display(),
+                i + 1
+            ));
+        }
+    }
+    Ok(())
+}
