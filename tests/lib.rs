@@ -3,6 +3,8 @@
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
+pub mod checks;
+
 /// A trial whose failure is the message `check` returns.
 pub fn trial(
     name: impl Into<String>,

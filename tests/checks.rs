@@ -1,0 +1,161 @@
+//! The book-wide checks, shared by `tests/book.rs` (on the real book) and
+//! `tests/machinery.rs` (on broken fixtures). Each returns the failure message.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use machinery::Project;
+use machinery::book::LoadedBook;
+use machinery::listing::Listing;
+use machinery::snippets::{SnippetTest, fenced_blocks, is_rust_to_reader, is_rust_to_skeptic};
+
+fn err(e: anyhow::Error) -> String {
+    format!("{e:#}")
+}
+
+/// The book builds, and every listing's caption and output are in the HTML.
+pub fn builds(project: &Project) -> Result<(), String> {
+    let dest = std::env::temp_dir().join(format!("book-test-{}", std::process::id()));
+    let mut book = LoadedBook::load(project).map_err(err)?;
+    let result = book.build_html(Some(&dest)).map_err(err).and_then(|dir| {
+        let mut html = String::new();
+        for entry in std::fs::read_dir(&dir).map_err(|e| e.to_string())? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.extension().is_some_and(|e| e == "html") && !path.ends_with("print.html") {
+                html += &std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+            }
+        }
+        for (name, uses) in book.listing_uses() {
+            let id = format!("id=\"listing-{name}\"");
+            if !html.contains(&id) {
+                return Err(format!(
+                    "listing {name} (src/{}:{}) is not in the built HTML",
+                    uses[0].chapter.display(),
+                    uses[0].line
+                ));
+            }
+        }
+        Ok(())
+    });
+    let _ = std::fs::remove_dir_all(&dest);
+    result
+}
+
+/// Each listing is shown by exactly one `{{#listing}}` of a chapter.
+pub fn listings_shown_once(project: &Project) -> Result<(), String> {
+    let book = LoadedBook::load(project).map_err(err)?;
+    book.chapters().map_err(err)?;
+    let uses = book.listing_uses();
+    let mut problems = Vec::new();
+    for listing in Listing::all(project).map_err(err)? {
+        match uses.get(&listing.name).map(Vec::as_slice) {
+            None | Some([]) => problems.push(format!(
+                "{} is shown in no chapter: add `{{{{#listing {}}}}}` where it belongs, or \
+                 delete it",
+                listing.source.display(),
+                listing.name
+            )),
+            Some([_]) => {}
+            Some(many) => problems.push(format!(
+                "{} is shown {} times ({}); show it once and refer to it by its number",
+                listing.name,
+                many.len(),
+                many.iter()
+                    .map(|u| format!("src/{}:{}", u.chapter.display(), u.line))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+/// Every block the reader sees as Rust reached a skeptic test.
+pub fn rust_blocks_tested(project: &Project) -> Result<(), String> {
+    rust_blocks_tested_by(project, concat!(env!("OUT_DIR"), "/snippets.json"))
+}
+
+/// As [`rust_blocks_tested`], with the list of generated tests read from `manifest`.
+pub fn rust_blocks_tested_by(project: &Project, manifest: &str) -> Result<(), String> {
+    let manifest = std::fs::read_to_string(manifest)
+        .map_err(|e| format!("the build script wrote no snippets.json: {e}"))?;
+    let tests: Vec<SnippetTest> = serde_json::from_str(&manifest).map_err(|e| e.to_string())?;
+    let mut tested: BTreeMap<PathBuf, usize> = BTreeMap::new();
+    for test in &tests {
+        *tested.entry(test.chapter.clone()).or_default() += 1;
+    }
+    let mut problems = Vec::new();
+    for chapter in LoadedBook::load(project)
+        .map_err(err)?
+        .chapters()
+        .map_err(err)?
+    {
+        let at = |line: usize| format!("src/{}:{line}", chapter.path.display());
+        for block in fenced_blocks(&chapter.source, is_rust_to_reader) {
+            if !is_rust_to_skeptic(&block.info) {
+                problems.push(format!(
+                    "{}: ```{} is shown as Rust but skeptic does not test it; write ```rust",
+                    at(block.line),
+                    block.info
+                ));
+            } else if block.info.contains("compile_fail") {
+                problems.push(format!(
+                    "{}: skeptic ignores compile_fail and expects this block to compile; \
+                     make it a listing in listings/compile-fail/",
+                    at(block.line)
+                ));
+            }
+        }
+        let shown = fenced_blocks(&chapter.expanded, is_rust_to_reader).len();
+        let count = tested.get(&chapter.path).copied().unwrap_or(0);
+        if shown != count {
+            problems.push(format!(
+                "src/{}: {shown} Rust blocks are shown but {count} skeptic tests were \
+                 generated; rebuild (`cargo test`) or fix the blocks above",
+                chapter.path.display()
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+/// Every generated figure in `src/img/` is what its binary draws from today's stored outputs.
+pub fn figures_fresh(project: &Project) -> Result<(), String> {
+    let dir = std::env::temp_dir().join(format!("figures-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let result = machinery::figures::draw_all(project, Some(&dir), true)
+        .map_err(err)
+        .and_then(|names| {
+            let mut stale = Vec::new();
+            for name in names {
+                let drawn = std::fs::read(dir.join(format!("{name}.svg")));
+                let committed = std::fs::read(project.root.join(format!("src/img/{name}.svg")));
+                match (drawn, committed) {
+                    (Ok(d), Ok(c)) if d == c => {}
+                    (Err(_), _) => stale.push(format!(
+                        "figures/src/bin/{name}.rs drew no {name}.svg (it must write \
+                         figures::svg_path(\"{name}\"))"
+                    )),
+                    _ => stale.push(format!(
+                        "src/img/{name}.svg is not what figures/src/bin/{name}.rs draws from \
+                         the stored outputs; redraw it with `cargo book figures`"
+                    )),
+                }
+            }
+            if stale.is_empty() {
+                Ok(())
+            } else {
+                Err(stale.join("\n"))
+            }
+        });
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}

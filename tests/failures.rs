@@ -1,0 +1,285 @@
+//! The machinery fails clearly: each way the book can break is tried on a small fixture book
+//! (a temporary folder with this book's `book.toml`, one chapter and one listing whose
+//! "program" is a shell script), and the failure message must name the file at fault and say
+//! what to do.
+
+use std::collections::HashMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use book_tests::checks::listings_shown_once;
+use machinery::Project;
+use machinery::book::LoadedBook;
+use machinery::listing::Listing;
+use machinery::verify::{Builds, check_listing};
+
+const LISTING: &str = "ch01-01-hello";
+
+/// A fixture book in a fresh temporary folder, removed when dropped.
+struct Fixture {
+    root: PathBuf,
+}
+
+impl Fixture {
+    fn new(test: &str) -> Fixture {
+        let root = std::env::temp_dir().join(format!("fixture-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let fixture = Fixture { root };
+        let real = Project::this().root;
+        fixture.write(
+            "book.toml",
+            &std::fs::read_to_string(real.join("book.toml")).unwrap(),
+        );
+        fixture.write("src/SUMMARY.md", "# Summary\n\n- [One](ch01-one.md)\n");
+        fixture.write(
+            "src/ch01-one.md",
+            &format!("# One\n\n{{{{#listing {LISTING}}}}}\n"),
+        );
+        fixture.write(
+            &format!("listings/src/bin/{LISTING}.rs"),
+            "// ANCHOR: all\nfn main() {\n    println!(\"hello\");\n}\n// ANCHOR_END: all\n",
+        );
+        fixture.write(
+            &format!("listings/src/bin/{LISTING}.toml"),
+            "title = \"Hello\"\n",
+        );
+        fixture.write(
+            &format!("listings/output/{LISTING}.txt"),
+            &format!("$ cargo run -p listings --bin {LISTING}\nhello\n"),
+        );
+        fixture.program("echo hello");
+        fixture
+    }
+
+    fn write(&self, path: &str, text: &str) {
+        let path = self.root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// What the listing's "program" does: a shell script standing in for the built binary.
+    fn program(&self, script: &str) {
+        let path = self.root.join("program.sh");
+        std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    fn project(&self) -> Project {
+        Project::at(&self.root)
+    }
+
+    /// The listings test's verdict on the fixture's listing.
+    fn check_listing(&self) -> Result<(), String> {
+        let project = self.project();
+        let listing = Listing::all(&project)
+            .unwrap()
+            .into_iter()
+            .find(|l| l.name == LISTING)
+            .unwrap();
+        let exes = HashMap::from([(LISTING.to_owned(), self.root.join("program.sh"))]);
+        check_listing(&project, &listing, &Builds::prebuilt(exes, HashMap::new()))
+    }
+
+    /// The book's verdict on the fixture's chapters.
+    fn check_chapters(&self) -> Result<(), String> {
+        LoadedBook::load(&self.project())
+            .and_then(|book| book.chapters())
+            .map(drop)
+            .map_err(|e| format!("{e:#}"))
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+#[track_caller]
+fn assert_failure(result: Result<(), String>, expected: &[&str]) {
+    let message = result.expect_err("the check passed, but it must fail");
+    if std::env::var_os("SHOW_MESSAGES").is_some() {
+        eprintln!("---\n{message}");
+    }
+    for part in expected {
+        assert!(
+            message.contains(part),
+            "{part:?} is missing from the message:\n{message}"
+        );
+    }
+}
+
+#[test]
+fn the_fixture_itself_passes() {
+    let fixture = Fixture::new("sound");
+    fixture.check_listing().unwrap();
+    fixture.check_chapters().unwrap();
+    listings_shown_once(&fixture.project()).unwrap();
+}
+
+#[test]
+fn a_stale_output_shows_the_diff_and_the_refresh_command() {
+    let fixture = Fixture::new("stale");
+    fixture.program("echo goodbye");
+    assert_failure(
+        fixture.check_listing(),
+        &[
+            "listings/output/ch01-01-hello.txt no longer matches",
+            "goodbye",
+            "cargo book refresh ch01-01-hello",
+        ],
+    );
+}
+
+#[test]
+fn a_missing_output_names_the_file_and_how_to_make_it() {
+    let fixture = Fixture::new("missing-output");
+    std::fs::remove_file(fixture.root.join("listings/output/ch01-01-hello.txt")).unwrap();
+    assert_failure(
+        fixture.check_listing(),
+        &[
+            "no stored output listings/output/ch01-01-hello.txt",
+            "cargo book refresh ch01-01-hello",
+        ],
+    );
+    assert_failure(
+        fixture.check_chapters(),
+        &["src/ch01-one.md:3", "cargo book refresh ch01-01-hello"],
+    );
+}
+
+#[test]
+fn a_failing_listing_is_reported_with_what_it_printed() {
+    let fixture = Fixture::new("exit-code");
+    fixture.program("echo hello; echo oops >&2; exit 3");
+    assert_failure(
+        fixture.check_listing(),
+        &["ch01-01-hello.rs", "expected exit code 0", "oops"],
+    );
+}
+
+#[test]
+fn a_hanging_listing_is_killed_with_its_children() {
+    let fixture = Fixture::new("hang");
+    fixture.write(
+        &format!("listings/src/bin/{LISTING}.toml"),
+        "title = \"Hello\"\ntimeout_secs = 1\n",
+    );
+    let pid_file = fixture.root.join("group");
+    fixture.program(&format!(
+        "echo $$ > {}; sleep 600 & sleep 600",
+        pid_file.display()
+    ));
+    assert_failure(
+        fixture.check_listing(),
+        &["ch01-01-hello.rs", "did not finish within 1 s"],
+    );
+    let group: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let left = machinery::run::group_members(nix::unistd::Pid::from_raw(group));
+    assert!(left.is_empty(), "still running after the timeout: {left:?}");
+}
+
+#[test]
+fn a_listing_that_leaves_a_process_behind_fails() {
+    let fixture = Fixture::new("leak");
+    fixture.program("echo hello; sleep 600 &");
+    assert_failure(
+        fixture.check_listing(),
+        &["ch01-01-hello.rs", "left processes behind", "(sleep)"],
+    );
+}
+
+#[test]
+fn an_include_of_a_missing_file_names_the_chapter_and_line() {
+    let fixture = Fixture::new("include");
+    fixture.write(
+        "src/ch01-one.md",
+        "# One\n\n{{#listing ch01-01-hello}}\n\n{{#include nope.rs}}\n",
+    );
+    assert_failure(
+        fixture.check_chapters(),
+        &["src/ch01-one.md:5", "nope.rs", "does not exist"],
+    );
+}
+
+#[test]
+fn an_include_of_a_missing_anchor_names_the_chapter_and_line() {
+    let fixture = Fixture::new("anchor");
+    fixture.write(
+        "src/ch01-one.md",
+        "# One\n\n{{#listing ch01-01-hello:nope}}\n\n{{#include ../listings/src/bin/ch01-01-hello.rs:gone}}\n",
+    );
+    assert_failure(
+        fixture.check_chapters(),
+        &["src/ch01-one.md:3", "ANCHOR: nope"],
+    );
+    fixture.write(
+        "src/ch01-one.md",
+        "# One\n\n{{#listing ch01-01-hello:all}}\n\n{{#include ../listings/src/bin/ch01-01-hello.rs:gone}}\n",
+    );
+    assert_failure(
+        fixture.check_chapters(),
+        &["src/ch01-one.md:5", "ANCHOR: gone"],
+    );
+}
+
+#[test]
+fn a_listing_shown_nowhere_is_named() {
+    let fixture = Fixture::new("unshown");
+    fixture.write("src/ch01-one.md", "# One\n\nNo listing here.\n");
+    assert_failure(
+        listings_shown_once(&fixture.project()),
+        &[
+            "listings/src/bin/ch01-01-hello.rs is shown in no chapter",
+            "{{#listing ch01-01-hello}}",
+        ],
+    );
+}
+
+#[test]
+fn a_listing_in_the_wrong_chapter_or_unknown_is_named() {
+    let fixture = Fixture::new("unknown");
+    fixture.write(
+        "src/ch01-one.md",
+        "# One\n\n{{#listing ch01-01-hello}}\n{{#listing ch01-02-nope}}\n",
+    );
+    assert_failure(
+        fixture.check_chapters(),
+        &["src/ch01-one.md:4", "no listing named \"ch01-02-nope\""],
+    );
+}
+
+#[test]
+fn a_rust_block_skeptic_does_not_see_is_named() {
+    let fixture = Fixture::new("rs-block");
+    fixture.write(
+        "src/ch01-one.md",
+        "# One\n\n{{#listing ch01-01-hello}}\n\n```rs\nfn main() {}\n```\n",
+    );
+    let manifest = fixture.root.join("snippets.json");
+    std::fs::write(&manifest, "[]").unwrap();
+    assert_failure(
+        book_tests::checks::rust_blocks_tested_by(&fixture.project(), manifest.to_str().unwrap()),
+        &["src/ch01-one.md:5", "skeptic does not test it"],
+    );
+}
+
+/// Not a fixture check: the names skeptic's tests get lead back to the source line.
+#[test]
+fn snippet_test_names_lead_to_the_source_line() {
+    let fixture = Fixture::new("names");
+    fixture.write(
+        "src/ch01-one.md",
+        "# One\n\n{{#listing ch01-01-hello}}\n\n```rust\nfn main() {}\n```\n",
+    );
+    let out = fixture.root.join("out");
+    let docs = machinery::snippets::write_expanded_chapters(&fixture.project(), &out).unwrap();
+    // The listing's block comes from its directive (line 3), the other from its fence (line 5).
+    let origins: Vec<usize> = docs[0].blocks.iter().map(|block| block.1).collect();
+    assert_eq!(origins, [3, 5]);
+    assert!(Path::new(&docs[0].file).exists());
+}
