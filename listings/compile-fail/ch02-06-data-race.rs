@@ -1,0 +1,10 @@
+use std::thread;
+
+fn main() {
+    let mut counter = 0;
+    thread::scope(|s| {
+        s.spawn(|| counter += 1);
+        s.spawn(|| counter += 1); // a second thread writing the same variable: a data race
+    });
+    println!("{counter}");
+}

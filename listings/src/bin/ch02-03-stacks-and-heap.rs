@@ -1,0 +1,65 @@
+use std::collections::BTreeSet;
+use std::sync::{Barrier, Mutex};
+use std::thread;
+
+use anyhow::{Context, Result, anyhow};
+
+static COUNTER: u64 = 0;
+
+fn main() -> Result<()> {
+    let on_heap = Box::new(42_u64);
+    let heap_addr = &*on_heap as *const u64 as usize;
+    // Each thread records where its own local variable lives, and where it sees the heap
+    // value and the static. The barrier keeps all four alive at once: a finished thread's
+    // stack may be reused for the next one.
+    let seen = Mutex::new(Vec::new());
+    let all_alive = Barrier::new(4);
+    thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                let local = 0_u64;
+                all_alive.wait();
+                let addrs = (
+                    &local as *const u64 as usize,
+                    &*on_heap as *const u64 as usize,
+                    &COUNTER as *const u64 as usize,
+                );
+                seen.lock()
+                    .expect("no thread panics holding the lock")
+                    .push(addrs);
+            });
+        }
+    });
+    let seen = seen
+        .into_inner()
+        .map_err(|_| anyhow!("a thread panicked"))?;
+    let distinct =
+        |f: fn(&(usize, usize, usize)) -> usize| seen.iter().map(f).collect::<BTreeSet<_>>().len();
+    println!(
+        "a local variable: {} distinct addresses in 4 threads",
+        distinct(|a| a.0)
+    );
+    println!(
+        "the heap value:   {} distinct address, {heap_addr:#x}",
+        distinct(|a| a.1)
+    );
+    println!("the static:       {} distinct address", distinct(|a| a.2));
+
+    // A thread's stack size is fixed when it is created. Spawned threads get 2 MiB by
+    // default (RUST_MIN_STACK changes that); this recursion needs more.
+    let deep = thread::Builder::new()
+        .stack_size(64 * 1024 * 1024)
+        .spawn(|| depth(20_000))
+        .context("cannot spawn a thread with a 64 MiB stack")?;
+    let frames = deep
+        .join()
+        .map_err(|_| anyhow!("the deep thread panicked"))?;
+    println!("a thread with a 64 MiB stack recursed {frames} frames deep");
+    Ok(())
+}
+
+/// Recursion that keeps about 512 bytes per frame alive on the stack.
+fn depth(n: u64) -> u64 {
+    let frame = std::hint::black_box([n; 64]);
+    if n == 0 { 0 } else { 1 + depth(frame[0] - 1) }
+}
