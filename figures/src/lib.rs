@@ -43,9 +43,12 @@ pub fn svg_path(figure: &str) -> PathBuf {
     dir.join(format!("{figure}.svg"))
 }
 
-/// Colours that read on the book's light and dark themes alike.
+/// Colours of the figures. Every figure is drawn on a light card (`CARD`), so that it reads
+/// the same in the book's light and dark themes; the colours are chosen for that card.
 pub mod palette {
     use plotters::style::RGBColor;
+    pub const CARD: RGBColor = RGBColor(0xf6, 0xf7, 0xf9);
+    pub const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
     pub const BLUE: RGBColor = RGBColor(0x3b, 0x82, 0xc4);
     pub const ORANGE: RGBColor = RGBColor(0xe0, 0x7b, 0x28);
     pub const GREEN: RGBColor = RGBColor(0x3a, 0x9a, 0x5b);
