@@ -7,8 +7,12 @@
 //! - `presets`: named patterns shared by many listings (see [`PRESETS`]);
 //! - `redact`: `PLACEHOLDER = 'regex'`; the text matched by the regex, or by its group
 //!   `(?<redacted>...)` if it has one, is replaced by `[PLACEHOLDER]` on both sides;
-//! - `unordered`: regexes; the lines matching one of them may come in any order among
-//!   themselves (they are compared as a multiset), but must stand on the same lines.
+//! - `unordered`: regexes, matched against the lines as printed; the lines matching one of
+//!   them may come in any order among themselves (they are compared as a multiset), but
+//!   must stand on the same lines.
+//!
+//! Runs of spaces are folded to one before comparing: they are column padding, whose width
+//! follows the width of the (redacted) values.
 //!
 //! Redacting and comparing are snapbox's; this module only feeds it the declarations.
 
@@ -89,8 +93,10 @@ impl Variation {
 }
 
 impl Matcher {
-    /// The text as compared: variable parts redacted, unordered lines put in a canonical
-    /// order within the lines they occupy.
+    /// The text as compared: variable parts redacted, runs of spaces (column padding around
+    /// a value whose width varies) folded to one, and unordered lines put in a canonical
+    /// order within the lines they occupy. Unordered patterns are matched against the
+    /// original lines, so they are written against what the program prints.
     pub fn normalize(&self, text: &str) -> Result<String> {
         let mut redactions = Redactions::new();
         for (placeholder, regex) in &self.redactions {
@@ -98,13 +104,21 @@ impl Matcher {
                 .insert(placeholder, regex.clone())
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         }
-        let redacted = redactions.redact(text);
-        let mut lines: Vec<&str> = redacted.lines().collect();
+        let spaces = Regex::new(" {2,}").expect("valid regex");
+        let original: Vec<&str> = text.lines().collect();
+        let mut lines: Vec<String> = original
+            .iter()
+            .map(|line| {
+                spaces
+                    .replace_all(&redactions.redact(line), " ")
+                    .into_owned()
+            })
+            .collect();
         for regex in &self.unordered {
             let slots: Vec<usize> = (0..lines.len())
-                .filter(|&i| regex.is_match(lines[i]))
+                .filter(|&i| regex.is_match(original[i]))
                 .collect();
-            let mut group: Vec<&str> = slots.iter().map(|&i| lines[i]).collect();
+            let mut group: Vec<String> = slots.iter().map(|&i| lines[i].clone()).collect();
             group.sort_unstable();
             for (slot, line) in slots.into_iter().zip(group) {
                 lines[slot] = line;
@@ -213,6 +227,13 @@ mod tests {
             m.compare(stored, "worker b\nstart\nworker a\nend\n")
                 .is_err()
         );
+    }
+
+    #[test]
+    fn column_padding_does_not_count() {
+        let m = matcher("presets = ['duration']");
+        assert!(m.compare("a   940 µs   b\n", "a  1.12 ms   b\n").is_ok());
+        assert!(m.compare("a 940 µs b\n", "a 940 µs c\n").is_err());
     }
 
     #[test]
