@@ -17,3 +17,11 @@ pub fn trial(
 pub fn run(trials: Vec<Trial>) -> ! {
     libtest_mimic::run(&Arguments::from_args(), trials).exit()
 }
+
+/// Like [`run`], one trial at a time (they share one browser), and returning the verdict so
+/// that the caller can clean up before exiting.
+pub fn run_serially(trials: Vec<Trial>) -> libtest_mimic::Conclusion {
+    let mut arguments = Arguments::from_args();
+    arguments.test_threads = Some(1);
+    libtest_mimic::run(&arguments, trials)
+}

@@ -6,8 +6,7 @@ use anyhow::{Context, Result, bail};
 use machinery::Project;
 use machinery::book::LoadedBook;
 
-const USAGE: &str =
-    "usage: cargo book build [DIR] | serve [PORT] | refresh [LISTING...] | figures | preprocess";
+const USAGE: &str = "usage: cargo book build [DIR] | serve [PORT] | refresh [LISTING...] | figures | screenshots | preprocess";
 
 fn main() -> ExitCode {
     // mdBook reports problems through `tracing`; show them.
@@ -49,6 +48,12 @@ fn run(args: &[String]) -> Result<()> {
             for name in machinery::figures::draw_all(&project, None, false)? {
                 println!("drew src/img/{name}.svg");
             }
+            Ok(())
+        }
+        Some("screenshots") => {
+            let dir = project.root.join("screenshots");
+            let written = machinery::browser::screenshots(&project, &dir)?;
+            println!("wrote {} screenshots to {}", written.len(), dir.display());
             Ok(())
         }
         Some("refresh") => machinery::refresh::refresh(&project, &args[1..]),
