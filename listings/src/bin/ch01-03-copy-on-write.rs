@@ -4,16 +4,17 @@ use nix::unistd::{ForkResult, fork};
 
 fn main() -> Result<()> {
     let mut counter: u64 = 1;
-    let address = &counter as *const u64;
-    println!("before fork: counter = {counter} at {address:p}");
+    let mut words = vec!["hello"]; // on the heap: copied too
+    println!("before fork: counter = {counter} at {:p}", &counter);
 
-    // SAFETY: no other thread exists yet: the child may use anything, including println!.
+    // SAFETY: no other thread exists yet, so the child may run any code.
     match unsafe { fork() }.context("fork failed")? {
         ForkResult::Child => {
-            counter += 100;
+            counter += 41;
+            words.push("from the child");
             println!(
-                "child:  counter = {counter} at {:p}",
-                &counter as *const u64
+                "child:  counter = {counter} at {:p}, words = {words:?}",
+                &counter
             );
             std::process::exit(0);
         }
@@ -21,8 +22,8 @@ fn main() -> Result<()> {
             waitpid(child, None).context("waitpid failed")?;
             // The child has finished changing its copy; ours is untouched.
             println!(
-                "parent: counter = {counter} at {:p}",
-                &counter as *const u64
+                "parent: counter = {counter} at {:p}, words = {words:?}",
+                &counter
             );
         }
     }

@@ -1,0 +1,56 @@
+use std::io::{BufRead, BufReader, Write};
+use std::net::Shutdown;
+use std::os::unix::net::UnixStream;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use nix::sys::wait::waitpid;
+use nix::unistd::{ForkResult, fork};
+
+/// The parent asks, the child answers, over a connected pair of Unix domain sockets.
+#[derive(Parser)]
+struct Args {
+    /// Numbers the parent asks the child to square
+    #[arg(default_values_t = [2, 3, 12], value_parser = clap::value_parser!(u32).range(0..=65535))]
+    numbers: Vec<u32>,
+}
+
+fn main() -> Result<()> {
+    let args: Args = listings::cli::parse();
+    // socketpair(2): two connected sockets; each end can both send and receive.
+    let (parent_end, child_end) = UnixStream::pair().context("socketpair failed")?;
+
+    // SAFETY: no other thread exists yet, so the child may run any code.
+    match unsafe { fork() }.context("fork failed")? {
+        ForkResult::Child => {
+            drop(parent_end);
+            let mut answers = child_end.try_clone().context("cannot clone the socket")?;
+            for request in BufReader::new(child_end).lines() {
+                let n: u32 = request.context("read failed")?.parse()?;
+                println!("child:  asked for {n}², answering {}", n * n);
+                writeln!(answers, "{}", n * n).context("write failed")?;
+            }
+            std::process::exit(0); // end of file: the parent has no more questions
+        }
+        ForkResult::Parent { child } => {
+            drop(child_end);
+            let mut replies = BufReader::new(parent_end.try_clone().context("clone failed")?);
+            let mut requests = parent_end;
+            for n in args.numbers {
+                writeln!(requests, "{n}").context("write failed")?;
+                let mut reply = String::new();
+                if replies.read_line(&mut reply).context("read failed")? == 0 {
+                    bail!("the child hung up without answering");
+                }
+                println!("parent: {n}² = {}", reply.trim_end());
+            }
+            // Half-close: "I will send no more", while the socket stays open for reading.
+            requests
+                .shutdown(Shutdown::Write)
+                .context("shutdown failed")?;
+            waitpid(child, None).context("waitpid failed")?;
+            println!("parent: child reaped");
+        }
+    }
+    Ok(())
+}

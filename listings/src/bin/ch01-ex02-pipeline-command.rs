@@ -1,0 +1,27 @@
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result};
+
+fn main() -> Result<()> {
+    // `printf 'cherry\napple\nbanana\n' | sort` with std: Stdio::piped() makes the pipe, and
+    // Stdio::from hands its read end to the next command.
+    let mut producer = Command::new("printf")
+        .arg(r"cherry\napple\nbanana\n")
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("cannot start printf")?;
+    let pipe_end = producer
+        .stdout
+        .take()
+        .context("printf has no stdout pipe")?;
+    // Command closes our copy of the pipe end once the child has it: no EOF trouble.
+    let sorted = Command::new("sort")
+        .stdin(Stdio::from(pipe_end))
+        .output()
+        .context("cannot run sort")?;
+    let printf_status = producer.wait().context("wait failed")?;
+
+    print!("{}", String::from_utf8_lossy(&sorted.stdout));
+    println!("printf {printf_status}, sort {}", sorted.status);
+    Ok(())
+}
