@@ -1,7 +1,9 @@
 //! The book as a whole: it builds, it shows every listing exactly once, every block the
 //! reader sees as Rust is tested by skeptic, and the figures are fresh.
 
-use book_tests::checks::{builds, figures_fresh, listings_shown_once, rust_blocks_tested};
+use book_tests::checks::{
+    builds, figures_fresh, links_resolve, listings_shown_once, rust_blocks_tested,
+};
 use book_tests::trial;
 use machinery::Project;
 
@@ -9,7 +11,8 @@ type Check = fn(&Project) -> Result<(), String>;
 
 fn main() {
     let project = Project::this();
-    let checks: [(&str, Check); 4] = [
+    let checks: [(&str, Check); 5] = [
+        ("internal_links_and_anchors_resolve", links_resolve),
         ("figures_are_drawn_from_the_stored_outputs", figures_fresh),
         ("book_builds_with_every_listing", builds),
         ("every_listing_is_shown_once", listings_shown_once),

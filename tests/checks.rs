@@ -159,3 +159,71 @@ pub fn figures_fresh(project: &Project) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
+
+/// Every internal link and `#anchor` of the built book resolves; external links are listed on
+/// stderr, not fetched (the machine has no network, and the book must not depend on one).
+pub fn links_resolve(project: &Project) -> Result<(), String> {
+    let dest = std::env::temp_dir().join(format!("links-test-{}", std::process::id()));
+    let result = LoadedBook::load(project)
+        .and_then(|mut book| book.build_html(Some(&dest)))
+        .map_err(err)
+        .and_then(|site| check_links(&site));
+    let _ = std::fs::remove_dir_all(&dest);
+    result
+}
+
+/// The link check on a built site.
+pub fn check_links(site: &std::path::Path) -> Result<(), String> {
+    let attribute = regex::Regex::new(r#"(?:href|src)="([^"]*)""#).expect("valid regex");
+    let mut pages = BTreeMap::new();
+    for entry in std::fs::read_dir(site).map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.extension().is_some_and(|e| e == "html") {
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            pages.insert(
+                name,
+                std::fs::read_to_string(&path).map_err(|e| e.to_string())?,
+            );
+        }
+    }
+    let (mut broken, mut external) = (Vec::new(), std::collections::BTreeSet::new());
+    for (page, html) in &pages {
+        for link in attribute.captures_iter(html).map(|c| c[1].to_owned()) {
+            if link.starts_with("http://") || link.starts_with("https://") {
+                external.insert(link);
+                continue;
+            }
+            if link.starts_with("mailto:") || link.starts_with("javascript:") || link.is_empty() {
+                continue;
+            }
+            let (file, anchor) = link.split_once('#').unwrap_or((&link, ""));
+            let target = if file.is_empty() { page.as_str() } else { file };
+            if !site.join(target).exists() {
+                broken.push(format!("{page}: link to {link}: no file {target}"));
+            } else if !anchor.is_empty() {
+                let ids = pages.get(target).map(String::as_str).unwrap_or("");
+                if !ids.contains(&format!("id=\"{anchor}\"")) {
+                    broken.push(format!(
+                        "{page}: link to {link}: {target} has no id {anchor:?}"
+                    ));
+                }
+            }
+        }
+    }
+    eprintln!("{} external links, listed and not fetched:", external.len());
+    for link in &external {
+        eprintln!("  {link}");
+    }
+    if broken.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "broken links in the built book (fix the link in the chapter's source):\n{}",
+            broken.join("\n")
+        ))
+    }
+}

@@ -283,3 +283,19 @@ fn snippet_test_names_lead_to_the_source_line() {
     assert_eq!(origins, [3, 5]);
     assert!(Path::new(&docs[0].file).exists());
 }
+
+#[test]
+fn a_broken_internal_link_names_the_page_and_the_link() {
+    let fixture = Fixture::new("link");
+    fixture.write(
+        "src/ch01-one.md",
+        "# One\n\n{{#listing ch01-01-hello}}\n\nSee [there](nope.md) and [here](#no-such-id).\n",
+    );
+    assert_failure(
+        book_tests::checks::links_resolve(&fixture.project()),
+        &[
+            "ch01-one.html: link to nope.html",
+            "ch01-one.html: link to #no-such-id",
+        ],
+    );
+}

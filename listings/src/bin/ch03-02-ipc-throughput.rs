@@ -82,7 +82,7 @@ fn through_channel(total: usize) -> Result<Duration> {
 
 /// One thread writes chunks into a ring of slots both threads see, the other reads them
 /// there: the data never passes through the kernel. (A MAP_SHARED mapping, as in Listing
-/// 1.11, does the same between processes.)
+/// 1.13, does the same between processes.)
 fn through_shared_memory(total: usize) -> Result<Duration> {
     const SLOTS: usize = 16; // like the channel's bound: 1 MiB in flight
     let chunk = vec![7_u8; CHUNK];
