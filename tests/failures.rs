@@ -30,6 +30,9 @@ impl Fixture {
             "book.toml",
             &std::fs::read_to_string(real.join("book.toml")).unwrap(),
         );
+        for file in ["theme/listings.css", "theme/head.hbs"] {
+            fixture.write(file, &std::fs::read_to_string(real.join(file)).unwrap());
+        }
         fixture.write("src/SUMMARY.md", "# Summary\n\n- [One](ch01-one.md)\n");
         fixture.write(
             "src/ch01-one.md",
