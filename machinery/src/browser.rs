@@ -172,6 +172,11 @@ pub fn screenshots(project: &Project, dir: &Path) -> Result<Vec<PathBuf>> {
                 let client = &session.client;
                 session.open(&page).await?;
                 set_theme(client, theme).await?;
+                // Show the first listing, if the page has one: caption, command and output.
+                let first = "document.getElementById('mdbook-theme-list').style.display = 'none';
+                    const f = document.querySelector('figure.listing');
+                    if (f) { f.scrollIntoView(); window.scrollBy(0, -70); }";
+                client.execute(first, vec![]).await?;
                 Ok(client.screenshot().await?)
             })?;
             let path = dir.join(format!("{}-{theme}.png", page.trim_end_matches(".html")));
