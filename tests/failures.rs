@@ -302,3 +302,27 @@ fn a_broken_internal_link_names_the_page_and_the_link() {
         ],
     );
 }
+
+/// Not a failure: an output (or a title) that contains HTML is shown as text, never run.
+#[test]
+fn outputs_and_titles_are_html_escaped() {
+    let fixture = Fixture::new("escape");
+    fixture.write(
+        &format!("listings/src/bin/{LISTING}.toml"),
+        "title = \"Hello <b>bold</b> & co\"\n",
+    );
+    fixture.write(
+        &format!("listings/output/{LISTING}.txt"),
+        &format!("$ cargo run -p listings --bin {LISTING}\n<script>alert(1)</script> & <b>\n"),
+    );
+    let site = LoadedBook::load(&fixture.project())
+        .and_then(|mut book| book.build_html(Some(&fixture.root.join("site"))))
+        .unwrap();
+    let html = std::fs::read_to_string(site.join("ch01-one.html")).unwrap();
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;"),
+        "{html}"
+    );
+    assert!(!html.contains("<script>alert(1)"));
+    assert!(html.contains("Hello &lt;b&gt;bold&lt;/b&gt; &amp; co"));
+}

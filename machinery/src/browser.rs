@@ -44,6 +44,7 @@ pub struct Session {
     pub site: PathBuf,
     driver: Child,
     profile: PathBuf,
+    _server: crate::serve::Background,
 }
 
 impl Session {
@@ -53,7 +54,7 @@ impl Session {
         }
         let scratch = std::env::temp_dir().join(format!("book-browser-{}", std::process::id()));
         let site = LoadedBook::load(project)?.build_html(Some(&scratch.join("site")))?;
-        let address = crate::serve::spawn(&site)?;
+        let server = crate::serve::Background::start(&site)?;
         let profile = scratch.join("profile");
 
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
@@ -70,8 +71,9 @@ impl Session {
         let session = Session {
             client: runtime.block_on(connect(port, &profile))?,
             runtime,
-            base: format!("http://{address}/"),
+            base: server.url(""),
             site,
+            _server: server,
             driver,
             profile: scratch,
         };
