@@ -1,6 +1,6 @@
 //! Headless Chromium driven over WebDriver (Debian's `chromium` and `chromium-driver`), on the
 //! book built into a temporary folder and served on 127.0.0.1. Used by the browser tests and
-//! by `cargo book screenshots`.
+//! by `cargo screenshots`.
 
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;

@@ -5,6 +5,7 @@
 //! script that hands the chapters to skeptic).
 
 pub mod book;
+#[cfg(feature = "browser")]
 pub mod browser;
 pub mod figures;
 pub mod listing;

@@ -50,12 +50,15 @@ fn run(args: &[String]) -> Result<()> {
             }
             Ok(())
         }
+        #[cfg(feature = "browser")]
         Some("screenshots") => {
             let dir = project.root.join("screenshots");
             let written = machinery::browser::screenshots(&project, &dir)?;
             println!("wrote {} screenshots to {}", written.len(), dir.display());
             Ok(())
         }
+        #[cfg(not(feature = "browser"))]
+        Some("screenshots") => bail!("screenshots need the browser: cargo screenshots"),
         Some("refresh") => machinery::refresh::refresh(&project, &args[1..]),
         Some("preprocess") => preprocess(&project, &args[1..]),
         _ => bail!("{USAGE}"),

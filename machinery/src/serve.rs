@@ -25,7 +25,7 @@ pub fn serve(root: &Path, port: u16) -> Result<()> {
 }
 
 /// The book served on a free port of 127.0.0.1 by a thread, for as long as this value lives
-/// (the browser tests, `cargo book screenshots`).
+/// (the browser tests, `cargo screenshots`).
 pub struct Background {
     port: u16,
     stop: Arc<AtomicBool>,
