@@ -2,7 +2,7 @@
 //! reader sees as Rust is tested by skeptic, and the figures are fresh.
 
 use book_tests::checks::{
-    builds, figures_fresh, links_resolve, listings_shown_once, rust_blocks_tested,
+    builds, figures_fresh, links_resolve, listings_shown_once, references_cited, rust_blocks_tested,
 };
 use book_tests::trial;
 use machinery::Project;
@@ -11,7 +11,8 @@ type Check = fn(&Project) -> Result<(), String>;
 
 fn main() {
     let project = Project::this();
-    let checks: [(&str, Check); 5] = [
+    let checks: [(&str, Check); 6] = [
+        ("every_reference_is_cited", references_cited),
         ("internal_links_and_anchors_resolve", links_resolve),
         ("figures_are_drawn_from_the_stored_outputs", figures_fresh),
         ("book_builds_with_every_listing", builds),

@@ -227,3 +227,33 @@ pub fn check_links(site: &std::path::Path) -> Result<(), String> {
         ))
     }
 }
+
+/// Every entry of the References chapter is cited from some chapter (the link check makes
+/// sure every citation resolves).
+pub fn references_cited(project: &Project) -> Result<(), String> {
+    let src = project.root.join("src");
+    let references =
+        std::fs::read_to_string(src.join("references.md")).map_err(|e| e.to_string())?;
+    let mut text = String::new();
+    for entry in std::fs::read_dir(&src).map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.extension().is_some_and(|e| e == "md") && !path.ends_with("references.md") {
+            text += &std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+        }
+    }
+    let id = regex::Regex::new(r#"<a id="([^"]+)"></a>"#).expect("valid regex");
+    let uncited: Vec<String> = id
+        .captures_iter(&references)
+        .map(|c| c[1].to_owned())
+        .filter(|id| !text.contains(&format!("references.md#{id})")))
+        .collect();
+    if uncited.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "src/references.md: entries cited by no chapter: {}; cite them as \
+             [text](references.md#ID) or remove them",
+            uncited.join(", ")
+        ))
+    }
+}
