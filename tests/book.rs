@@ -2,7 +2,8 @@
 //! reader sees as Rust is tested by skeptic, and the figures are fresh.
 
 use book_tests::checks::{
-    builds, figures_fresh, links_resolve, listings_shown_once, references_cited, rust_blocks_tested,
+    builds, figures_fresh, links_resolve, listings_shown_once,
+    references_cited, rust_blocks_tested,
 };
 use book_tests::trial;
 use machinery::Project;

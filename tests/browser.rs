@@ -108,7 +108,8 @@ fn search_finds_fork(session: &Session) -> Result<()> {
 }
 
 fn dark_theme_works(session: &Session) -> Result<()> {
-    let background = "return getComputedStyle(document.documentElement).backgroundColor;";
+    let background =
+        "return getComputedStyle(document.documentElement).backgroundColor;";
     let light = eval(session, "index.html", background)?;
     let (dark, classes) = session.run(async {
         let client = &session.client;
@@ -131,7 +132,10 @@ fn dark_theme_works(session: &Session) -> Result<()> {
     Ok(())
 }
 
-fn print_page_has_every_chapter(session: &Session, project: &Project) -> Result<()> {
+fn print_page_has_every_chapter(
+    session: &Session,
+    project: &Project,
+) -> Result<()> {
     let text = eval(session, "print.html", "return document.body.innerText;")?;
     let text = text.as_str().unwrap_or("");
     for chapter in machinery::book::LoadedBook::load(project)?.chapters()? {
@@ -151,7 +155,8 @@ fn print_page_has_every_chapter(session: &Session, project: &Project) -> Result<
 }
 
 fn nothing_remote(session: &Session) -> Result<()> {
-    let js = "return performance.getEntriesByType('resource').map((e) => e.name);";
+    let js =
+        "return performance.getEntriesByType('resource').map((e) => e.name);";
     for page in session.pages()? {
         for url in eval(session, &page, js)?
             .as_array()
@@ -203,7 +208,8 @@ fn main() {
     let trials = checks
         .into_iter()
         .map(|(name, check)| {
-            let (project, session, missing) = (project.clone(), session.clone(), missing.clone());
+            let (project, session, missing) =
+                (project.clone(), session.clone(), missing.clone());
             let under_ci = std::env::var_os("CI").is_some();
             let skip = missing.is_some() && !under_ci;
             trial(name, move || match (session, missing) {
@@ -213,10 +219,12 @@ fn main() {
                         .map_err(|_| "an earlier check panicked".to_owned())?;
                     check(&session, &project).map_err(|e| format!("{e:#}"))
                 }
-                (Some(Err(e)), _) => Err(format!("cannot start the browser: {e}")),
-                (None, Some(reason)) if under_ci => {
-                    Err(format!("browser tests are mandatory under CI: {reason}"))
+                (Some(Err(e)), _) => {
+                    Err(format!("cannot start the browser: {e}"))
                 }
+                (None, Some(reason)) if under_ci => Err(format!(
+                    "browser tests are mandatory under CI: {reason}"
+                )),
                 (None, _) => Ok(()),
             })
             .with_ignored_flag(skip)

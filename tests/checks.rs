@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use machinery::Project;
 use machinery::book::LoadedBook;
 use machinery::listing::Listing;
-use machinery::snippets::{SnippetTest, fenced_blocks, is_rust_to_reader, is_rust_to_skeptic};
+use machinery::snippets::{
+    SnippetTest, fenced_blocks, is_rust_to_reader, is_rust_to_skeptic,
+};
 
 fn err(e: anyhow::Error) -> String {
     format!("{e:#}")
@@ -15,14 +17,18 @@ fn err(e: anyhow::Error) -> String {
 
 /// The book builds, and every listing's caption and output are in the HTML.
 pub fn builds(project: &Project) -> Result<(), String> {
-    let dest = std::env::temp_dir().join(format!("book-test-{}", std::process::id()));
+    let dest =
+        std::env::temp_dir().join(format!("book-test-{}", std::process::id()));
     let mut book = LoadedBook::load(project).map_err(err)?;
     let result = book.build_html(Some(&dest)).map_err(err).and_then(|dir| {
         let mut html = String::new();
         for entry in std::fs::read_dir(&dir).map_err(|e| e.to_string())? {
             let path = entry.map_err(|e| e.to_string())?.path();
-            if path.extension().is_some_and(|e| e == "html") && !path.ends_with("print.html") {
-                html += &std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+            if path.extension().is_some_and(|e| e == "html")
+                && !path.ends_with("print.html")
+            {
+                html += &std::fs::read_to_string(&path)
+                    .map_err(|e| e.to_string())?;
             }
         }
         for (name, uses) in book.listing_uses() {
@@ -80,10 +86,14 @@ pub fn rust_blocks_tested(project: &Project) -> Result<(), String> {
 }
 
 /// As [`rust_blocks_tested`], with the list of generated tests read from `manifest`.
-pub fn rust_blocks_tested_by(project: &Project, manifest: &str) -> Result<(), String> {
+pub fn rust_blocks_tested_by(
+    project: &Project,
+    manifest: &str,
+) -> Result<(), String> {
     let manifest = std::fs::read_to_string(manifest)
         .map_err(|e| format!("the build script wrote no snippets.json: {e}"))?;
-    let tests: Vec<SnippetTest> = serde_json::from_str(&manifest).map_err(|e| e.to_string())?;
+    let tests: Vec<SnippetTest> =
+        serde_json::from_str(&manifest).map_err(|e| e.to_string())?;
     let mut tested: BTreeMap<PathBuf, usize> = BTreeMap::new();
     for test in &tests {
         *tested.entry(test.chapter.clone()).or_default() += 1;
@@ -129,7 +139,8 @@ pub fn rust_blocks_tested_by(project: &Project, manifest: &str) -> Result<(), St
 
 /// Every generated figure in `src/img/` is what its binary draws from today's stored outputs.
 pub fn figures_fresh(project: &Project) -> Result<(), String> {
-    let dir = std::env::temp_dir().join(format!("figures-test-{}", std::process::id()));
+    let dir = std::env::temp_dir()
+        .join(format!("figures-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let result = machinery::figures::draw_all(project, Some(&dir), true)
         .map_err(err)
@@ -163,7 +174,8 @@ pub fn figures_fresh(project: &Project) -> Result<(), String> {
 /// Every internal link and `#anchor` of the built book resolves; external links are listed on
 /// stderr, not fetched (the machine has no network, and the book must not depend on one).
 pub fn links_resolve(project: &Project) -> Result<(), String> {
-    let dest = std::env::temp_dir().join(format!("links-test-{}", std::process::id()));
+    let dest =
+        std::env::temp_dir().join(format!("links-test-{}", std::process::id()));
     let result = LoadedBook::load(project)
         .and_then(|mut book| book.build_html(Some(&dest)))
         .map_err(err)
@@ -174,7 +186,8 @@ pub fn links_resolve(project: &Project) -> Result<(), String> {
 
 /// The link check on a built site.
 pub fn check_links(site: &std::path::Path) -> Result<(), String> {
-    let attribute = regex::Regex::new(r#"(?:href|src)="([^"]*)""#).expect("valid regex");
+    let attribute =
+        regex::Regex::new(r#"(?:href|src)="([^"]*)""#).expect("valid regex");
     let mut pages = BTreeMap::new();
     for entry in std::fs::read_dir(site).map_err(|e| e.to_string())? {
         let path = entry.map_err(|e| e.to_string())?.path();
@@ -190,20 +203,25 @@ pub fn check_links(site: &std::path::Path) -> Result<(), String> {
             );
         }
     }
-    let (mut broken, mut external) = (Vec::new(), std::collections::BTreeSet::new());
+    let (mut broken, mut external) =
+        (Vec::new(), std::collections::BTreeSet::new());
     for (page, html) in &pages {
         for link in attribute.captures_iter(html).map(|c| c[1].to_owned()) {
             if link.starts_with("http://") || link.starts_with("https://") {
                 external.insert(link);
                 continue;
             }
-            if link.starts_with("mailto:") || link.starts_with("javascript:") || link.is_empty() {
+            if link.starts_with("mailto:")
+                || link.starts_with("javascript:")
+                || link.is_empty()
+            {
                 continue;
             }
             let (file, anchor) = link.split_once('#').unwrap_or((&link, ""));
             let target = if file.is_empty() { page.as_str() } else { file };
             if !site.join(target).exists() {
-                broken.push(format!("{page}: link to {link}: no file {target}"));
+                broken
+                    .push(format!("{page}: link to {link}: no file {target}"));
             } else if !anchor.is_empty() {
                 let ids = pages.get(target).map(String::as_str).unwrap_or("");
                 if !ids.contains(&format!("id=\"{anchor}\"")) {
@@ -232,13 +250,16 @@ pub fn check_links(site: &std::path::Path) -> Result<(), String> {
 /// sure every citation resolves).
 pub fn references_cited(project: &Project) -> Result<(), String> {
     let src = project.root.join("src");
-    let references =
-        std::fs::read_to_string(src.join("references.md")).map_err(|e| e.to_string())?;
+    let references = std::fs::read_to_string(src.join("references.md"))
+        .map_err(|e| e.to_string())?;
     let mut text = String::new();
     for entry in std::fs::read_dir(&src).map_err(|e| e.to_string())? {
         let path = entry.map_err(|e| e.to_string())?.path();
-        if path.extension().is_some_and(|e| e == "md") && !path.ends_with("references.md") {
-            text += &std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+        if path.extension().is_some_and(|e| e == "md")
+            && !path.ends_with("references.md")
+        {
+            text +=
+                &std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
         }
     }
     let id = regex::Regex::new(r#"<a id="([^"]+)"></a>"#).expect("valid regex");

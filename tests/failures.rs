@@ -22,7 +22,8 @@ struct Fixture {
 
 impl Fixture {
     fn new(test: &str) -> Fixture {
-        let root = std::env::temp_dir().join(format!("fixture-{test}-{}", std::process::id()));
+        let root = std::env::temp_dir()
+            .join(format!("fixture-{test}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         let fixture = Fixture { root };
         let real = Project::this().root;
@@ -31,7 +32,10 @@ impl Fixture {
             &std::fs::read_to_string(real.join("book.toml")).unwrap(),
         );
         for file in ["theme/listings.css", "theme/head.hbs"] {
-            fixture.write(file, &std::fs::read_to_string(real.join(file)).unwrap());
+            fixture.write(
+                file,
+                &std::fs::read_to_string(real.join(file)).unwrap(),
+            );
         }
         fixture.write("src/SUMMARY.md", "# Summary\n\n- [One](ch01-one.md)\n");
         fixture.write(
@@ -64,7 +68,8 @@ impl Fixture {
     fn program(&self, script: &str) {
         let path = self.root.join("program.sh");
         std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+            .unwrap();
     }
 
     fn project(&self) -> Project {
@@ -79,8 +84,13 @@ impl Fixture {
             .into_iter()
             .find(|l| l.name == LISTING)
             .unwrap();
-        let exes = HashMap::from([(LISTING.to_owned(), self.root.join("program.sh"))]);
-        check_listing(&project, &listing, &Builds::prebuilt(exes, HashMap::new()))
+        let exes =
+            HashMap::from([(LISTING.to_owned(), self.root.join("program.sh"))]);
+        check_listing(
+            &project,
+            &listing,
+            &Builds::prebuilt(exes, HashMap::new()),
+        )
     }
 
     /// The book's verdict on the fixture's chapters.
@@ -137,7 +147,10 @@ fn a_stale_output_shows_the_diff_and_the_refresh_command() {
 #[test]
 fn a_missing_output_names_the_file_and_how_to_make_it() {
     let fixture = Fixture::new("missing-output");
-    std::fs::remove_file(fixture.root.join("listings/output/ch01-01-hello.txt")).unwrap();
+    std::fs::remove_file(
+        fixture.root.join("listings/output/ch01-01-hello.txt"),
+    )
+    .unwrap();
     assert_failure(
         fixture.check_listing(),
         &[
@@ -268,7 +281,10 @@ fn a_rust_block_skeptic_does_not_see_is_named() {
     let manifest = fixture.root.join("snippets.json");
     std::fs::write(&manifest, "[]").unwrap();
     assert_failure(
-        book_tests::checks::rust_blocks_tested_by(&fixture.project(), manifest.to_str().unwrap()),
+        book_tests::checks::rust_blocks_tested_by(
+            &fixture.project(),
+            manifest.to_str().unwrap(),
+        ),
         &["src/ch01-one.md:5", "skeptic does not test it"],
     );
 }
@@ -282,9 +298,12 @@ fn snippet_test_names_lead_to_the_source_line() {
         "# One\n\n{{#listing ch01-01-hello}}\n\n```rust\nfn main() {}\n```\n",
     );
     let out = fixture.root.join("out");
-    let docs = machinery::snippets::write_expanded_chapters(&fixture.project(), &out).unwrap();
+    let docs =
+        machinery::snippets::write_expanded_chapters(&fixture.project(), &out)
+            .unwrap();
     // The listing's block comes from its directive (line 3), the other from its fence (line 5).
-    let origins: Vec<usize> = docs[0].blocks.iter().map(|block| block.1).collect();
+    let origins: Vec<usize> =
+        docs[0].blocks.iter().map(|block| block.1).collect();
     assert_eq!(origins, [3, 5]);
     assert!(Path::new(&docs[0].file).exists());
 }

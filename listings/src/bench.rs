@@ -84,7 +84,8 @@ pub fn human(d: Duration) -> String {
 
 /// One line on the machine the numbers come from: logical CPUs, kernel, architecture, CPU.
 pub fn machine() -> Result<String> {
-    let cpus = std::thread::available_parallelism().context("cannot count the CPUs")?;
+    let cpus = std::thread::available_parallelism()
+        .context("cannot count the CPUs")?;
     let uname = nix::sys::utsname::uname().context("uname failed")?;
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -101,4 +102,16 @@ pub fn machine() -> Result<String> {
         uname.release().to_string_lossy(),
         uname.machine().to_string_lossy(),
     ))
+}
+
+/// The CPUs this thread may run on (its affinity mask), in increasing order. A listing
+/// that pins threads picks from these, never a fixed number: in a container's cpuset, CPU 0
+/// may not be allowed (sched_setaffinity(2) then fails with EINVAL).
+pub fn allowed_cpus() -> Result<Vec<usize>> {
+    use nix::sched::{CpuSet, sched_getaffinity};
+    let mask = sched_getaffinity(nix::unistd::Pid::from_raw(0))
+        .context("sched_getaffinity failed")?;
+    Ok((0..CpuSet::count())
+        .filter(|&cpu| mask.is_set(cpu).unwrap_or(false))
+        .collect())
 }

@@ -9,7 +9,12 @@ use clap::error::ErrorKind;
 pub fn parse<T: Parser>() -> T {
     match T::try_parse() {
         Ok(args) => args,
-        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) =>
+        {
             e.exit()
         }
         Err(e) => {

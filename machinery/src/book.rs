@@ -44,7 +44,8 @@ pub struct ListingPreprocessor {
 }
 
 fn directive() -> Regex {
-    Regex::new(r"\{\{#listing\s+([^\s}:]+)(?::([\w-]+))?\s*\}\}").expect("valid regex")
+    Regex::new(r"\{\{#listing\s+([^\s}:]+)(?::([\w-]+))?\s*\}\}")
+        .expect("valid regex")
 }
 
 impl ListingPreprocessor {
@@ -99,7 +100,8 @@ impl ListingPreprocessor {
                     number.map_or("-".to_owned(), |n| n.to_string())
                 );
             }
-            if let (Some(prev), Position::Numbered { .. }) = (previous, listing.position)
+            if let (Some(prev), Position::Numbered { .. }) =
+                (previous, listing.position)
                 && prev >= listing.position
             {
                 bail!(
@@ -134,9 +136,17 @@ impl ListingPreprocessor {
         Ok(())
     }
 
-    fn render(&self, listing: &Listing, chapter: &Path, anchor: Option<&str>) -> Result<String> {
-        let source_text = std::fs::read_to_string(self.root.join(&listing.source))
-            .with_context(|| format!("cannot read {}", listing.source.display()))?;
+    fn render(
+        &self,
+        listing: &Listing,
+        chapter: &Path,
+        anchor: Option<&str>,
+    ) -> Result<String> {
+        let source_text =
+            std::fs::read_to_string(self.root.join(&listing.source))
+                .with_context(|| {
+                    format!("cannot read {}", listing.source.display())
+                })?;
         if let Some(anchor) = anchor
             && !source_text.contains(&format!("ANCHOR: {anchor}"))
         {
@@ -161,7 +171,9 @@ impl ListingPreprocessor {
         // Paths in the book are relative to the chapter's file.
         let up = "../".repeat(chapter.components().count());
         let include = match anchor {
-            Some(anchor) => format!("{up}{}:{anchor}", listing.source.display()),
+            Some(anchor) => {
+                format!("{up}{}:{anchor}", listing.source.display())
+            }
             None => format!("{up}{}", listing.source.display()),
         };
         // skeptic compiles and runs every rust block; measurements are only compiled (the
@@ -266,8 +278,9 @@ impl Preprocessor for Shared {
 
 impl LoadedBook {
     pub fn load(project: &Project) -> Result<LoadedBook> {
-        let mut md = MDBook::load(&project.root)
-            .with_context(|| format!("cannot load the book at {}", project.root.display()))?;
+        let mut md = MDBook::load(&project.root).with_context(|| {
+            format!("cannot load the book at {}", project.root.display())
+        })?;
         let listings = std::sync::Arc::new(ListingPreprocessor::new(project)?);
         // Same name as `[preprocessor.listings]` in book.toml: replaces the command-line
         // version in place, keeping its order (before `links`).
@@ -291,7 +304,9 @@ impl LoadedBook {
                 continue;
             };
             let source = std::fs::read_to_string(src.join(&path))
-                .with_context(|| format!("cannot read src/{}", path.display()))?;
+                .with_context(|| {
+                    format!("cannot read src/{}", path.display())
+                })?;
             chapters.push(Chapter {
                 number: ch.number.as_ref().and_then(|n| n.first().copied()),
                 path,
@@ -332,7 +347,8 @@ fn check_chapter(src: &Path, chapter: &Chapter) -> Result<()> {
         )
     };
     let directive =
-        Regex::new(r"\{\{#([a-z_]+)\s*([^\s}:]*)(?::([\w-]+))?[^}]*\}\}").expect("valid regex");
+        Regex::new(r"\{\{#([a-z_]+)\s*([^\s}:]*)(?::([\w-]+))?[^}]*\}\}")
+            .expect("valid regex");
     let dir = src.join(chapter.path.parent().unwrap_or(Path::new("")));
     for caps in directive.captures_iter(&chapter.source) {
         let offset = caps.get(0).expect("group 0").start();

@@ -52,8 +52,10 @@ impl Session {
         if let Some(reason) = unavailable() {
             bail!("{reason}");
         }
-        let scratch = std::env::temp_dir().join(format!("book-browser-{}", std::process::id()));
-        let site = LoadedBook::load(project)?.build_html(Some(&scratch.join("site")))?;
+        let scratch = std::env::temp_dir()
+            .join(format!("book-browser-{}", std::process::id()));
+        let site = LoadedBook::load(project)?
+            .build_html(Some(&scratch.join("site")))?;
         let server = crate::serve::Background::start(&site)?;
         let profile = scratch.join("profile");
 
@@ -88,14 +90,19 @@ impl Session {
         loop {
             match self.client.goto(&url).await {
                 Ok(()) => return Ok(()),
-                Err(e) if tries == 2 => bail!("{url} did not load in three tries: {e}"),
+                Err(e) if tries == 2 => {
+                    bail!("{url} did not load in three tries: {e}")
+                }
                 Err(_) => tries += 1,
             }
         }
     }
 
     /// Runs a browser interaction to completion.
-    pub fn run<T>(&self, work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    pub fn run<T>(
+        &self,
+        work: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
         self.runtime.block_on(work)
     }
 
@@ -104,7 +111,11 @@ impl Session {
         let mut pages: Vec<String> = std::fs::read_dir(&self.site)?
             .filter_map(|entry| entry.ok())
             .filter_map(|entry| entry.file_name().into_string().ok())
-            .filter(|name| name.ends_with(".html") && name != "404.html" && name != "toc.html")
+            .filter(|name| {
+                name.ends_with(".html")
+                    && name != "404.html"
+                    && name != "toc.html"
+            })
             .collect();
         pages.sort();
         Ok(pages)
@@ -146,7 +157,9 @@ async fn new_session(port: u16, profile: &Path) -> Result<Client> {
             .await;
         match attempt {
             Ok(client) => return Ok(client),
-            Err(e) if Instant::now() > deadline => bail!("cannot start a browser session: {e}"),
+            Err(e) if Instant::now() > deadline => {
+                bail!("cannot start a browser session: {e}")
+            }
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
@@ -157,7 +170,8 @@ impl Drop for Session {
         let client = self.client.clone();
         let _ = self.runtime.block_on(client.close());
         let group = nix::unistd::Pid::from_raw(self.driver.id() as i32);
-        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+        let _ =
+            nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
         let _ = self.driver.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
     }
@@ -181,7 +195,10 @@ pub fn screenshots(project: &Project, dir: &Path) -> Result<Vec<PathBuf>> {
                 client.execute(first, vec![]).await?;
                 Ok(client.screenshot().await?)
             })?;
-            let path = dir.join(format!("{}-{theme}.png", page.trim_end_matches(".html")));
+            let path = dir.join(format!(
+                "{}-{theme}.png",
+                page.trim_end_matches(".html")
+            ));
             std::fs::write(&path, png)?;
             written.push(path);
         }

@@ -10,11 +10,16 @@ use crate::Project;
 use crate::run::build_binaries;
 
 /// Draws every figure into `dir` (default: `src/img/`), and returns their names.
-pub fn draw_all(project: &Project, dir: Option<&Path>, quiet: bool) -> Result<Vec<String>> {
+pub fn draw_all(
+    project: &Project,
+    dir: Option<&Path>,
+    quiet: bool,
+) -> Result<Vec<String>> {
     let mut names = Vec::new();
-    let mut executables: Vec<_> = build_binaries(project, "figures", false, quiet)?
-        .into_iter()
-        .collect();
+    let mut executables: Vec<_> =
+        build_binaries(project, "figures", false, quiet)?
+            .into_iter()
+            .collect();
     executables.sort();
     for (name, exe) in executables {
         let mut cmd = Command::new(&exe);

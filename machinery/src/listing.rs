@@ -35,7 +35,8 @@ pub enum Position {
 impl Position {
     pub fn chapter(self) -> u32 {
         match self {
-            Position::Numbered { chapter, .. } | Position::Exercise { chapter, .. } => chapter,
+            Position::Numbered { chapter, .. }
+            | Position::Exercise { chapter, .. } => chapter,
         }
     }
 
@@ -43,11 +44,12 @@ impl Position {
         let rest = name.strip_prefix("ch")?;
         let (chapter, rest) = rest.split_once('-')?;
         let (order, short) = rest.split_once('-')?;
-        let number = |s: &str| (s.len() == 2).then(|| s.parse::<u32>().ok()).flatten();
+        let number =
+            |s: &str| (s.len() == 2).then(|| s.parse::<u32>().ok()).flatten();
         let valid_short = !short.is_empty()
-            && short
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            && short.bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'
+            });
         if !valid_short {
             return None;
         }
@@ -69,7 +71,9 @@ impl fmt::Display for Position {
     /// The label of the caption: "Listing 1.2" or "Exercise 1.1, a solution".
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Position::Numbered { chapter, order } => write!(f, "Listing {chapter}.{order}"),
+            Position::Numbered { chapter, order } => {
+                write!(f, "Listing {chapter}.{order}")
+            }
             Position::Exercise { chapter, order } => {
                 write!(f, "Exercise {chapter}.{order}, a solution")
             }
@@ -103,6 +107,12 @@ pub struct Spec {
     /// exit code 2. Required for every listing that takes arguments.
     #[serde(default)]
     pub rejects: Vec<Vec<String>>,
+    /// Values read from the output, by name, for the claims and the prose.
+    #[serde(default)]
+    pub values: crate::claims::Values,
+    /// What the prose says about the output, checked against it.
+    #[serde(default)]
+    pub claims: Vec<crate::claims::ClaimSpec>,
 }
 
 fn default_timeout() -> u64 {
@@ -131,7 +141,8 @@ impl Listing {
                 continue;
             };
             for entry in entries {
-                let path = entry.with_context(|| format!("cannot read {dir}"))?.path();
+                let path =
+                    entry.with_context(|| format!("cannot read {dir}"))?.path();
                 if path.extension().is_some_and(|e| e == "rs") {
                     listings.push(Listing::load(project, &path, kind)?);
                 }
@@ -149,7 +160,9 @@ impl Listing {
         let name = path
             .file_stem()
             .and_then(|s| s.to_str())
-            .with_context(|| format!("{}: not a UTF-8 file name", source.display()))?
+            .with_context(|| {
+                format!("{}: not a UTF-8 file name", source.display())
+            })?
             .to_owned();
         let Some(position) = Position::parse(&name) else {
             bail!(
@@ -169,11 +182,12 @@ impl Listing {
                     .display()
             )
         })?;
-        let spec: Spec = toml::from_str(&spec_text)
-            .with_context(|| format!("{}: invalid listing declaration", spec_path.display()))?;
-        spec.vary
-            .compile()
-            .with_context(|| format!("{}: invalid [vary] declaration", spec_path.display()))?;
+        let spec: Spec = toml::from_str(&spec_text).with_context(|| {
+            format!("{}: invalid listing declaration", spec_path.display())
+        })?;
+        spec.vary.compile().with_context(|| {
+            format!("{}: invalid [vary] declaration", spec_path.display())
+        })?;
         Ok(Listing {
             name,
             kind,
@@ -196,7 +210,9 @@ impl Listing {
                 if self.spec.release {
                     words.push("--release".into());
                 }
-                words.extend(["-p", "listings", "--bin", &self.name].map(String::from));
+                words.extend(
+                    ["-p", "listings", "--bin", &self.name].map(String::from),
+                );
                 if !self.spec.args.is_empty() {
                     words.push("--".into());
                 }

@@ -32,13 +32,16 @@ fn run(args: &[String]) -> Result<()> {
         Some("build") => {
             let dest = args.get(1).map(std::path::PathBuf::from);
             let started = std::time::Instant::now();
-            let dir = LoadedBook::load(&project)?.build_html(dest.as_deref())?;
+            let dir =
+                LoadedBook::load(&project)?.build_html(dest.as_deref())?;
             println!("built {} in {:.2?}", dir.display(), started.elapsed());
             Ok(())
         }
         Some("serve") => {
             let port = match args.get(1) {
-                Some(p) => p.parse().with_context(|| format!("not a port: {p:?}"))?,
+                Some(p) => {
+                    p.parse().with_context(|| format!("not a port: {p:?}"))?
+                }
                 None => 3000,
             };
             let dir = LoadedBook::load(&project)?.build_html(None)?;
@@ -54,11 +57,17 @@ fn run(args: &[String]) -> Result<()> {
         Some("screenshots") => {
             let dir = project.root.join("screenshots");
             let written = machinery::browser::screenshots(&project, &dir)?;
-            println!("wrote {} screenshots to {}", written.len(), dir.display());
+            println!(
+                "wrote {} screenshots to {}",
+                written.len(),
+                dir.display()
+            );
             Ok(())
         }
         #[cfg(not(feature = "browser"))]
-        Some("screenshots") => bail!("screenshots need the browser: cargo screenshots"),
+        Some("screenshots") => {
+            bail!("screenshots need the browser: cargo screenshots")
+        }
         Some("refresh") => machinery::refresh::refresh(&project, &args[1..]),
         Some("preprocess") => preprocess(&project, &args[1..]),
         _ => bail!("{USAGE}"),

@@ -49,9 +49,35 @@ pub struct Variation {
     #[serde(default)]
     pub presets: Vec<String>,
     #[serde(default)]
-    pub redact: BTreeMap<String, String>,
+    pub redact: BTreeMap<String, Redaction>,
     #[serde(default)]
     pub unordered: Vec<String>,
+}
+
+/// One declared redaction: a regex, and optionally what the varying text is, for the
+/// reader ("the process ID: new on every run").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Redaction {
+    Pattern(String),
+    Explained { pattern: String, why: String },
+}
+
+impl Redaction {
+    pub fn pattern(&self) -> &str {
+        match self {
+            Redaction::Pattern(p) | Redaction::Explained { pattern: p, .. } => {
+                p
+            }
+        }
+    }
+
+    pub fn why(&self) -> Option<&str> {
+        match self {
+            Redaction::Pattern(_) => None,
+            Redaction::Explained { why, .. } => Some(why),
+        }
+    }
 }
 
 /// A [`Variation`] ready to use.
@@ -65,19 +91,27 @@ impl Variation {
     pub fn compile(&self) -> Result<Matcher> {
         let mut redactions = Vec::new();
         for preset in &self.presets {
-            let Some((_, placeholder, pattern)) = PRESETS.iter().find(|(n, ..)| n == preset) else {
+            let Some((_, placeholder, pattern)) =
+                PRESETS.iter().find(|(n, ..)| n == preset)
+            else {
                 let known: Vec<_> = PRESETS.iter().map(|(n, ..)| *n).collect();
                 bail!("unknown preset {preset:?}; known presets: {known:?}");
             };
             redactions.push((*placeholder, Regex::new(pattern)?));
         }
         for (name, pattern) in &self.redact {
-            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
-                bail!("redaction name {name:?}: use UPPER_CASE letters and underscores");
+            if name.is_empty()
+                || !name.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+            {
+                bail!(
+                    "redaction name {name:?}: use UPPER_CASE letters and underscores"
+                );
             }
-            let regex = Regex::new(pattern).with_context(|| format!("redact.{name}"))?;
+            let regex = Regex::new(pattern.pattern())
+                .with_context(|| format!("redact.{name}"))?;
             // snapbox wants `'static` placeholders; a handful of short strings per run.
-            let placeholder: &'static str = Box::leak(format!("[{name}]").into_boxed_str());
+            let placeholder: &'static str =
+                Box::leak(format!("[{name}]").into_boxed_str());
             redactions.push((placeholder, regex));
         }
         let unordered = self
@@ -118,7 +152,8 @@ impl Matcher {
             let slots: Vec<usize> = (0..lines.len())
                 .filter(|&i| regex.is_match(original[i]))
                 .collect();
-            let mut group: Vec<String> = slots.iter().map(|&i| lines[i].clone()).collect();
+            let mut group: Vec<String> =
+                slots.iter().map(|&i| lines[i].clone()).collect();
             group.sort_unstable();
             for (slot, line) in slots.into_iter().zip(group) {
                 lines[slot] = line;
@@ -155,7 +190,11 @@ impl Matcher {
         }
         snapbox::Assert::new()
             .action(snapbox::assert::Action::Verify)
-            .try_eq(Some(&"fresh run"), actual.into_data(), expected.into_data())
+            .try_eq(
+                Some(&"fresh run"),
+                actual.into_data(),
+                expected.into_data(),
+            )
             .map_err(|e| e.to_string())
     }
 }
@@ -195,7 +234,9 @@ mod tests {
 
     #[test]
     fn redactions_keep_the_shape() {
-        let m = matcher("presets = ['duration']\nredact.PID = 'pid (?<redacted>\\d+)'");
+        let m = matcher(
+            "presets = ['duration']\nredact.PID = 'pid (?<redacted>\\d+)'",
+        );
         assert!(
             m.compare("pid 12 took 3.5 ms\n", "pid 4567 took 120 µs\n")
                 .is_ok()
@@ -238,7 +279,8 @@ mod tests {
 
     #[test]
     fn unused_declarations_are_reported() {
-        let m = matcher("redact.PID = 'pid (?<redacted>\\d+)'\nunordered = ['^w']");
+        let m =
+            matcher("redact.PID = 'pid (?<redacted>\\d+)'\nunordered = ['^w']");
         assert_eq!(m.unused_declarations("nothing here\n").len(), 2);
         assert!(m.unused_declarations("pid 1\nw\nw\n").is_empty());
     }

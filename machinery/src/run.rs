@@ -19,7 +19,11 @@ pub type Executables = HashMap<String, PathBuf>;
 
 /// Builds every binary of the `listings` package, in release mode or not, and returns where
 /// cargo put them. With `quiet`, cargo's progress is kept and shown only if the build fails.
-pub fn build_listings(project: &Project, release: bool, quiet: bool) -> Result<Executables> {
+pub fn build_listings(
+    project: &Project,
+    release: bool,
+    quiet: bool,
+) -> Result<Executables> {
     build_binaries(project, "listings", release, quiet)
 }
 
@@ -63,8 +67,8 @@ pub fn build_binaries(
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
     {
-        let message: serde_json::Value =
-            serde_json::from_slice(line).context("cargo printed a line that is not JSON")?;
+        let message: serde_json::Value = serde_json::from_slice(line)
+            .context("cargo printed a line that is not JSON")?;
         if message["reason"] == "compiler-artifact"
             && let (Some(name), Some(path)) = (
                 message["target"]["name"].as_str(),
@@ -111,7 +115,9 @@ impl Run {
             Kind::Program => status.code() == Some(listing.spec.exit_code),
         };
         (!ok).then(|| match listing.kind {
-            Kind::CompileFail => "compiled, but it is declared to fail to compile".to_owned(),
+            Kind::CompileFail => {
+                "compiled, but it is declared to fail to compile".to_owned()
+            }
             Kind::Program => format!(
                 "ended with {status}, expected exit code {}",
                 listing.spec.exit_code
@@ -122,7 +128,10 @@ impl Run {
 
 /// Runs a listing with bad arguments and says what is wrong with how it refused them, if
 /// anything: it must print one line on stderr, nothing on stdout, and exit with code 2.
-pub fn check_rejection(exe: &std::path::Path, args: &[String]) -> Result<Option<String>> {
+pub fn check_rejection(
+    exe: &std::path::Path,
+    args: &[String],
+) -> Result<Option<String>> {
     let mut child = Command::new(exe)
         .args(args)
         .stdin(Stdio::null())
@@ -153,17 +162,23 @@ pub fn check_rejection(exe: &std::path::Path, args: &[String]) -> Result<Option<
     } else {
         None
     };
-    Ok(problem.map(|p| format!("with arguments {args:?}: {p}\n--- stderr ---\n{stderr}")))
+    Ok(problem.map(|p| {
+        format!("with arguments {args:?}: {p}\n--- stderr ---\n{stderr}")
+    }))
 }
 
 /// Runs a listing as the reader would (its program, or rustc for a compile-fail listing),
 /// in the project root, in a process group of its own that is killed at the timeout.
-pub fn run_listing(project: &Project, listing: &Listing, executables: &Executables) -> Result<Run> {
+pub fn run_listing(
+    project: &Project,
+    listing: &Listing,
+    executables: &Executables,
+) -> Result<Run> {
     let mut cmd = match listing.kind {
         Kind::Program => {
-            let exe = executables
-                .get(&listing.name)
-                .with_context(|| format!("{}: cargo built no binary of that name", listing.name))?;
+            let exe = executables.get(&listing.name).with_context(|| {
+                format!("{}: cargo built no binary of that name", listing.name)
+            })?;
             Command::new(exe)
         }
         Kind::CompileFail => {
@@ -180,7 +195,8 @@ pub fn run_listing(project: &Project, listing: &Listing, executables: &Executabl
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .process_group(0);
-    let (mut reader, writer) = std::io::pipe().context("cannot create a pipe")?;
+    let (mut reader, writer) =
+        std::io::pipe().context("cannot create a pipe")?;
     cmd.stdout(writer.try_clone()?).stderr(writer);
     let mut child = cmd
         .spawn()
@@ -195,7 +211,8 @@ pub fn run_listing(project: &Project, listing: &Listing, executables: &Executabl
         let _ = sender.send(bytes);
     });
 
-    let deadline = Instant::now() + Duration::from_secs(listing.spec.timeout_secs);
+    let deadline =
+        Instant::now() + Duration::from_secs(listing.spec.timeout_secs);
     let mut timed_out = false;
     let status = loop {
         if let Some(status) = child.try_wait()? {
@@ -230,7 +247,8 @@ pub fn run_listing(project: &Project, listing: &Listing, executables: &Executabl
 /// Makes this process a child subreaper (`prctl(2)`): the processes a listing orphans are
 /// then adopted by us instead of init, zombies included, so a leak is seen, not hidden.
 pub fn become_subreaper() -> Result<()> {
-    nix::sys::prctl::set_child_subreaper(true).context("prctl(PR_SET_CHILD_SUBREAPER) failed")
+    nix::sys::prctl::set_child_subreaper(true)
+        .context("prctl(PR_SET_CHILD_SUBREAPER) failed")
 }
 
 /// The processes of a process group, described as "pid N (name), state S", from `/proc`.
@@ -240,11 +258,13 @@ pub fn group_members(group: Pid) -> Vec<String> {
     };
     let mut members = Vec::new();
     for entry in entries.flatten() {
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat"))
+        else {
             continue;
         };
         // proc(5): "pid (comm) state ppid pgrp ..."; comm may contain spaces and parentheses.
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')'))
+        else {
             continue;
         };
         let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
@@ -267,7 +287,10 @@ fn clean_up_group(group: Pid) {
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
         // Reap any child of ours in the group; ECHILD once none is left.
-        match waitpid(Pid::from_raw(-group.as_raw()), Some(WaitPidFlag::WNOHANG)) {
+        match waitpid(
+            Pid::from_raw(-group.as_raw()),
+            Some(WaitPidFlag::WNOHANG),
+        ) {
             Ok(nix::sys::wait::WaitStatus::StillAlive) => {}
             Ok(_) => continue,
             Err(_) => {}

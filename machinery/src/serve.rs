@@ -34,8 +34,8 @@ pub struct Background {
 
 impl Background {
     pub fn start(root: &Path) -> Result<Background> {
-        let listener =
-            TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("cannot listen on 127.0.0.1")?;
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .context("cannot listen on 127.0.0.1")?;
         let port = listener.local_addr()?.port();
         let stop = Arc::new(AtomicBool::new(false));
         let (root, stopping) = (root.to_path_buf(), stop.clone());
@@ -96,9 +96,11 @@ fn respond(root: &Path, mut stream: TcpStream) -> std::io::Result<()> {
         header.clear();
     }
     let mut words = request_line.split_whitespace();
-    let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    let (method, target) =
+        (words.next().unwrap_or(""), words.next().unwrap_or(""));
     let found = match method {
-        "GET" | "HEAD" => file_for(root, target).and_then(|p| Some((std::fs::read(&p).ok()?, p))),
+        "GET" | "HEAD" => file_for(root, target)
+            .and_then(|p| Some((std::fs::read(&p).ok()?, p))),
         _ => None,
     };
     let (status, mime, body) = match &found {
@@ -161,7 +163,8 @@ mod tests {
     use std::io::Read;
 
     fn get(server: &Background, target: &str) -> String {
-        let mut stream = TcpStream::connect((Ipv4Addr::LOCALHOST, server.port)).unwrap();
+        let mut stream =
+            TcpStream::connect((Ipv4Addr::LOCALHOST, server.port)).unwrap();
         write!(stream, "GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
         let mut answer = String::new();
         stream.read_to_string(&mut answer).unwrap();
@@ -170,7 +173,8 @@ mod tests {
 
     #[test]
     fn serves_files_and_nothing_outside() -> Result<()> {
-        let dir = std::env::temp_dir().join(format!("serve-test-{}", std::process::id()));
+        let dir = std::env::temp_dir()
+            .join(format!("serve-test-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("sub"))?;
         std::fs::write(dir.join("index.html"), "<p>home</p>")?;
         std::fs::write(dir.join("sub/a.css"), "p{}")?;
@@ -181,7 +185,10 @@ mod tests {
         drop(server);
         std::fs::remove_dir_all(&dir)?;
         assert!(index.starts_with("HTTP/1.1 200 OK\r\n"), "{index}");
-        assert!(index.contains("Content-Type: text/css\r\n") && index.ends_with("\r\n\r\np{}"));
+        assert!(
+            index.contains("Content-Type: text/css\r\n")
+                && index.ends_with("\r\n\r\np{}")
+        );
         assert!(outside.starts_with("HTTP/1.1 404"), "{outside}");
         assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
         Ok(())

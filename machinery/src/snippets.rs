@@ -48,7 +48,10 @@ pub fn is_rust_to_skeptic(info: &str) -> bool {
 }
 
 /// Every fenced block of `markdown` whose info string satisfies `keep`.
-pub fn fenced_blocks(markdown: &str, keep: impl Fn(&str) -> bool) -> Vec<RustBlock> {
+pub fn fenced_blocks(
+    markdown: &str,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<RustBlock> {
     let mut blocks = Vec::new();
     for (event, range) in Parser::new(markdown).into_offset_iter() {
         if let Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) = event
@@ -72,7 +75,10 @@ pub struct SkepticDoc {
 }
 
 /// Writes the expanded chapters under `dir` and returns them, in book order.
-pub fn write_expanded_chapters(project: &Project, dir: &Path) -> Result<Vec<SkepticDoc>> {
+pub fn write_expanded_chapters(
+    project: &Project,
+    dir: &Path,
+) -> Result<Vec<SkepticDoc>> {
     let book = LoadedBook::load(project)?;
     let mut docs = Vec::new();
     for chapter in book.chapters()? {
@@ -91,10 +97,11 @@ pub fn write_expanded_chapters(project: &Project, dir: &Path) -> Result<Vec<Skep
 /// written in the chapter, or a `{{#listing}}` directive (which lays out exactly one).
 fn map_blocks(chapter: &Chapter) -> Result<Vec<(usize, usize, String)>> {
     let directive = Regex::new(r"\{\{#listing\s").expect("valid regex");
-    let mut origins: Vec<usize> = fenced_blocks(&chapter.source, is_rust_to_skeptic)
-        .into_iter()
-        .map(|b| b.line)
-        .collect();
+    let mut origins: Vec<usize> =
+        fenced_blocks(&chapter.source, is_rust_to_skeptic)
+            .into_iter()
+            .map(|b| b.line)
+            .collect();
     origins.extend(
         directive
             .find_iter(&chapter.source)
@@ -121,8 +128,12 @@ fn map_blocks(chapter: &Chapter) -> Result<Vec<(usize, usize, String)>> {
 
 /// Renames skeptic's tests (`..._line_N`, N a line of the expanded file) after the source
 /// line, and lists them.
-pub fn relabel_tests(generated: &str, docs: &[SkepticDoc]) -> Result<(String, Vec<SnippetTest>)> {
-    let test_fn = Regex::new(r"#\[test\] fn (\w+)_line_(\d+)\(\)").expect("valid regex");
+pub fn relabel_tests(
+    generated: &str,
+    docs: &[SkepticDoc],
+) -> Result<(String, Vec<SnippetTest>)> {
+    let test_fn =
+        Regex::new(r"#\[test\] fn (\w+)_line_(\d+)\(\)").expect("valid regex");
     let mut expected = docs
         .iter()
         .flat_map(|doc| doc.blocks.iter().map(move |block| (doc, block)));
@@ -171,11 +182,16 @@ pub fn generate_tests(project: &Project, out_dir: &Path) -> Result<()> {
     match expand_and_generate(project, out_dir) {
         Ok((code, tests)) => {
             write_if_changed(&tests_file, &code)?;
-            write_if_changed(&manifest, &serde_json::to_string_pretty(&tests)?)?;
+            write_if_changed(
+                &manifest,
+                &serde_json::to_string_pretty(&tests)?,
+            )?;
         }
         Err(e) => {
             let message = format!("{e:#}");
-            println!("cargo:warning=the book's snippets cannot be tested: {message}");
+            println!(
+                "cargo:warning=the book's snippets cannot be tested: {message}"
+            );
             let code = format!(
                 "#[test]\nfn the_book_could_not_be_expanded_for_skeptic() {{\n    \
                  panic!(\"{{}}\", {message:?});\n}}\n"
@@ -187,7 +203,10 @@ pub fn generate_tests(project: &Project, out_dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn expand_and_generate(project: &Project, out_dir: &Path) -> Result<(String, Vec<SnippetTest>)> {
+fn expand_and_generate(
+    project: &Project,
+    out_dir: &Path,
+) -> Result<(String, Vec<SnippetTest>)> {
     let docs = write_expanded_chapters(project, &out_dir.join("chapters"))?;
     let files: Vec<&PathBuf> = docs.iter().map(|d| &d.file).collect();
     skeptic::generate_doc_tests(&files);
@@ -204,5 +223,6 @@ pub fn write_if_changed(path: &Path, contents: &str) -> Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    std::fs::write(path, contents).with_context(|| format!("cannot write {}", path.display()))
+    std::fs::write(path, contents)
+        .with_context(|| format!("cannot write {}", path.display()))
 }

@@ -25,32 +25,44 @@ impl Builds {
         }
     }
 
-    pub fn get(&self, project: &Project, release: bool) -> Result<&Executables, String> {
+    pub fn get(
+        &self,
+        project: &Project,
+        release: bool,
+    ) -> Result<&Executables, String> {
         let cell = if release { &self.release } else { &self.debug };
-        cell.get_or_init(|| build_listings(project, release, true).map_err(|e| format!("{e:#}")))
-            .as_ref()
-            .map_err(Clone::clone)
+        cell.get_or_init(|| {
+            build_listings(project, release, true).map_err(|e| format!("{e:#}"))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
     }
 }
 
 /// Everything the test suite checks about one listing; `Err` is the failure message, which
 /// names the file at fault and the command that fixes it.
-pub fn check_listing(project: &Project, listing: &Listing, builds: &Builds) -> Result<(), String> {
+pub fn check_listing(
+    project: &Project,
+    listing: &Listing,
+    builds: &Builds,
+) -> Result<(), String> {
     let output_path = listing.output_path();
     let shown = output_path.display();
     let fix = format!(
         "if the change is intended, refresh it with `{}` and review the diff",
         listing.refresh_command()
     );
-    let file = std::fs::read_to_string(project.root.join(&output_path)).map_err(|_| {
-        format!(
-            "{}: no stored output {shown}; make it with `{}`",
-            listing.source.display(),
-            listing.refresh_command()
-        )
+    let file = std::fs::read_to_string(project.root.join(&output_path))
+        .map_err(|_| {
+            format!(
+                "{}: no stored output {shown}; make it with `{}`",
+                listing.source.display(),
+                listing.refresh_command()
+            )
+        })?;
+    let stored = StoredOutput::parse(&file).ok_or_else(|| {
+        format!("{shown}: does not start with `$ COMMAND`; {fix}")
     })?;
-    let stored = StoredOutput::parse(&file)
-        .ok_or_else(|| format!("{shown}: does not start with `$ COMMAND`; {fix}"))?;
     if stored.command != listing.command() {
         return Err(format!(
             "{shown}: made with `{}`, but the book now runs `{}`; {fix}",
@@ -71,7 +83,8 @@ pub fn check_listing(project: &Project, listing: &Listing, builds: &Builds) -> R
         Kind::Program => builds.get(project, listing.spec.release)?,
         Kind::CompileFail => &Executables::new(),
     };
-    let run = run_listing(project, listing, executables).map_err(|e| format!("{e:#}"))?;
+    let run = run_listing(project, listing, executables)
+        .map_err(|e| format!("{e:#}"))?;
     if let Some(problem) = run.problem(listing) {
         return Err(format!(
             "{}: {problem}\n--- what it printed ---\n{}",
@@ -85,7 +98,8 @@ pub fn check_listing(project: &Project, listing: &Listing, builds: &Builds) -> R
             listing.name
         )
     })?;
-    let source = std::fs::read_to_string(project.root.join(&listing.source)).unwrap_or_default();
+    let source = std::fs::read_to_string(project.root.join(&listing.source))
+        .unwrap_or_default();
     check_fork_safety(listing, &source)?;
     if source.contains("cli::parse") && listing.spec.rejects.is_empty() {
         return Err(format!(
@@ -95,10 +109,12 @@ pub fn check_listing(project: &Project, listing: &Listing, builds: &Builds) -> R
         ));
     }
     for args in &listing.spec.rejects {
-        let exe = executables
-            .get(&listing.name)
-            .ok_or_else(|| format!("{}: `rejects` is only for programs", listing.name))?;
-        if let Some(problem) = check_rejection(exe, args).map_err(|e| format!("{e:#}"))? {
+        let exe = executables.get(&listing.name).ok_or_else(|| {
+            format!("{}: `rejects` is only for programs", listing.name)
+        })?;
+        if let Some(problem) =
+            check_rejection(exe, args).map_err(|e| format!("{e:#}"))?
+        {
             return Err(format!("{}: {problem}", listing.source.display()));
         }
     }
@@ -120,7 +136,8 @@ fn check_fork_safety(listing: &Listing, source: &str) -> Result<(), String> {
             .map(|l| l.to_lowercase())
             .collect();
         let justified = comment.contains("safety:")
-            && (comment.contains("thread") || comment.contains("async-signal-safe"));
+            && (comment.contains("thread")
+                || comment.contains("async-signal-safe"));
         if !justified {
             return Err(format!(
                 "{}:{}: fork needs a `// SAFETY:` comment right above it saying why it is sound: \

@@ -6,7 +6,8 @@ use plotters::prelude::*;
 
 /// A duration as printed by `listings::bench::human`, in milliseconds.
 fn millis(text: &str) -> Result<f64> {
-    let (value, unit) = text.split_once(' ').context("a duration has a unit")?;
+    let (value, unit) =
+        text.split_once(' ').context("a duration has a unit")?;
     let value: f64 = value.parse().context("a duration is a number")?;
     Ok(match unit {
         "ns" => value / 1e6,
@@ -30,7 +31,9 @@ fn main() -> Result<()> {
         }
     }
     if points.len() < 2 {
-        bail!("expected a table of sizes in the output of ch03-06-fork-vs-memory");
+        bail!(
+            "expected a table of sizes in the output of ch03-06-fork-vs-memory"
+        );
     }
     let max_mib = points.iter().map(|p| p.0).fold(0.0, f64::max);
     let max_ms = points.iter().map(|p| p.3).fold(0.0, f64::max);
@@ -72,7 +75,12 @@ fn main() -> Result<()> {
             palette::BLUE.stroke_width(3),
         ))?
         .label("median (bars: min to max)")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], palette::BLUE.stroke_width(3)));
+        .legend(|(x, y)| {
+            PathElement::new(
+                [(x, y), (x + 20, y)],
+                palette::BLUE.stroke_width(3),
+            )
+        });
     chart.draw_series(
         points
             .iter()

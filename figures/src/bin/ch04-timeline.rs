@@ -39,13 +39,16 @@ fn parse(output: &str) -> Result<(Vec<Panel>, f64)> {
         }
     }
     if panels.len() != 2 || panels.iter().any(|p| p.rows.len() != 2) {
-        bail!("expected two panels of two rows in the output of ch04-04-timeline");
+        bail!(
+            "expected two panels of two rows in the output of ch04-04-timeline"
+        );
     }
     Ok((panels, column_ms.context("no column width in the output")?))
 }
 
 fn main() -> Result<()> {
-    let (panels, column_ms) = parse(&figures::stored_output("ch04-04-timeline")?)?;
+    let (panels, column_ms) =
+        parse(&figures::stored_output("ch04-04-timeline")?)?;
     let path = figures::svg_path("ch04-timeline");
     let root = SVGBackend::new(&path, (760, 320)).into_drawing_area();
     root.fill(&palette::CARD)?;
@@ -80,7 +83,10 @@ fn main() -> Result<()> {
             chart.draw_series(ran.map(|(col, _)| {
                 let x = col as f64 * column_ms;
                 let (low, high) = (band + 0.1, band + 0.9);
-                Rectangle::new([(x, low), (x + column_ms, high)], colours[n].filled())
+                Rectangle::new(
+                    [(x, low), (x + column_ms, high)],
+                    colours[n].filled(),
+                )
             }))?;
         }
     }

@@ -18,7 +18,9 @@ fn main() -> Result<()> {
             println!("parent: pid {}, my child is {child}", getpid());
             match waitpid(child, None).context("waitpid failed")? {
                 WaitStatus::Exited(pid, code) => {
-                    println!("parent: child {pid} exited with code {code}, and is reaped")
+                    println!(
+                        "parent: child {pid} exited with code {code}, and is reaped"
+                    )
                 }
                 other => println!("parent: child ended otherwise: {other:?}"),
             }

@@ -8,7 +8,8 @@ use nix::unistd::{ForkResult, fork, pipe, read};
 /// The "Threads:" line of /proc/<pid>/status: how many threads the process has.
 fn threads(pid: &str) -> Result<String> {
     let path = format!("/proc/{pid}/status");
-    let status = fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
+    let status = fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {path}"))?;
     let line = status.lines().find(|l| l.starts_with("Threads:"));
     Ok(line
         .context("no Threads line")?

@@ -11,7 +11,9 @@ fn main() -> Result<()> {
     let args = [
         CString::new("sh")?, // argv[0]: the name the program sees for itself
         CString::new("-c")?,
-        CString::new("echo \"sh:     pid $$, the same process running a new program\"")?,
+        CString::new(
+            "echo \"sh:     pid $$, the same process running a new program\"",
+        )?,
     ];
     println!("parent: pid {}", getpid());
 
@@ -24,12 +26,14 @@ fn main() -> Result<()> {
             eprintln!("child:  exec failed: {err}");
             std::process::exit(127); // the shell's convention for "command not found"
         }
-        ForkResult::Parent { child } => match waitpid(child, None).context("waitpid failed")? {
-            WaitStatus::Exited(pid, code) => {
-                println!("parent: child {pid} exited with code {code}")
+        ForkResult::Parent { child } => {
+            match waitpid(child, None).context("waitpid failed")? {
+                WaitStatus::Exited(pid, code) => {
+                    println!("parent: child {pid} exited with code {code}")
+                }
+                other => println!("parent: child ended otherwise: {other:?}"),
             }
-            other => println!("parent: child ended otherwise: {other:?}"),
-        },
+        }
     }
     Ok(())
 }

@@ -28,7 +28,9 @@ fn main() -> Result<()> {
 
     // A program that does not exist is an error of spawn itself, not an exit status.
     match Command::new("no-such-program").status() {
-        Err(e) if e.kind() == ErrorKind::NotFound => println!("parent: no-such-program: {e}"),
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            println!("parent: no-such-program: {e}")
+        }
         other => println!("parent: unexpected: {other:?}"),
     }
     Ok(())

@@ -14,8 +14,12 @@ fn spawn(body: fn() -> !) -> Result<Pid> {
 
 fn report(status: WaitStatus) {
     match status {
-        WaitStatus::Exited(pid, code) => println!("child {pid} exited with code {code}"),
-        WaitStatus::Signaled(pid, signal, _core) => println!("child {pid} was killed by {signal}"),
+        WaitStatus::Exited(pid, code) => {
+            println!("child {pid} exited with code {code}")
+        }
+        WaitStatus::Signaled(pid, signal, _core) => {
+            println!("child {pid} was killed by {signal}")
+        }
         other => println!("child changed state: {other:?}"),
     }
 }

@@ -11,7 +11,9 @@ fn state(pid: Pid) -> Result<Option<char>> {
     let path = format!("/proc/{pid}/stat");
     let stat = match fs::read_to_string(&path) {
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-        other => other.with_context(|| format!("cannot read {path} (is /proc mounted?)"))?,
+        other => other.with_context(|| {
+            format!("cannot read {path} (is /proc mounted?)")
+        })?,
     };
     // The name may contain spaces and parentheses: the state follows the last ')'.
     let after_name = &stat[stat.rfind(')').context("malformed stat")? + 1..];
@@ -30,11 +32,13 @@ fn main() -> Result<()> {
     };
 
     // Wait until the child has exited, but with WNOWAIT: leave it unreaped.
-    waitid(Id::Pid(child), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT).context("waitid failed")?;
+    waitid(Id::Pid(child), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT)
+        .context("waitid failed")?;
     println!("child {child} has exited and is not reaped yet");
     println!("  /proc/{child}/stat: {}", describe(state(child)?));
     let path = format!("/proc/{child}/status");
-    let status = fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
+    let status = fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {path}"))?;
     if let Some(line) = status.lines().find(|l| l.starts_with("State:")) {
         println!("  /proc/{child}/status: {}", line.replace('\t', " "));
     }

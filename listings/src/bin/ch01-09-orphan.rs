@@ -26,7 +26,8 @@ fn grandchild(parent: Pid, subreaper: Pid) -> Result<()> {
 
 fn main() -> Result<()> {
     // Orphans among our descendants are adopted by us, not by init (PID 1).
-    set_child_subreaper(true).context("prctl(PR_SET_CHILD_SUBREAPER) failed")?;
+    set_child_subreaper(true)
+        .context("prctl(PR_SET_CHILD_SUBREAPER) failed")?;
     let subreaper = getpid();
     println!("subreaper: pid {subreaper}");
 
@@ -44,7 +45,9 @@ fn main() -> Result<()> {
                     }
                 },
                 ForkResult::Parent { child } => {
-                    println!("middle: pid {middle}, forked {child}, exiting without waiting");
+                    println!(
+                        "middle: pid {middle}, forked {child}, exiting without waiting"
+                    );
                     std::process::exit(0); // the grandchild becomes an orphan
                 }
             }

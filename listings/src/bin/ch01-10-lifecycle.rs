@@ -14,7 +14,9 @@ fn state(pid: Pid) -> Result<Option<char>> {
     let path = format!("/proc/{pid}/stat");
     let stat = match std::fs::read_to_string(&path) {
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-        other => other.with_context(|| format!("cannot read {path} (is /proc mounted?)"))?,
+        other => other.with_context(|| {
+            format!("cannot read {path} (is /proc mounted?)")
+        })?,
     };
     let after_name = &stat[stat.rfind(')').context("malformed stat")? + 1..];
     Ok(after_name.trim_start().chars().next())

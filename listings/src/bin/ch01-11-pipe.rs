@@ -35,7 +35,8 @@ fn main() -> Result<()> {
         ForkResult::Parent { child } => {
             drop(reader); // the parent only writes
             for i in 1..=args.messages {
-                writeln!(writer, "message {i} from the parent").context("write failed")?;
+                writeln!(writer, "message {i} from the parent")
+                    .context("write failed")?;
             }
             drop(writer); // closing the last write end is what makes end-of-file
             waitpid(child, None).context("waitpid failed")?;

@@ -18,13 +18,15 @@ struct Args {
 fn main() -> Result<()> {
     let args: Args = listings::cli::parse();
     // socketpair(2): two connected sockets; each end can both send and receive.
-    let (parent_end, child_end) = UnixStream::pair().context("socketpair failed")?;
+    let (parent_end, child_end) =
+        UnixStream::pair().context("socketpair failed")?;
 
     // SAFETY: no other thread exists yet, so the child may run any code.
     match unsafe { fork() }.context("fork failed")? {
         ForkResult::Child => {
             drop(parent_end);
-            let mut answers = child_end.try_clone().context("cannot clone the socket")?;
+            let mut answers =
+                child_end.try_clone().context("cannot clone the socket")?;
             for request in BufReader::new(child_end).lines() {
                 let n: u32 = request.context("read failed")?.parse()?;
                 println!("child:  asked for {n}², answering {}", n * n);
@@ -34,7 +36,8 @@ fn main() -> Result<()> {
         }
         ForkResult::Parent { child } => {
             drop(child_end);
-            let mut replies = BufReader::new(parent_end.try_clone().context("clone failed")?);
+            let mut replies =
+                BufReader::new(parent_end.try_clone().context("clone failed")?);
             let mut requests = parent_end;
             for n in args.numbers {
                 writeln!(requests, "{n}").context("write failed")?;

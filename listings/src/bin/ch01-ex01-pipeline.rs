@@ -6,7 +6,10 @@ use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, dup2_stdin, dup2_stdout, execvp, fork};
 
 /// Forks a child that runs `connect` (to rewire its stdin or stdout), then execs `argv`.
-fn spawn(argv: &[&str], connect: impl FnOnce() -> nix::Result<()>) -> Result<Pid> {
+fn spawn(
+    argv: &[&str],
+    connect: impl FnOnce() -> nix::Result<()>,
+) -> Result<Pid> {
     // Prepared before the fork, so that the child only rewires descriptors and execs.
     let argv: Vec<CString> = argv
         .iter()
@@ -45,7 +48,9 @@ fn main() -> Result<()> {
     let statuses = [waitpid(producer, None), waitpid(consumer, None)];
     for (name, status) in ["printf", "sort"].into_iter().zip(statuses) {
         match status.context("waitpid failed")? {
-            WaitStatus::Exited(_, code) => println!("{name} exited with code {code}"),
+            WaitStatus::Exited(_, code) => {
+                println!("{name} exited with code {code}")
+            }
             other => println!("{name} ended otherwise: {other:?}"),
         }
     }

@@ -22,7 +22,8 @@ fn main() -> Result<()> {
     let mut children = Vec::new();
     for w in 0..workers {
         // Worker w sums the numbers in (first..=last), one contiguous slice of 1..=up_to.
-        let (first, last) = (w * up_to / workers + 1, (w + 1) * up_to / workers);
+        let (first, last) =
+            (w * up_to / workers + 1, (w + 1) * up_to / workers);
         // SAFETY: no other thread exists, so the child may run any code.
         match unsafe { fork() }.context("fork failed")? {
             ForkResult::Child => {

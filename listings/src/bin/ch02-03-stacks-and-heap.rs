@@ -33,8 +33,9 @@ fn main() -> Result<()> {
     let seen = seen
         .into_inner()
         .map_err(|_| anyhow!("a thread panicked"))?;
-    let distinct =
-        |f: fn(&(usize, usize, usize)) -> usize| seen.iter().map(f).collect::<BTreeSet<_>>().len();
+    let distinct = |f: fn(&(usize, usize, usize)) -> usize| {
+        seen.iter().map(f).collect::<BTreeSet<_>>().len()
+    };
     println!(
         "a local variable: {} distinct addresses in 4 threads",
         distinct(|a| a.0)

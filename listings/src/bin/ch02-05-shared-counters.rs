@@ -18,7 +18,9 @@ fn main() -> Result<()> {
             let (locked, atomic) = (Arc::clone(&locked), Arc::clone(&atomic));
             thread::spawn(move || {
                 for _ in 0..INCREMENTS {
-                    *locked.lock().expect("no thread panics holding the lock") += 1;
+                    *locked
+                        .lock()
+                        .expect("no thread panics holding the lock") += 1;
                     atomic.fetch_add(1, Ordering::Relaxed);
                 }
             })

@@ -19,7 +19,9 @@ fn main() -> Result<()> {
                 .downcast_ref::<String>()
                 .map(String::as_str)
                 .unwrap_or("(not a string)");
-            println!("join() returned Err: the worker panicked with {message:?}");
+            println!(
+                "join() returned Err: the worker panicked with {message:?}"
+            );
         }
     }
     println!("main is still running, and exits normally");

@@ -16,7 +16,9 @@ fn main() -> Result<()> {
         .status()
         .context("cannot run the child")?;
     match status.signal().map(Signal::try_from) {
-        Some(Ok(signal)) => println!("parent: the child was killed by {signal}"),
+        Some(Ok(signal)) => {
+            println!("parent: the child was killed by {signal}")
+        }
         _ => println!("parent: the child ended with {status}"),
     }
     Ok(())

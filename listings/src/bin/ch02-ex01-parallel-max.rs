@@ -11,7 +11,9 @@ fn main() {
     let maxima: Vec<u64> = thread::scope(|s| {
         let handles: Vec<_> = data
             .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().copied().max().unwrap_or(0)))
+            .map(|part| {
+                s.spawn(move || part.iter().copied().max().unwrap_or(0))
+            })
             .collect();
         handles
             .into_iter()

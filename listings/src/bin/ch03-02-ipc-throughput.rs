@@ -38,7 +38,10 @@ fn consume(mut from: impl Read, total: usize) -> Result<u64> {
 }
 
 /// Parent writes, a forked child reads: through a pipe or a socket pair.
-fn through_kernel<R: Read, W: Write>(total: usize, (rx, mut tx): (R, W)) -> Result<Duration> {
+fn through_kernel<R: Read, W: Write>(
+    total: usize,
+    (rx, mut tx): (R, W),
+) -> Result<Duration> {
     let chunk = vec![7_u8; CHUNK];
     let start = Instant::now();
     // SAFETY: this program starts no thread before this fork returns in the parent (the
@@ -92,7 +95,8 @@ fn through_shared_memory(total: usize) -> Result<Duration> {
     // not slow down reading the other.
     #[repr(align(64))]
     struct Counter(AtomicUsize);
-    let (written, read) = (Counter(AtomicUsize::new(0)), Counter(AtomicUsize::new(0)));
+    let (written, read) =
+        (Counter(AtomicUsize::new(0)), Counter(AtomicUsize::new(0)));
     let chunks = total / CHUNK;
     let start = Instant::now();
     thread::scope(|s| {
@@ -105,7 +109,10 @@ fn through_shared_memory(total: usize) -> Result<Duration> {
                 // SAFETY: slot i % SLOTS holds chunk i, written before the Release store, and
                 // is not overwritten before we publish `read` below.
                 let slot = unsafe {
-                    std::slice::from_raw_parts((ring as *const u8).add(i % SLOTS * CHUNK), CHUNK)
+                    std::slice::from_raw_parts(
+                        (ring as *const u8).add(i % SLOTS * CHUNK),
+                        CHUNK,
+                    )
                 };
                 sum += slot.iter().map(|&b| u64::from(b)).sum::<u64>();
                 read.0.store(i + 1, Ordering::Release);

@@ -35,7 +35,8 @@ fn ping(mut to: impl Write, mut from: impl Read, trips: u64) -> Result<()> {
 }
 
 fn processes_over_pipes(trips: u64) -> Result<Duration> {
-    let ((up_rx, up_tx), (down_rx, down_tx)) = (std::io::pipe()?, std::io::pipe()?);
+    let ((up_rx, up_tx), (down_rx, down_tx)) =
+        (std::io::pipe()?, std::io::pipe()?);
     // SAFETY: this program has no other thread now; the child only echoes and exits.
     match unsafe { fork() }.context("fork failed")? {
         ForkResult::Child => {
@@ -55,7 +56,8 @@ fn processes_over_pipes(trips: u64) -> Result<Duration> {
 }
 
 fn threads_over_pipes(trips: u64) -> Result<Duration> {
-    let ((up_rx, up_tx), (down_rx, down_tx)) = (std::io::pipe()?, std::io::pipe()?);
+    let ((up_rx, up_tx), (down_rx, down_tx)) =
+        (std::io::pipe()?, std::io::pipe()?);
     let echoer = thread::spawn(move || echo(up_rx, down_tx));
     let start = Instant::now();
     ping(up_tx, down_rx, trips)?;
@@ -65,8 +67,10 @@ fn threads_over_pipes(trips: u64) -> Result<Duration> {
 }
 
 fn threads_over_channels(trips: u64) -> Result<Duration> {
-    let ((up_tx, up_rx), (down_tx, down_rx)) = (mpsc::channel::<u8>(), mpsc::channel::<u8>());
-    let echoer = thread::spawn(move || up_rx.iter().try_for_each(|b| down_tx.send(b)));
+    let ((up_tx, up_rx), (down_tx, down_rx)) =
+        (mpsc::channel::<u8>(), mpsc::channel::<u8>());
+    let echoer =
+        thread::spawn(move || up_rx.iter().try_for_each(|b| down_tx.send(b)));
     let start = Instant::now();
     for _ in 0..trips {
         up_tx.send(1).map_err(|_| anyhow!("echo thread gone"))?;
@@ -88,7 +92,8 @@ fn main() -> Result<()> {
         "median time of one round trip (two switches), {} trips per run",
         args.trips
     );
-    let all_cpus = sched_getaffinity(Pid::from_raw(0)).context("sched_getaffinity failed")?;
+    let all_cpus = sched_getaffinity(Pid::from_raw(0))
+        .context("sched_getaffinity failed")?;
     let mut cpu0 = CpuSet::new();
     cpu0.set(0).context("no CPU 0")?;
     let cases: [(&str, Case); 3] = [
@@ -98,7 +103,8 @@ fn main() -> Result<()> {
     ];
     for (cpus, mask) in [("pinned to CPU 0", &cpu0), ("free", &all_cpus)] {
         // Children and threads inherit the affinity of the thread that creates them.
-        sched_setaffinity(Pid::from_raw(0), mask).context("sched_setaffinity failed")?;
+        sched_setaffinity(Pid::from_raw(0), mask)
+            .context("sched_setaffinity failed")?;
         for (what, run) in cases {
             let runs = repeat(1, 5, || run(args.trips))?;
             let per_trip = runs.median / args.trips as u32;

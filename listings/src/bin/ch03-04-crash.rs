@@ -23,12 +23,14 @@ fn in_child(what: &str, crash: fn()) -> Result<()> {
             crash();
             std::process::exit(0);
         }
-        ForkResult::Parent { child } => match waitpid(child, None).context("waitpid failed")? {
-            WaitStatus::Signaled(_, signal, _) => {
-                println!("{what}: the child was killed by {signal}")
+        ForkResult::Parent { child } => {
+            match waitpid(child, None).context("waitpid failed")? {
+                WaitStatus::Signaled(_, signal, _) => {
+                    println!("{what}: the child was killed by {signal}")
+                }
+                other => println!("{what}: the child ended with {other:?}"),
             }
-            other => println!("{what}: the child ended with {other:?}"),
-        },
+        }
     }
     Ok(())
 }

@@ -34,7 +34,9 @@ fn main() -> Result<()> {
             match unsafe { fork() }.context("fork failed")? {
                 // SAFETY: _exit is async-signal-safe.
                 ForkResult::Child => unsafe { nix::libc::_exit(0) },
-                ForkResult::Parent { child } => waitpid(child, None).context("waitpid failed")?,
+                ForkResult::Parent { child } => {
+                    waitpid(child, None).context("waitpid failed")?
+                }
             };
             Ok(start.elapsed())
         })?;

@@ -19,7 +19,8 @@ fn stat_field(tid: i32, index_after_name: usize) -> Result<String> {
 
 /// A line of /proc/self/task/TID/status, such as "voluntary_ctxt_switches".
 fn status_field(tid: i32, key: &str) -> Result<String> {
-    let status = std::fs::read_to_string(format!("/proc/self/task/{tid}/status"))?;
+    let status =
+        std::fs::read_to_string(format!("/proc/self/task/{tid}/status"))?;
     let line = status
         .lines()
         .find(|l| l.starts_with(key))
@@ -33,8 +34,12 @@ fn report(name: &str, tid: i32) -> Result<()> {
     let (cpu, policy) = (stat_field(tid, 36)?, stat_field(tid, 38)?);
     let voluntary = status_field(tid, "voluntary_ctxt_switches")?;
     let involuntary = status_field(tid, "nonvoluntary_ctxt_switches")?;
-    println!("{name}: tid {tid}, last ran on CPU {cpu}, scheduling policy {policy}");
-    println!("{name}: context switches: {voluntary} voluntary, {involuntary} involuntary");
+    println!(
+        "{name}: tid {tid}, last ran on CPU {cpu}, scheduling policy {policy}"
+    );
+    println!(
+        "{name}: context switches: {voluntary} voluntary, {involuntary} involuntary"
+    );
     Ok(())
 }
 

@@ -53,10 +53,12 @@ fn main() -> Result<()> {
         .context("no runtime")?;
     runtime.block_on(async {
         let (before, start) = (rss_kib()?, Instant::now());
-        let (notify, waiting) = (Arc::new(Notify::new()), Arc::new(AtomicUsize::new(0)));
+        let (notify, waiting) =
+            (Arc::new(Notify::new()), Arc::new(AtomicUsize::new(0)));
         let tasks: Vec<_> = (0..count)
             .map(|_| {
-                let (notify, waiting) = (Arc::clone(&notify), Arc::clone(&waiting));
+                let (notify, waiting) =
+                    (Arc::clone(&notify), Arc::clone(&waiting));
                 tokio::spawn(async move {
                     let woken = notify.notified();
                     waiting.fetch_add(1, Ordering::SeqCst);

@@ -18,21 +18,27 @@ fn main() -> Result<()> {
         // SAFETY: no other thread exists; the child may use anything.
         match unsafe { fork() }.context("fork failed")? {
             ForkResult::Child => {
-                let _ =
-                    nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, 0);
+                let _ = nix::sys::resource::setrlimit(
+                    nix::sys::resource::Resource::RLIMIT_CORE,
+                    0,
+                    0,
+                );
                 end()
             }
             ForkResult::Parent { child } => {
-                let verdict = match waitpid(child, None).context("waitpid failed")? {
-                    WaitStatus::Exited(_, code) => format!("exited normally with code {code}"),
-                    WaitStatus::Signaled(_, signal, core) => {
-                        format!(
-                            "was killed by {signal}{}",
-                            if core { " (core dumped)" } else { "" }
-                        )
-                    }
-                    other => format!("ended otherwise: {other:?}"),
-                };
+                let verdict =
+                    match waitpid(child, None).context("waitpid failed")? {
+                        WaitStatus::Exited(_, code) => {
+                            format!("exited normally with code {code}")
+                        }
+                        WaitStatus::Signaled(_, signal, core) => {
+                            format!(
+                                "was killed by {signal}{}",
+                                if core { " (core dumped)" } else { "" }
+                            )
+                        }
+                        other => format!("ended otherwise: {other:?}"),
+                    };
                 println!("a child that {what}: {verdict}");
             }
         }

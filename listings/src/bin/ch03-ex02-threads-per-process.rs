@@ -40,7 +40,8 @@ fn main() -> Result<()> {
     })?;
     // join() returns once a thread's code is done; the kernel removes the task from the
     // process a moment later, so allow it that moment.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let deadline =
+        std::time::Instant::now() + std::time::Duration::from_secs(5);
     while threads_now()? != "1" && std::time::Instant::now() < deadline {
         thread::sleep(std::time::Duration::from_millis(1));
     }

@@ -33,7 +33,8 @@ fn pin_to_cpu0() -> Result<()> {
     let mut cpus = CpuSet::new();
     cpus.set(0).context("CPU 0 out of range")?;
     // Pid 0 means the calling thread (sched_setaffinity(2)).
-    sched_setaffinity(Pid::from_raw(0), &cpus).context("sched_setaffinity failed")
+    sched_setaffinity(Pid::from_raw(0), &cpus)
+        .context("sched_setaffinity failed")
 }
 
 /// Runs `threads` threads, each doing `iterations` of work, pinned to CPU 0 or not.
@@ -51,9 +52,9 @@ fn run(threads: usize, iterations: u64, pinned: bool) -> Result<Duration> {
                     })
                 })
                 .collect();
-            handles
-                .into_iter()
-                .try_for_each(|h| h.join().map_err(|_| anyhow!("panicked"))?.map(drop))
+            handles.into_iter().try_for_each(|h| {
+                h.join().map_err(|_| anyhow!("panicked"))?.map(drop)
+            })
         })
     })
 }
@@ -70,7 +71,8 @@ fn main() -> Result<()> {
     ];
     let mut medians = Vec::new();
     for (label, threads, units, pinned) in cases {
-        let summary: Summary = repeat(1, runs, || run(threads, units * iterations, pinned))?;
+        let summary: Summary =
+            repeat(1, runs, || run(threads, units * iterations, pinned))?;
         println!("{label:<46} {summary}");
         medians.push(summary.median.as_secs_f64());
     }

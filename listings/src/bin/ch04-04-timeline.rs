@@ -14,7 +14,8 @@ const COLUMN: Duration = Duration::from_micros(250); // ...in quarters of a mill
 
 /// This thread's CPU time so far (CLOCK_THREAD_CPUTIME_ID).
 fn cpu_time() -> Result<Duration> {
-    let t = clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID).context("clock_gettime failed")?;
+    let t = clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID)
+        .context("clock_gettime failed")?;
     Ok(Duration::from(t))
 }
 
@@ -23,7 +24,8 @@ fn worker(start: Instant, go: &Barrier, pin: bool) -> Result<Vec<Duration>> {
     if pin {
         let mut cpu0 = CpuSet::new();
         cpu0.set(0).context("CPU 0 out of range")?;
-        sched_setaffinity(Pid::from_raw(0), &cpu0).context("sched_setaffinity failed")?;
+        sched_setaffinity(Pid::from_raw(0), &cpu0)
+            .context("sched_setaffinity failed")?;
     }
     go.wait();
     let (mut ends, begin, mut x) = (Vec::new(), cpu_time()?, 1_u64);
@@ -45,7 +47,9 @@ fn main() -> Result<()> {
         human(COLUMN * COLUMNS as u32),
         human(COLUMN)
     );
-    println!("# = the thread completed work in that column, . = it did not run");
+    println!(
+        "# = the thread completed work in that column, . = it did not run"
+    );
     for (label, pin) in [
         ("2 threads pinned to CPU 0", true),
         ("2 threads free on all CPUs", false),
@@ -65,7 +69,9 @@ fn main() -> Result<()> {
         for (n, ends) in timelines.iter().enumerate() {
             let mut row = ['.'; COLUMNS];
             for end in ends {
-                if let Some(cell) = row.get_mut((end.as_micros() / COLUMN.as_micros()) as usize) {
+                if let Some(cell) =
+                    row.get_mut((end.as_micros() / COLUMN.as_micros()) as usize)
+                {
                     *cell = '#';
                 }
             }

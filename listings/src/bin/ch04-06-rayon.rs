@@ -50,7 +50,8 @@ fn main() -> Result<()> {
     );
     println!("sequential: {sequential}");
     println!("rayon:      {parallel}");
-    let speedup = sequential.median.as_secs_f64() / parallel.median.as_secs_f64();
+    let speedup =
+        sequential.median.as_secs_f64() / parallel.median.as_secs_f64();
     println!("speedup: {speedup:.2}x");
     // Amdahl: speedup = 1 / ((1 - p) + p / n). Solved for p, the parallel fraction:
     let n = rayon::current_num_threads() as f64;

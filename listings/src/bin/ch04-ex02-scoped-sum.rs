@@ -11,7 +11,9 @@ fn main() {
     let by_hand: u64 = thread::scope(|s| {
         let handles: Vec<_> = numbers
             .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().map(|n| n % 7).sum::<u64>()))
+            .map(|part| {
+                s.spawn(move || part.iter().map(|n| n % 7).sum::<u64>())
+            })
             .collect();
         handles
             .into_iter()
