@@ -9,7 +9,8 @@ use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, Pid, fork};
 
-/// The state letter in /proc/<pid>/stat ("pid (name) S ..."), or None once the process is gone.
+/// The state letter in /proc/<pid>/stat ("pid (name) S ..."), or None once the
+/// process is gone.
 fn state(pid: Pid) -> Result<Option<char>> {
     let path = format!("/proc/{pid}/stat");
     let stat = match std::fs::read_to_string(&path) {
@@ -23,7 +24,8 @@ fn state(pid: Pid) -> Result<Option<char>> {
 }
 
 // ANCHOR: drive
-/// Polls the child's state until it is `want` (None: gone), for at most 10 s, and prints it.
+/// Polls the child's state until it is `want` (None: gone), for at most 10 s,
+/// and prints it.
 fn expect(pid: Pid, want: Option<char>, what: &str) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(10);
     while state(pid)? != want {
@@ -46,9 +48,11 @@ fn main() -> Result<()> {
         ForkResult::Child => {
             drop(writer);
             let mut fds = [PollFd::new(reader.as_fd(), PollFlags::POLLIN)];
-            while poll(&mut fds, PollTimeout::ZERO) == Ok(0) {} // busy: runs until a byte comes
+            // Busy: runs until a byte comes.
+            while poll(&mut fds, PollTimeout::ZERO) == Ok(0) {}
             let mut byte = [0u8; 2];
-            let _ = reader.read_exact(&mut byte); // sleeps until the second byte
+            // Sleeps until the second byte.
+            let _ = reader.read_exact(&mut byte);
             std::process::exit(0);
         }
         ForkResult::Parent { child } => child,

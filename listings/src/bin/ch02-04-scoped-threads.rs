@@ -4,8 +4,8 @@ fn main() {
     let numbers: Vec<u64> = (1..=1_000).collect();
     let halves = numbers.split_at(numbers.len() / 2);
 
-    // Scoped threads may borrow `numbers`: the scope does not end before they are joined,
-    // so the borrow cannot outlive the data.
+    // Scoped threads may borrow `numbers`: the scope does not end before they
+    // are joined, so the borrow cannot outlive the data.
     let (left, right) = thread::scope(|s| {
         let left = s.spawn(|| halves.0.iter().sum::<u64>());
         let right = s.spawn(|| halves.1.iter().sum::<u64>());
