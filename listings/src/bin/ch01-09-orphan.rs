@@ -6,6 +6,7 @@ use nix::sys::prctl::set_child_subreaper;
 use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, Pid, fork, getpid, getppid};
 
+// ANCHOR: body
 /// The grandchild: waits until its parent has died and someone else has adopted
 /// it.
 fn grandchild(parent: Pid, subreaper: Pid) -> Result<()> {
@@ -65,3 +66,4 @@ fn main() -> Result<()> {
     println!("subreaper: reaped the grandchild: {status:?}");
     Ok(())
 }
+// ANCHOR_END: body

@@ -17,6 +17,7 @@ struct Args {
     numbers: Vec<u32>,
 }
 
+// ANCHOR: body
 fn main() -> Result<()> {
     let args: Args = listings::cli::parse();
     // socketpair(2): two connected sockets; each end can both send and receive.
@@ -68,3 +69,4 @@ fn ask(socket: UnixStream, numbers: &[u32]) -> Result<()> {
         .shutdown(Shutdown::Write)
         .context("shutdown failed")
 }
+// ANCHOR_END: body

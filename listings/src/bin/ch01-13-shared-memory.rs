@@ -18,6 +18,7 @@ struct Args {
     increments: u64,
 }
 
+// ANCHOR: body
 fn main() -> Result<()> {
     let args: Args = listings::cli::parse();
     let len = NonZeroUsize::new(size_of::<AtomicU64>()).context("zero size")?;
@@ -71,3 +72,4 @@ fn count(page: NonNull<AtomicU64>, increments: u64) -> Result<()> {
     println!("parent: plain  = {plain}");
     Ok(())
 }
+// ANCHOR_END: body

@@ -6,6 +6,7 @@ use anyhow::{Context, Result, bail};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, fork, read};
 
+// ANCHOR: body
 /// 1 if the lock was held by someone else, 0 if this thread got it.
 fn held<T>(attempt: TryLockResult<T>) -> i32 {
     matches!(attempt, Err(TryLockError::WouldBlock)) as i32
@@ -60,3 +61,4 @@ fn main() -> Result<()> {
         Ok(())
     })
 }
+// ANCHOR_END: body

@@ -6,6 +6,7 @@ use nix::sys::signal::{SigHandler, Signal, signal};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, dup2_stdin, dup2_stdout, execvp, fork};
 
+// ANCHOR: body
 /// Forks a child that runs `connect` (to rewire its stdin or stdout), then
 /// execs `argv`.
 fn spawn(
@@ -67,3 +68,4 @@ fn main() -> Result<()> {
     }
     Ok(())
 }
+// ANCHOR_END: body

@@ -19,6 +19,7 @@ struct Args {
     up_to: u64,
 }
 
+// ANCHOR: body
 fn main() -> Result<()> {
     let Args { workers, up_to } = listings::cli::parse();
     let (mut reader, writer) = pipe().context("pipe failed")?;
@@ -74,3 +75,4 @@ fn main() -> Result<()> {
     println!("total {total}, and n(n+1)/2 = {}", up_to * (up_to + 1) / 2);
     Ok(())
 }
+// ANCHOR_END: body

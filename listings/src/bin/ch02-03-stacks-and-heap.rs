@@ -4,6 +4,7 @@ use std::thread;
 
 use anyhow::{Context, Result, anyhow};
 
+// ANCHOR: body
 static COUNTER: u64 = 0;
 
 fn main() -> Result<()> {
@@ -64,3 +65,4 @@ fn depth(n: u64) -> u64 {
     let frame = std::hint::black_box([n; 64]);
     if n == 0 { 0 } else { 1 + depth(frame[0] - 1) }
 }
+// ANCHOR_END: body
