@@ -1,7 +1,7 @@
 use std::io::{Read, pipe};
 
-use anyhow::{Context, Result};
-use nix::sys::wait::waitpid;
+use anyhow::{Context, Result, ensure};
+use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, dup2_stdout, fork};
 
 fn main() -> Result<()> {
@@ -30,8 +30,10 @@ fn main() -> Result<()> {
                 drop(writer);
                 let mut got = String::new();
                 let read = reader.read_to_string(&mut got);
-                waitpid(child, None).context("waitpid failed")?;
+                let status = waitpid(child, None).context("waitpid failed")?;
                 read.context("cannot read the child's output")?;
+                let ok = status == WaitStatus::Exited(child, 0);
+                ensure!(ok, "the child failed: {status:?}");
                 seen.push((name, got));
             }
         }
