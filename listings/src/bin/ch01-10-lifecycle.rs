@@ -1,4 +1,4 @@
-use std::io::{ErrorKind, Read, Write, pipe};
+use std::io::{ErrorKind, PipeWriter, Read, Write, pipe};
 use std::os::fd::AsFd;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
@@ -42,7 +42,7 @@ fn expect(pid: Pid, want: Option<char>, what: &str) -> Result<()> {
 }
 
 fn main() -> Result<()> {
-    let (mut reader, mut writer) = pipe().context("pipe failed")?;
+    let (mut reader, writer) = pipe().context("pipe failed")?;
     // SAFETY: no other thread exists yet, so the child may run any code.
     let child = match unsafe { fork() }.context("fork failed")? {
         ForkResult::Child => {
@@ -58,6 +58,20 @@ fn main() -> Result<()> {
         ForkResult::Parent { child } => child,
     };
     drop(reader);
+    let driven = drive(child, writer);
+    if driven.is_err() {
+        // A child left stopped would stay forever. Not reaped yet, its PID
+        // is still ours: killing it cannot hit another process.
+        let _ = kill(child, Signal::SIGKILL);
+    }
+    let status = waitpid(child, None).context("waitpid failed")?;
+    driven?;
+    println!("     waitpid: {status:?}");
+    expect(child, None, "gone: reaped")
+}
+
+/// Takes the child from running to zombie, one cause at a time.
+fn drive(child: Pid, mut writer: PipeWriter) -> Result<()> {
     expect(child, Some('R'), "running: a busy loop")?;
     writer.write_all(b"1").context("write failed")?;
     expect(child, Some('S'), "sleeping: blocked on a pipe")?;
@@ -66,10 +80,6 @@ fn main() -> Result<()> {
     kill(child, Signal::SIGCONT).context("SIGCONT failed")?;
     expect(child, Some('S'), "continued: blocked again")?;
     writer.write_all(b"2").context("write failed")?;
-    expect(child, Some('Z'), "zombie: exited, not reaped")?;
-    let status = waitpid(child, None).context("waitpid failed")?;
-    println!("     waitpid: {status:?}");
-    expect(child, None, "gone: reaped")?;
-    Ok(())
+    expect(child, Some('Z'), "zombie: exited, not reaped")
 }
 // ANCHOR_END: drive
