@@ -8,7 +8,8 @@ fn main() -> Result<()> {
     println!("getpid():  {}", getpid());
     println!("getppid(): {}", getppid());
 
-    // /proc/self is a symbolic link to /proc/<my pid>: a window onto this very process.
+    // /proc/self is a symbolic link to /proc/<my pid>: a window onto this very
+    // process.
     let me = fs::read_link("/proc/self")
         .context("cannot read /proc/self (is /proc mounted?)")?;
     println!("/proc/self -> {}", me.display());

@@ -5,8 +5,9 @@ use nix::unistd::{ForkResult, fork, getpid, getppid};
 fn main() -> Result<()> {
     println!("before fork: one process, pid {}", getpid());
 
-    // SAFETY: no other thread exists yet, so the child is a copy of a single-threaded process
-    // and may call anything, not only async-signal-safe functions (see signal-safety(7)).
+    // SAFETY: no other thread exists yet, so the child is a copy of a
+    // single-threaded process and may call anything, not only async-signal-safe
+    // functions (see signal-safety(7)).
     match unsafe { fork() }.context("fork failed")? {
         ForkResult::Child => {
             // fork returned 0 here: this is the new process.
@@ -19,7 +20,8 @@ fn main() -> Result<()> {
             match waitpid(child, None).context("waitpid failed")? {
                 WaitStatus::Exited(pid, code) => {
                     println!(
-                        "parent: child {pid} exited with code {code}, and is reaped"
+                        "parent: child {pid} exited with code {code}, \
+                         and is reaped"
                     )
                 }
                 other => println!("parent: child ended otherwise: {other:?}"),

@@ -27,13 +27,16 @@ fn main() -> Result<()> {
     });
 
     let (reader, writer) = pipe().context("pipe failed")?;
-    // SAFETY: this process has two threads. Until it exits, the child only calls functions
-    // that are async-signal-safe (close, read, _exit; see signal-safety(7)): no allocation,
-    // no locks, nothing the other thread could have held at the moment of the fork.
+    // SAFETY: this process has two threads. Until it exits, the child only
+    // calls functions that are async-signal-safe (close, read, _exit; see
+    // signal-safety(7)): no allocation, no locks, nothing the other thread
+    // could have held at the moment of the fork.
     match unsafe { fork() }.context("fork failed")? {
         ForkResult::Child => {
-            drop(writer); // close(2) our copy of the write end, so that EOF can come
-            let _ = read(&reader, &mut [0u8; 1]); // blocks until the parent closes its end
+            // close(2) our copy of the write end, so that EOF can come.
+            drop(writer);
+            // Blocks until the parent closes its end.
+            let _ = read(&reader, &mut [0u8; 1]);
             // SAFETY: _exit is async-signal-safe and ends the process at once.
             unsafe { nix::libc::_exit(0) }
         }

@@ -26,7 +26,8 @@ fn main() -> Result<()> {
         text.trim_end()
     );
 
-    // A program that does not exist is an error of spawn itself, not an exit status.
+    // A program that does not exist is an error of spawn itself, not an exit
+    // status.
     match Command::new("no-such-program").status() {
         Err(e) if e.kind() == ErrorKind::NotFound => {
             println!("parent: no-such-program: {e}")

@@ -5,7 +5,8 @@ use nix::unistd::{ForkResult, Pid, fork, pause};
 
 /// Forks a child that runs `body`, which never returns.
 fn spawn(body: fn() -> !) -> Result<Pid> {
-    // SAFETY: this program never starts a thread, so the child may run any code.
+    // SAFETY: this program never starts a thread, so the child may run any
+    // code.
     match unsafe { fork() }.context("fork failed")? {
         ForkResult::Child => body(),
         ForkResult::Parent { child } => Ok(child),

@@ -15,7 +15,8 @@ fn state(pid: Pid) -> Result<Option<char>> {
             format!("cannot read {path} (is /proc mounted?)")
         })?,
     };
-    // The name may contain spaces and parentheses: the state follows the last ')'.
+    // The name may contain spaces and parentheses: the state follows the last
+    // ')'.
     let after_name = &stat[stat.rfind(')').context("malformed stat")? + 1..];
     Ok(after_name.trim_start().chars().next())
 }
@@ -43,7 +44,8 @@ fn main() -> Result<()> {
         println!("  /proc/{child}/status: {}", line.replace('\t', " "));
     }
 
-    // Reaping collects the exit status and lets the kernel free the last of the process.
+    // Reaping collects the exit status and lets the kernel free the last of the
+    // process.
     println!(
         "waitpid: {:?}",
         waitpid(child, None).context("waitpid failed")?

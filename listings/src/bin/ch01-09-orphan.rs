@@ -6,7 +6,9 @@ use nix::sys::prctl::set_child_subreaper;
 use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, Pid, fork, getpid, getppid};
 
-/// The grandchild: waits until its parent has died and someone else has adopted it.
+// ANCHOR: body
+/// The grandchild: waits until its parent has died and someone else has adopted
+/// it.
 fn grandchild(parent: Pid, subreaper: Pid) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(10);
     while getppid() == parent {
@@ -35,7 +37,8 @@ fn main() -> Result<()> {
     match unsafe { fork() }.context("fork failed")? {
         ForkResult::Child => {
             let middle = getpid();
-            // SAFETY: the middle child has one thread too: its child may run any code.
+            // SAFETY: the middle child has one thread too: its child may run
+            // any code.
             match unsafe { fork() }.context("fork failed")? {
                 ForkResult::Child => match grandchild(middle, subreaper) {
                     Ok(()) => std::process::exit(0),
@@ -46,7 +49,8 @@ fn main() -> Result<()> {
                 },
                 ForkResult::Parent { child } => {
                     println!(
-                        "middle: pid {middle}, forked {child}, exiting without waiting"
+                        "middle: pid {middle}, forked {child}, \
+                         exiting without waiting"
                     );
                     std::process::exit(0); // the grandchild becomes an orphan
                 }
@@ -62,3 +66,4 @@ fn main() -> Result<()> {
     println!("subreaper: reaped the grandchild: {status:?}");
     Ok(())
 }
+// ANCHOR_END: body

@@ -1,4 +1,4 @@
-use std::io::{ErrorKind, Read, Write, pipe};
+use std::io::{ErrorKind, PipeWriter, Read, Write, pipe};
 use std::os::fd::AsFd;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
@@ -9,7 +9,8 @@ use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, Pid, fork};
 
-/// The state letter in /proc/<pid>/stat ("pid (name) S ..."), or None once the process is gone.
+/// The state letter in /proc/<pid>/stat ("pid (name) S ..."), or None once the
+/// process is gone.
 fn state(pid: Pid) -> Result<Option<char>> {
     let path = format!("/proc/{pid}/stat");
     let stat = match std::fs::read_to_string(&path) {
@@ -23,7 +24,8 @@ fn state(pid: Pid) -> Result<Option<char>> {
 }
 
 // ANCHOR: drive
-/// Polls the child's state until it is `want` (None: gone), for at most 10 s, and prints it.
+/// Polls the child's state until it is `want` (None: gone), for at most 10 s,
+/// and prints it.
 fn expect(pid: Pid, want: Option<char>, what: &str) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(10);
     while state(pid)? != want {
@@ -40,20 +42,36 @@ fn expect(pid: Pid, want: Option<char>, what: &str) -> Result<()> {
 }
 
 fn main() -> Result<()> {
-    let (mut reader, mut writer) = pipe().context("pipe failed")?;
+    let (mut reader, writer) = pipe().context("pipe failed")?;
     // SAFETY: no other thread exists yet, so the child may run any code.
     let child = match unsafe { fork() }.context("fork failed")? {
         ForkResult::Child => {
             drop(writer);
             let mut fds = [PollFd::new(reader.as_fd(), PollFlags::POLLIN)];
-            while poll(&mut fds, PollTimeout::ZERO) == Ok(0) {} // busy: runs until a byte comes
+            // Busy: runs until a byte comes.
+            while poll(&mut fds, PollTimeout::ZERO) == Ok(0) {}
             let mut byte = [0u8; 2];
-            let _ = reader.read_exact(&mut byte); // sleeps until the second byte
+            // Sleeps until the second byte.
+            let _ = reader.read_exact(&mut byte);
             std::process::exit(0);
         }
         ForkResult::Parent { child } => child,
     };
     drop(reader);
+    let driven = drive(child, writer);
+    if driven.is_err() {
+        // A child left stopped would stay forever. Not reaped yet, its PID
+        // is still ours: killing it cannot hit another process.
+        let _ = kill(child, Signal::SIGKILL);
+    }
+    let status = waitpid(child, None).context("waitpid failed")?;
+    driven?;
+    println!("     waitpid: {status:?}");
+    expect(child, None, "gone: reaped")
+}
+
+/// Takes the child from running to zombie, one cause at a time.
+fn drive(child: Pid, mut writer: PipeWriter) -> Result<()> {
     expect(child, Some('R'), "running: a busy loop")?;
     writer.write_all(b"1").context("write failed")?;
     expect(child, Some('S'), "sleeping: blocked on a pipe")?;
@@ -62,10 +80,6 @@ fn main() -> Result<()> {
     kill(child, Signal::SIGCONT).context("SIGCONT failed")?;
     expect(child, Some('S'), "continued: blocked again")?;
     writer.write_all(b"2").context("write failed")?;
-    expect(child, Some('Z'), "zombie: exited, not reaped")?;
-    let status = waitpid(child, None).context("waitpid failed")?;
-    println!("     waitpid: {status:?}");
-    expect(child, None, "gone: reaped")?;
-    Ok(())
+    expect(child, Some('Z'), "zombie: exited, not reaped")
 }
 // ANCHOR_END: drive

@@ -9,20 +9,23 @@ use nix::unistd::{ForkResult, fork};
 #[derive(Parser)]
 struct Args {
     /// How many messages to send
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
     messages: u32,
 }
 
 fn main() -> Result<()> {
     let args: Args = listings::cli::parse();
-    // A pipe is a one-way channel in the kernel: bytes written to `writer` come out of `reader`.
+    // A pipe is a one-way channel in the kernel: bytes written to `writer` come
+    // out of `reader`.
     let (reader, mut writer) = pipe().context("pipe failed")?;
 
     // SAFETY: no other thread exists yet, so the child may run any code.
     match unsafe { fork() }.context("fork failed")? {
         ForkResult::Child => {
-            // The child inherited both ends. It must close its copy of the write end: a reader
-            // sees end-of-file only once *every* write end is closed, its own included.
+            // The child inherited both ends. It must close its copy of the
+            // write end: a reader sees end-of-file only once *every* write end
+            // is closed, its own included.
             drop(writer);
             let mut count = 0;
             for line in BufReader::new(reader).lines() {
@@ -38,7 +41,8 @@ fn main() -> Result<()> {
                 writeln!(writer, "message {i} from the parent")
                     .context("write failed")?;
             }
-            drop(writer); // closing the last write end is what makes end-of-file
+            // Closing the last write end is what makes end-of-file.
+            drop(writer);
             waitpid(child, None).context("waitpid failed")?;
             println!("parent: sent {} messages, child reaped", args.messages);
         }

@@ -7,14 +7,17 @@ use clap::Parser;
 use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, fork};
 
-/// The parent asks, the child answers, over a connected pair of Unix domain sockets.
+/// The parent asks, the child answers, over a connected pair of Unix domain
+/// sockets.
 #[derive(Parser)]
 struct Args {
     /// Numbers the parent asks the child to square
-    #[arg(default_values_t = [2, 3, 12], value_parser = clap::value_parser!(u32).range(0..=65535))]
+    #[arg(default_values_t = [2, 3, 12],
+          value_parser = clap::value_parser!(u32).range(0..=65535))]
     numbers: Vec<u32>,
 }
 
+// ANCHOR: body
 fn main() -> Result<()> {
     let args: Args = listings::cli::parse();
     // socketpair(2): two connected sockets; each end can both send and receive.
@@ -28,32 +31,42 @@ fn main() -> Result<()> {
             let mut answers =
                 child_end.try_clone().context("cannot clone the socket")?;
             for request in BufReader::new(child_end).lines() {
-                let n: u32 = request.context("read failed")?.parse()?;
+                let request = request.context("read failed")?;
+                let n: u32 = request.parse().context("not a number")?;
                 println!("child:  asked for {n}², answering {}", n * n);
                 writeln!(answers, "{}", n * n).context("write failed")?;
             }
-            std::process::exit(0); // end of file: the parent has no more questions
+            // End of file: the parent has no more questions.
+            std::process::exit(0);
         }
         ForkResult::Parent { child } => {
             drop(child_end);
-            let mut replies =
-                BufReader::new(parent_end.try_clone().context("clone failed")?);
-            let mut requests = parent_end;
-            for n in args.numbers {
-                writeln!(requests, "{n}").context("write failed")?;
-                let mut reply = String::new();
-                if replies.read_line(&mut reply).context("read failed")? == 0 {
-                    bail!("the child hung up without answering");
-                }
-                println!("parent: {n}² = {}", reply.trim_end());
-            }
-            // Half-close: "I will send no more", while the socket stays open for reading.
-            requests
-                .shutdown(Shutdown::Write)
-                .context("shutdown failed")?;
+            let asked = ask(parent_end, &args.numbers);
+            // Reaped whether or not the conversation went well.
             waitpid(child, None).context("waitpid failed")?;
+            asked?;
             println!("parent: child reaped");
         }
     }
     Ok(())
 }
+
+/// The parent's side: one question, one answer, then "no more questions".
+fn ask(socket: UnixStream, numbers: &[u32]) -> Result<()> {
+    let replies = socket.try_clone().context("cannot clone the socket")?;
+    let mut replies = BufReader::new(replies);
+    let mut requests = socket;
+    for n in numbers {
+        writeln!(requests, "{n}").context("write failed")?;
+        let mut reply = String::new();
+        if replies.read_line(&mut reply).context("read failed")? == 0 {
+            bail!("the child hung up without answering");
+        }
+        println!("parent: {n}² = {}", reply.trim_end());
+    }
+    // Half-close: "I will send no more"; reading is still possible.
+    requests
+        .shutdown(Shutdown::Write)
+        .context("shutdown failed")
+}
+// ANCHOR_END: body

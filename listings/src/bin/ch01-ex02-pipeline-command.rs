@@ -3,8 +3,8 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result};
 
 fn main() -> Result<()> {
-    // `printf 'cherry\napple\nbanana\n' | sort` with std: Stdio::piped() makes the pipe, and
-    // Stdio::from hands its read end to the next command.
+    // `printf 'cherry\napple\nbanana\n' | sort` with std: Stdio::piped() makes
+    // the pipe, and Stdio::from hands its read end to the next command.
     let mut producer = Command::new("printf")
         .arg(r"cherry\napple\nbanana\n")
         .stdout(Stdio::piped())
@@ -14,7 +14,8 @@ fn main() -> Result<()> {
         .stdout
         .take()
         .context("printf has no stdout pipe")?;
-    // Command closes our copy of the pipe end once the child has it: no EOF trouble.
+    // Command closes our copy of the pipe end once the child has it: no EOF
+    // trouble.
     let sorted = Command::new("sort")
         .stdin(Stdio::from(pipe_end))
         .output()

@@ -1,16 +1,30 @@
 use std::sync::Barrier;
 use std::thread;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result};
 use nix::unistd::{getpid, gettid};
+
+/// The thread IDs listed in /proc/self/task, sorted.
+fn tasks() -> Result<Vec<i32>> {
+    let dir = std::fs::read_dir("/proc/self/task")
+        .context("cannot list /proc/self/task (is /proc mounted?)")?;
+    let mut tids = Vec::new();
+    for entry in dir {
+        let name = entry.context("cannot read /proc/self/task")?.file_name();
+        let tid = name.to_str().and_then(|n| n.parse().ok());
+        tids.push(tid.context("a task whose name is not a number")?);
+    }
+    tids.sort_unstable();
+    Ok(tids)
+}
 
 fn main() -> Result<()> {
     println!("main:     pid {}, tid {}", getpid(), gettid());
-    // Three workers plus main wait at the barrier, so all of them are alive while main
-    // lists the process's tasks.
+    // Three workers plus main: each barrier lets them go on only when all
+    // four have reached it, so all are alive while main lists the tasks.
     let all_started = Barrier::new(4);
     let listed = Barrier::new(4);
-    thread::scope(|s| -> Result<()> {
+    thread::scope(|s| {
         for n in 1..=3 {
             let (all_started, listed) = (&all_started, &listed);
             s.spawn(move || {
@@ -20,17 +34,10 @@ fn main() -> Result<()> {
             });
         }
         all_started.wait();
-        let mut tasks: Vec<u32> = std::fs::read_dir("/proc/self/task")
-            .context("cannot list /proc/self/task (is /proc mounted? this needs Linux)")?
-            .map(|entry| -> Result<u32> {
-                let name = entry?.file_name();
-                let name = name.to_str().ok_or_else(|| anyhow!("odd task name"))?;
-                Ok(name.parse()?)
-            })
-            .collect::<Result<_>>()?;
-        tasks.sort_unstable();
-        println!("/proc/self/task lists {} tasks: {tasks:?}", tasks.len());
+        let tids = tasks(); // no `?` here: the workers wait for main below
         listed.wait();
+        let tids = tids?;
+        println!("/proc/self/task lists {} tasks: {tids:?}", tids.len());
         Ok(())
     })
 }

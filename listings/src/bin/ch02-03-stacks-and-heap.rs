@@ -4,14 +4,15 @@ use std::thread;
 
 use anyhow::{Context, Result, anyhow};
 
+// ANCHOR: body
 static COUNTER: u64 = 0;
 
 fn main() -> Result<()> {
     let on_heap = Box::new(42_u64);
     let heap_addr = &*on_heap as *const u64 as usize;
-    // Each thread records where its own local variable lives, and where it sees the heap
-    // value and the static. The barrier keeps all four alive at once: a finished thread's
-    // stack may be reused for the next one.
+    // Each thread records where its own local variable lives, and where it sees
+    // the heap value and the static. The barrier keeps all four alive at once:
+    // a finished thread's stack may be reused for the next one.
     let seen = Mutex::new(Vec::new());
     let all_alive = Barrier::new(4);
     thread::scope(|s| {
@@ -46,8 +47,8 @@ fn main() -> Result<()> {
     );
     println!("the static:       {} distinct address", distinct(|a| a.2));
 
-    // A thread's stack size is fixed when it is created. Spawned threads get 2 MiB by
-    // default (RUST_MIN_STACK changes that); this recursion needs more.
+    // A thread's stack size is fixed when it is created. Spawned threads get 2
+    // MiB by default (RUST_MIN_STACK changes that); this recursion needs more.
     let deep = thread::Builder::new()
         .stack_size(64 * 1024 * 1024)
         .spawn(|| depth(20_000))
@@ -64,3 +65,4 @@ fn depth(n: u64) -> u64 {
     let frame = std::hint::black_box([n; 64]);
     if n == 0 { 0 } else { 1 + depth(frame[0] - 1) }
 }
+// ANCHOR_END: body

@@ -8,7 +8,8 @@ const THREADS: u64 = 4;
 const INCREMENTS: u64 = 100_000;
 
 fn main() -> Result<()> {
-    // A Mutex lets one thread at a time change the value; Arc shares ownership of it.
+    // A Mutex lets one thread at a time change the value; Arc shares ownership
+    // of it.
     let locked = Arc::new(Mutex::new(0_u64));
     // An atomic needs no lock for a single read-modify-write such as fetch_add.
     let atomic = Arc::new(AtomicU64::new(0));

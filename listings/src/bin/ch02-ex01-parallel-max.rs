@@ -1,6 +1,8 @@
 use std::thread;
 
-fn main() {
+use anyhow::{Result, anyhow};
+
+fn main() -> Result<()> {
     let data: Vec<u64> = (0..1_000_000_u64)
         .map(|i| (i * 7_919) % 1_000_003)
         .collect();
@@ -8,7 +10,7 @@ fn main() {
     let chunk = data.len().div_ceil(workers);
 
     // Each scoped thread finds the maximum of its chunk; main combines them.
-    let maxima: Vec<u64> = thread::scope(|s| {
+    let maxima: Vec<u64> = thread::scope(|s| -> Result<_> {
         let handles: Vec<_> = data
             .chunks(chunk)
             .map(|part| {
@@ -17,10 +19,11 @@ fn main() {
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().expect("a worker panicked"))
+            .map(|h| h.join().map_err(|_| anyhow!("a worker panicked")))
             .collect()
-    });
+    })?;
     println!("maxima of {} chunks: {maxima:?}", maxima.len());
     println!("maximum: {}", maxima.iter().max().unwrap_or(&0));
     println!("check:   {}", data.iter().max().unwrap_or(&0));
+    Ok(())
 }

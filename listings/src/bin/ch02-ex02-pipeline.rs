@@ -7,7 +7,8 @@ fn main() -> Result<()> {
     let (numbers_in, numbers_out) = mpsc::channel::<u64>();
     let (squares_in, squares_out) = mpsc::channel::<u64>();
 
-    // Stage 1 produces, stage 2 squares, main sums: each stage ends when its input closes.
+    // Stage 1 produces, stage 2 squares, main sums: each stage ends when its
+    // input closes.
     let producer = thread::spawn(move || {
         for n in 1..=10 {
             let _ = numbers_in.send(n);

@@ -10,14 +10,15 @@ fn main() -> Result<()> {
             let sender = sender.clone();
             thread::spawn(move || {
                 for n in 1..=2 {
-                    // send fails only if the receiver is gone; here it outlives the producers.
+                    // send fails only if the receiver is gone; here it outlives
+                    // the producers.
                     let _ = sender.send(format!("producer {id}: message {n}"));
                 }
             })
         })
         .collect();
-    // Drop the original sender: the channel closes once every clone is dropped too, which
-    // is what ends the loop below.
+    // Drop the original sender: the channel closes once every clone is dropped
+    // too, which is what ends the loop below.
     drop(sender);
 
     for message in &receiver {

@@ -1,13 +1,23 @@
 use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 use std::thread;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
+use clap::Parser;
 use nix::sys::signal::Signal;
 
+/// Runs itself again as a child whose thread aborts.
+#[derive(Parser)]
+struct Args {
+    /// Internal: be the child that aborts
+    #[arg(long, hide = true)]
+    victim: bool,
+}
+
 fn main() -> Result<()> {
-    if std::env::args().nth(1).as_deref() == Some("--victim") {
-        return victim();
+    if listings::cli::parse::<Args>().victim {
+        victim();
     }
     // Run this same program again as a child, so that what dies is the child.
     let exe = std::env::current_exe().context("cannot find this program")?;
@@ -24,11 +34,12 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// Two threads; one aborts. abort() raises SIGABRT, which ends the whole process.
-fn victim() -> Result<()> {
+/// Two threads; one aborts. abort() raises SIGABRT, which ends the whole
+/// process.
+fn victim() -> ! {
     let sleeper = thread::spawn(|| {
-        thread::sleep(std::time::Duration::from_secs(10));
-        println!("child: the sleeping thread woke up (never printed)");
+        thread::sleep(Duration::from_secs(10));
+        println!("child: the sleeping thread woke up");
     });
     let aborter = thread::spawn(|| {
         println!("child: one thread calls abort()");
@@ -36,6 +47,6 @@ fn victim() -> Result<()> {
     });
     let _ = aborter.join();
     let _ = sleeper.join();
-    println!("child: main thread after the joins (never printed)");
-    Ok(())
+    println!("child: main thread after the joins");
+    std::process::exit(0)
 }
