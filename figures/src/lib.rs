@@ -9,12 +9,25 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-/// The project root.
+/// The project root: the nearest folder, from the current directory up,
+/// that holds `book.toml` (`cargo book figures` runs each figure from the
+/// root). It is found at run time, not compiled in: a target directory
+/// shared between clones may hold a binary built in another clone.
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("figures/ lives in the project root")
-        .to_path_buf()
+    let compiled_in = || {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("figures/ lives in the project root")
+            .to_path_buf()
+    };
+    std::env::current_dir()
+        .ok()
+        .and_then(|dir| {
+            dir.ancestors()
+                .find(|d| d.join("book.toml").is_file())
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(compiled_in)
 }
 
 /// The text a listing printed, as stored (without the `$ command` line).
