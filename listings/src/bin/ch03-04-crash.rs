@@ -3,7 +3,7 @@ use std::num::NonZeroUsize;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
 use listings::bench::human;
 use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous};
 use nix::sys::resource::{Resource, setrlimit};
@@ -77,10 +77,13 @@ fn main() -> Result<()> {
                 thread::sleep(Duration::from_millis(500));
                 writeln!(pipe, "the other thread woke up after 500 ms")
             });
-            s.spawn(segfault);
+            let crashing = s.spawn(segfault);
             thread::sleep(Duration::from_millis(500));
             writeln!(pipe, "the main thread woke up after 500 ms")?;
-            Ok(())
+            // Reached only if there was no crash: report why (mmap failed?).
+            crashing
+                .join()
+                .map_err(|_| anyhow!("the thread panicked"))?
         })
     })?;
     Ok(())

@@ -15,21 +15,26 @@ struct Args {
     #[arg(long, value_delimiter = ',', default_value = "0,64,256,1024",
           value_parser = clap::value_parser!(u64).range(0..=8192))]
     sizes: Vec<u64>,
-    /// Measured rounds per size.
+    /// Measured runs of each kind per size.
     #[arg(long, default_value_t = 20,
           value_parser = clap::value_parser!(u64).range(1..=10_000))]
     runs: u64,
-    /// Pause between the fork and the Command of a round, in ms.
-    #[arg(long, default_value_t = 10,
-          value_parser = clap::value_parser!(u64).range(0..=1000))]
-    settle_ms: u64,
 }
 
-// ANCHOR: round
-/// One round: a fork whose child only exits, then a Command. Returns the
-/// time until waitpid returned, until fork returned in the parent, and
-/// the time Command took to start /bin/true and wait for it.
-fn round(settle: Duration) -> Result<[Duration; 3]> {
+// ANCHOR: cases
+/// Command starting /bin/true, and waiting for it.
+fn command() -> Result<Duration> {
+    let start = Instant::now();
+    let status = Command::new("/bin/true")
+        .status()
+        .context("cannot run /bin/true")?;
+    ensure!(status.success(), "/bin/true failed: {status}");
+    Ok(start.elapsed())
+}
+
+/// A fork whose child only exits: the time until waitpid returned, and
+/// the time until fork returned in the parent.
+fn fork_wait() -> Result<[Duration; 2]> {
     let start = Instant::now();
     // SAFETY: this process has no other thread; the child only calls _exit.
     let child = match unsafe { fork() }.context("fork failed")? {
@@ -39,23 +44,19 @@ fn round(settle: Duration) -> Result<[Duration; 3]> {
     };
     let returned = start.elapsed();
     waitpid(child, None).context("waitpid failed")?;
-    let waited = start.elapsed();
-    // A pause between the two cases, so that Command starts on a machine
-    // at rest rather than right behind a big fork.
-    std::thread::sleep(settle);
-
-    let start = Instant::now();
-    let status = Command::new("/bin/true")
-        .status()
-        .context("cannot run /bin/true")?;
-    ensure!(status.success(), "/bin/true failed: {status}");
-    Ok([waited, returned, start.elapsed()])
+    Ok([start.elapsed(), returned])
 }
-// ANCHOR_END: round
+// ANCHOR_END: cases
+
+fn print(mib: u64, name: &str, samples: Vec<Duration>) {
+    let s = Summary::of(samples);
+    let (median, min, max) = (human(s.median), human(s.min), human(s.max));
+    println!("{mib:>6}  {name:<9}  {median:>9}  {min:>9}  {max:>9}");
+}
 
 fn main() -> Result<()> {
     let args = listings::cli::parse::<Args>();
-    let settle = Duration::from_millis(args.settle_ms);
+    let runs = args.runs as usize;
     println!("{}", machine()?);
     let thp = "/sys/kernel/mm/transparent_hugepage/enabled";
     let thp = std::fs::read_to_string(thp).unwrap_or("unknown".into());
@@ -68,22 +69,26 @@ fn main() -> Result<()> {
         // Resident memory: allocate it and write every page, so that each
         // page is really mapped (vec![0; n] would leave them untouched).
         let memory = std::hint::black_box(vec![1_u8; (mib as usize) << 20]);
-        let mut samples = [const { Vec::new() }; 3];
-        for i in 0..3 + args.runs {
-            let durations = round(settle)?;
+        // Command first, before the forks at this size, so that whatever a
+        // big fork leaves the kernel to do cannot land in Command's time.
+        let mut commands = Vec::new();
+        for i in 0..3 + runs {
+            let took = command()?;
             if i >= 3 {
-                for (samples, d) in samples.iter_mut().zip(durations) {
-                    samples.push(d);
-                }
+                commands.push(took);
             }
         }
-        let names = ["fork+wait", "fork", "Command"];
-        for (name, samples) in names.iter().zip(samples) {
-            let s = Summary::of(samples);
-            let (median, min, max) =
-                (human(s.median), human(s.min), human(s.max));
-            println!("{mib:>6}  {name:<9}  {median:>9}  {min:>9}  {max:>9}");
+        let (mut forked, mut returned) = (Vec::new(), Vec::new());
+        for i in 0..3 + runs {
+            let [total, until_return] = fork_wait()?;
+            if i >= 3 {
+                forked.push(total);
+                returned.push(until_return);
+            }
         }
+        print(mib, "fork+wait", forked);
+        print(mib, "fork", returned);
+        print(mib, "Command", commands);
         drop(std::hint::black_box(memory));
     }
     Ok(())
