@@ -2,12 +2,12 @@ use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow};
-use nix::sys::signal::{SigHandler, Signal, kill, signal};
-use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
-use nix::unistd::{ForkResult, Pid, fork, pause};
+use anyhow::{Context, Result};
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::{ForkResult, Pid, fork};
 
 /// Runs `body` in a child and returns its PID once the child has written
 /// one byte to say that it is ready (its signal set-up is done).
@@ -92,51 +92,16 @@ fn pool(ready: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// A child that ignores SIGTERM.
-fn stuck(ready: &mut dyn Write) -> Result<()> {
-    let _cleanup = Cleanup("stuck");
-    // SAFETY: SIG_IGN installs no handler code.
-    unsafe { signal(Signal::SIGTERM, SigHandler::SigIgn) }.context("signal")?;
-    ready.write_all(b"r").context("write")?;
-    loop {
-        pause();
-    }
-}
-// ANCHOR_END: pool
-
-// ANCHOR: stop
-/// SIGTERM, then SIGKILL if `pid` has not ended within `grace`.
-fn stop(name: &str, pid: Pid, grace: Duration) -> Result<()> {
-    println!("parent: SIGTERM to {name}");
+fn main() -> Result<()> {
+    let pid = spawn(pool)?;
+    println!("parent: SIGTERM to the pool");
     kill(pid, Signal::SIGTERM).context("kill failed")?;
-    let deadline = Instant::now() + grace;
-    let mut status =
-        waitpid(pid, Some(WaitPidFlag::WNOHANG)).context("wait")?;
-    while status == WaitStatus::StillAlive && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(1));
-        status = waitpid(pid, Some(WaitPidFlag::WNOHANG)).context("wait")?;
-    }
-    if status == WaitStatus::StillAlive {
-        println!("parent: {name} still running after {grace:?}: SIGKILL");
-        kill(pid, Signal::SIGKILL).context("kill failed")?;
-        status = waitpid(pid, None).context("waitpid failed")?;
-    }
-    match status {
+    match waitpid(pid, None).context("waitpid failed")? {
         WaitStatus::Exited(_, code) => {
-            println!("parent: {name} exited, code {code}")
+            println!("parent: pool exited, code {code}")
         }
-        WaitStatus::Signaled(_, s, _) => {
-            println!("parent: {name} killed by {s}")
-        }
-        other => return Err(anyhow!("{name}: unexpected {other:?}")),
+        other => println!("parent: pool ended: {other:?}"),
     }
     Ok(())
 }
-
-fn main() -> Result<()> {
-    let pool_pid = spawn(pool)?;
-    stop("pool", pool_pid, Duration::from_secs(10))?;
-    let stuck_pid = spawn(stuck)?;
-    stop("stuck", stuck_pid, Duration::from_millis(200))
-}
-// ANCHOR_END: stop
+// ANCHOR_END: pool
