@@ -1,29 +1,13 @@
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, ExitStatus};
+use std::process::Command;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
-use clap::Parser;
 use nix::errno::Errno;
 use nix::libc;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::Signal;
-
-/// Runs a command; if it is still running after a while, SIGTERM, then
-/// SIGKILL. Exits with 124 if it had to stop it, like timeout(1).
-#[derive(Parser)]
-struct Args {
-    /// How long the command may run, in milliseconds.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3_600_000))]
-    after_ms: u32,
-    /// How long it may take to end after SIGTERM, before SIGKILL.
-    #[arg(long, default_value_t = 1000,
-          value_parser = clap::value_parser!(u32).range(1..=60_000))]
-    kill_after_ms: u32,
-    /// The command and its arguments.
-    #[arg(required = true, trailing_var_arg = true)]
-    command: Vec<String>,
-}
 
 fn pidfd_open(pid: u32) -> Result<OwnedFd> {
     // SAFETY: pidfd_open takes a PID and flags and returns a new fd or -1.
@@ -55,45 +39,58 @@ fn exits_within(pidfd: &OwnedFd, ms: u32) -> Result<bool> {
     Ok(poll(&mut fds, timeout).context("poll failed")? == 1)
 }
 
-fn describe(status: ExitStatus) -> String {
-    match status.signal().map(Signal::try_from) {
-        Some(Ok(signal)) => format!("was killed by {signal}"),
-        _ => format!("ended: {status}"),
-    }
-}
-
 // ANCHOR: main
-fn main() -> Result<()> {
-    let args: Args = listings::cli::parse();
-    let name = &args.command[0];
-    let mut child = Command::new(name)
-        .args(&args.command[1..])
+/// What timeout(1) does: runs `argv`; if it is still running after
+/// `after`, SIGTERM; if still running `kill_after` later, SIGKILL.
+/// Returns the exit code timeout(1) would return: 124 if it had to stop
+/// the command, else the command's own (128 + N if killed by signal N).
+fn timeout(
+    argv: &[&str],
+    after: Duration,
+    kill_after: Duration,
+) -> Result<i32> {
+    let ms = |d: Duration| u32::try_from(d.as_millis()).unwrap_or(u32::MAX);
+    let mut child = Command::new(argv[0])
+        .args(&argv[1..])
         .spawn()
-        .with_context(|| format!("cannot run {name}"))?;
-    let pidfd = pidfd_open(child.id());
-    let timed_out = match &pidfd {
-        Ok(pidfd) => !exits_within(pidfd, args.after_ms)?,
-        Err(_) => true, // cannot watch it: stop it (below, by SIGKILL)
-    };
+        .with_context(|| format!("cannot run {}", argv[0]))?;
+    let pidfd = pidfd_open(child.id()).inspect_err(|_| {
+        let _ = child.kill(); // cannot watch it: do not leave it running
+        let _ = child.wait();
+    })?;
+    let timed_out = !exits_within(&pidfd, ms(after))?;
     if timed_out {
-        println!(
-            "timeout: {name} still running after {} ms: SIGTERM",
-            args.after_ms
-        );
-        let pidfd = pidfd.inspect_err(|_| drop(child.kill()))?;
+        println!("  still running after {after:?}: SIGTERM");
         pidfd_send_signal(&pidfd, Signal::SIGTERM)?;
-        if !exits_within(&pidfd, args.kill_after_ms)? {
-            println!("timeout: {name} ignored SIGTERM: SIGKILL");
+        if !exits_within(&pidfd, ms(kill_after))? {
+            println!("  still running {kill_after:?} later: SIGKILL");
             pidfd_send_signal(&pidfd, Signal::SIGKILL)?;
         }
     }
     let status = child.wait().context("wait failed")?;
-    println!("timeout: {name} {}", describe(status));
-    let code = match status.code() {
+    match status.signal().map(Signal::try_from) {
+        Some(Ok(signal)) => println!("  killed by {signal}"),
+        _ => println!("  {status}"),
+    }
+    Ok(match status.code() {
         _ if timed_out => 124,
         Some(code) => code,
         None => 128 + status.signal().unwrap_or(0),
-    };
-    std::process::exit(code)
+    })
+}
+
+fn main() -> Result<()> {
+    let (short, long) = (Duration::from_millis(200), Duration::from_secs(5));
+    let cases: [(&[&str], Duration); 3] = [
+        (&["sh", "-c", "exit 3"], long),
+        (&["sleep", "10"], short),
+        (&["sh", "-c", "trap '' TERM; exec sleep 10"], short),
+    ];
+    for (argv, after) in cases {
+        println!("timeout {after:?} {argv:?}");
+        let code = timeout(argv, after, short)?;
+        println!("  timeout(1) would exit with {code}");
+    }
+    Ok(())
 }
 // ANCHOR_END: main
