@@ -1,4 +1,5 @@
 use std::os::unix::thread::JoinHandleExt;
+use std::process::Command;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread;
 
@@ -38,6 +39,18 @@ fn pending() -> Result<String> {
         field("SigPnd:"),
         field("ShdPnd:")
     ))
+}
+
+/// The signals blocked in a program started with `Command` (grep reads its
+/// own /proc/self/status).
+fn child_mask() -> Result<String> {
+    let out = Command::new("grep")
+        .args(["SigBlk:", "/proc/self/status"])
+        .output()
+        .context("cannot run grep")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let hex = text.trim().strip_prefix("SigBlk:").context("no SigBlk")?;
+    Ok(names(hex))
 }
 
 // ANCHOR: main
@@ -84,6 +97,7 @@ fn main() -> Result<()> {
         pthread_kill(wk.as_pthread_t(), SIGUSR2).context("pthread_kill")?;
         go.send(()).context("the worker is gone")?;
         acks.recv().context("no answer")?;
+        println!("main:    a child run by Command blocks {}", child_mask()?);
         Ok(())
     };
     let result = steps();
