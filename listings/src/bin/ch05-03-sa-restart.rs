@@ -51,6 +51,7 @@ fn interrupted_read(flags: SaFlags) -> Result<String> {
     // SAFETY: no other thread exists: the child may run any code.
     let child = match unsafe { fork() }.context("fork failed")? {
         ForkResult::Child => {
+            drop(handled_tx); // only the parent's handler writes into it
             let mut steps = || -> Result<()> {
                 wait_sleeping(parent)?; // the parent is blocked in read
                 kill(parent, Signal::SIGUSR1)?;
@@ -71,6 +72,10 @@ fn interrupted_read(flags: SaFlags) -> Result<String> {
         }
     };
     waitpid(child, None).context("waitpid failed")?;
+    // The pipe closes when we return: the handler must not write into it.
+    let default = SigAction::new(SigHandler::SigDfl, flags, SigSet::empty());
+    // SAFETY: restoring the default action installs no code.
+    unsafe { sigaction(Signal::SIGUSR1, &default) }.context("sigaction")?;
     Ok(result)
 }
 

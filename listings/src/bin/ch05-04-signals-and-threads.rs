@@ -2,6 +2,7 @@ use std::os::unix::thread::JoinHandleExt;
 use std::process::Command;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use nix::sys::pthread::pthread_kill;
@@ -54,6 +55,8 @@ fn child_mask() -> Result<String> {
 }
 
 // ANCHOR: main
+const TEN_S: Duration = Duration::from_secs(10);
+
 /// The one thread that takes the process's signals, synchronously.
 fn receiver(signals: SigSet, done: Sender<Signal>) -> Result<()> {
     loop {
@@ -92,11 +95,11 @@ fn main() -> Result<()> {
     let steps = || -> Result<()> {
         println!("main:    kill(process, SIGUSR1)");
         kill(getpid(), SIGUSR1).context("kill failed")?;
-        acks.recv().context("no answer")?;
+        acks.recv_timeout(TEN_S).context("no answer")?;
         println!("main:    pthread_kill(worker, SIGUSR2)");
         pthread_kill(wk.as_pthread_t(), SIGUSR2).context("pthread_kill")?;
         go.send(()).context("the worker is gone")?;
-        acks.recv().context("no answer")?;
+        acks.recv_timeout(TEN_S).context("no answer")?;
         println!("main:    a child run by Command blocks {}", child_mask()?);
         Ok(())
     };

@@ -26,12 +26,18 @@ fn members(group: Pid) -> Result<usize> {
     Ok(count)
 }
 
-/// Kills what is left of the group and reaps it, also on an error path.
-struct Group(Pid);
+/// Kills what is left of the group and reaps it on an error path. (Not
+/// after `done`: the group's number could then belong to someone else.)
+struct Group {
+    id: Pid,
+    done: bool,
+}
 impl Drop for Group {
     fn drop(&mut self) {
-        let _ = killpg(self.0, Signal::SIGKILL);
-        while waitpid(Pid::from_raw(-self.0.as_raw()), None).is_ok() {}
+        if !self.done {
+            let _ = killpg(self.id, Signal::SIGKILL);
+            while waitpid(Pid::from_raw(-self.id.as_raw()), None).is_ok() {}
+        }
     }
 }
 
@@ -45,23 +51,26 @@ fn main() -> Result<()> {
         .stdout(Stdio::piped())
         .spawn()
         .context("cannot run sh")?;
-    let group = Group(Pid::from_raw(sh.id() as i32));
+    let mut group = Group {
+        id: Pid::from_raw(sh.id() as i32),
+        done: false,
+    };
     let mut line = String::new();
     let out = sh.stdout.take().context("no stdout")?;
     BufReader::new(out).read_line(&mut line).context("read")?;
-    println!("group {}: {} processes", group.0, members(group.0)?);
+    println!("group {}: {} processes", group.id, members(group.id)?);
 
-    kill(group.0, Signal::SIGTERM).context("kill failed")?;
+    kill(group.id, Signal::SIGTERM).context("kill failed")?;
     let status = sh.wait().context("wait failed")?;
     let by = Signal::try_from(status.signal().unwrap_or(0))?;
     println!(
         "kill(sh, SIGTERM): sh killed by {by}; {} left in the group",
-        members(group.0)?
+        members(group.id)?
     );
 
-    killpg(group.0, Signal::SIGTERM).context("killpg failed")?;
+    killpg(group.id, Signal::SIGTERM).context("killpg failed")?;
     loop {
-        match waitpid(Pid::from_raw(-group.0.as_raw()), None) {
+        match waitpid(Pid::from_raw(-group.id.as_raw()), None) {
             Ok(WaitStatus::Signaled(pid, s, _)) => {
                 println!("killpg(group, SIGTERM): {pid} killed by {s}")
             }
@@ -70,7 +79,8 @@ fn main() -> Result<()> {
             Err(e) => return Err(e).context("waitpid failed"),
         }
     }
-    println!("{} left in the group", members(group.0)?);
+    group.done = true;
+    println!("{} left in the group", members(group.id)?);
     Ok(())
 }
 // ANCHOR_END: main
