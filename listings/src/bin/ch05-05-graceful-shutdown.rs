@@ -67,6 +67,7 @@ fn pool(ready: &mut dyn Write) -> Result<()> {
                         }
                         thread::sleep(Duration::from_millis(100)); // a job
                         finished += 1;
+                        // Relaxed: the flag carries no data, only a request.
                         if stop.load(Ordering::Relaxed) {
                             return (started, finished);
                         }
