@@ -20,17 +20,23 @@ extern "C" fn on_usr1(_: c_int) {
     unsafe { libc::write(fd, b"h".as_ptr().cast(), 1) };
 }
 
-/// Polls /proc until `pid` sleeps (state S), for at most 10 s.
+/// Polls /proc until `pid` sleeps (state S) in a pipe read (its wait
+/// channel, where the kernel shows it), for at most 10 s.
 fn wait_sleeping(pid: Pid) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
         let after = &stat[stat.rfind(')').context("bad stat")? + 1..];
-        if after.trim_start().starts_with('S') {
+        let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan"))
+            .unwrap_or_default();
+        let hidden = wchan.is_empty() || wchan == "0"; // not shown to us
+        if after.trim_start().starts_with('S')
+            && (hidden || wchan.contains("pipe_read"))
+        {
             return Ok(());
         }
         if Instant::now() > deadline {
-            bail!("the parent never blocked");
+            bail!("the parent never blocked in read");
         }
         std::thread::sleep(Duration::from_millis(1));
     }
