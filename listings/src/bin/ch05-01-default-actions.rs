@@ -45,16 +45,24 @@ impl Sleeper {
         Ok(format!("{}, pending {}", field("State:"), field("ShdPnd:")))
     }
 
-    /// Waits (at most 10 s) until it sleeps in `pause`.
+    /// Waits (at most 10 s) until it sleeps (state S) in `pause`, as its
+    /// wait channel shows where the kernel shows it.
     fn wait_asleep(&self) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !self.status()?.starts_with("S ") {
+        let wchan = format!("/proc/{}/wchan", self.pid);
+        loop {
+            let chan = std::fs::read_to_string(&wchan).unwrap_or_default();
+            let hidden = chan.is_empty() || chan == "0";
+            if self.status()?.starts_with("S ")
+                && (hidden || chan.contains("pause"))
+            {
+                return Ok(());
+            }
             if Instant::now() > deadline {
-                bail!("the child never went to sleep");
+                bail!("the child never went to sleep in pause");
             }
             std::thread::sleep(Duration::from_millis(1));
         }
-        Ok(())
     }
 }
 
