@@ -66,14 +66,14 @@ fn main() -> Result<()> {
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(3)
-        .x_label_formatter(&|x| match x.round() as i64 {
+        .x_label_formatter(&|x: &f64| match x.round() as i64 {
             _ if (x - x.round()).abs() > 0.01 => String::new(),
             0 => "on one cache line".to_owned(),
             1 => "padded apart (CachePadded)".to_owned(),
             _ => String::new(),
         })
         .y_desc("time of one run (ms)")
-        .y_label_formatter(&|y| tick(*y))
+        .y_label_formatter(&|y: &f64| tick(*y))
         .axis_style(palette::GREY)
         .light_line_style(palette::CARD)
         .label_style(ink(13))
