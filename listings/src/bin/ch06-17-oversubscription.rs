@@ -54,6 +54,8 @@ fn main() -> Result<()> {
     println!("{}", machine()?);
     let cpus = thread::available_parallelism()?.get() as u64;
     let counts = [1, cpus, 4 * cpus, 16 * cpus, 64 * cpus];
+    let names = ["1 thread", "1 per CPU", "4 per CPU", "16 per CPU"];
+    let names = names.into_iter().chain(["64 per CPU"]);
     let mut samples = vec![(Vec::new(), Vec::new()); counts.len()];
     for run in 0..6 {
         for (i, &threads) in counts.iter().enumerate() {
@@ -66,12 +68,12 @@ fn main() -> Result<()> {
         }
     }
     println!("{} units of work, {cpus} CPUs available", args.units);
-    println!("threads  time: median (min, max)       preemptions (median)");
-    for (threads, (times, mut switches)) in counts.iter().zip(samples) {
+    println!("threads       time: median (min - max)     preemptions (median)");
+    for (name, (times, mut switches)) in names.zip(samples) {
         let t = Summary::of(times);
         switches.sort_unstable();
         println!(
-            "{threads:>7}  {:>8} ({} - {})  {:>10}",
+            "{name:<10}  {:>8} ({} - {})  {:>10}",
             human(t.median),
             human(t.min),
             human(t.max),
