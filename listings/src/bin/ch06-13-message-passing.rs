@@ -28,19 +28,20 @@ fn main() -> Result<()> {
         let consumer = s.spawn(|| {
             let (mut seen, mut stale) = (0, 0);
             loop {
-                // Acquire: if this reads r, the payload writes made before
-                // the Release store of r are visible below.
-                let r = ready.load(Acquire);
-                if r > seen {
-                    let fresh = payload.iter().all(|p| p.load(Relaxed) == r);
-                    stale += u64::from(!fresh);
-                    seen = r;
-                    ack.store(r, Release); // the payload may be reused
-                } else if done.load(Acquire) {
-                    return stale;
-                } else {
-                    spin_loop();
+                let mut r = 0;
+                wait_for(|| {
+                    // Acquire: if this reads r, the payload writes made
+                    // before the Release store of r are visible below.
+                    r = ready.load(Acquire);
+                    r > seen || done.load(Acquire)
+                });
+                if r == seen {
+                    return stale; // done, and nothing new
                 }
+                let fresh = payload.iter().all(|p| p.load(Relaxed) == r);
+                stale += u64::from(!fresh);
+                seen = r;
+                ack.store(r, Release); // the payload may be reused
             }
         });
         let mut r = 0;
