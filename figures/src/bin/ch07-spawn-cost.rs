@@ -99,10 +99,9 @@ fn main() -> Result<()> {
             ))?
             .label(name)
             .legend(move |(x, y)| {
-                let line = PathElement::new(
-                    [(x, y), (x + 20, y)],
-                    colour.stroke_width(3),
-                );
+                // Relative to (x, y): a short line with the mark on it.
+                let line =
+                    PathElement::new([(0, 0), (20, 0)], colour.stroke_width(3));
                 EmptyElement::at((x, y))
                     + line
                     + match way {
