@@ -146,9 +146,10 @@ impl Pool {
 
 // ANCHOR: pool
 impl Worker {
-    /// Sends one task; `None` if the worker died before answering.
+    /// Sends one task (a line); `None` if the worker died before answering.
     fn ask(&mut self, task: &str) -> Result<Option<u64>> {
-        match writeln!(self.tasks, "{task}") {
+        // One write(2) per task: the pipe is not buffered.
+        match self.tasks.write_all(task.as_bytes()) {
             Err(e) if e.kind() == ErrorKind::BrokenPipe => return Ok(None),
             other => other.context("cannot send a task")?,
         }
@@ -179,7 +180,7 @@ fn feed(
         };
         for attempt in 0..2 {
             let bomb = u8::from(crash == Some(i) && attempt == 0);
-            if let Some(n) = w.ask(&format!("{start} {end} {bomb}"))? {
+            if let Some(n) = w.ask(&format!("{start} {end} {bomb}\n"))? {
                 done.push((i, n));
                 break;
             }
