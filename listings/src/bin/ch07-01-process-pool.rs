@@ -234,8 +234,8 @@ fn main() -> Result<()> {
     }
     println!("{}", machine()?);
     let size = rayon::current_num_threads();
-    let (coarse, fine) = (split(args.below, 20), split(args.below, 8_000));
-    println!("{size} worker processes; 20 tasks; task 5 crashes a worker");
+    let (coarse, fine) = (split(args.below, 20), split(args.below, 20_000));
+    println!("worker processes: {size}; 20 tasks; task 5 crashes a worker");
     let counts = Pool::new(size)?.map(&coarse, Some(5))?;
     println!("first results, in task order: {:?}", &counts[..6]);
     println!(
@@ -263,12 +263,17 @@ fn main() -> Result<()> {
         }
     }
     let [rc, pc, rf, pf, start] = samples.map(Summary::of);
-    println!("20 tasks, rayon:        {rc}");
-    println!("20 tasks, pool:         {pc}");
-    println!("8000 tasks, rayon:      {rf}");
-    println!("8000 tasks, pool:       {pf}");
-    println!("start and stop a pool:  {start}");
-    let per_task = (pf.median.saturating_sub(rf.median)) / 8_000;
+    let cases = [
+        ("20 tasks, rayon:", rc),
+        ("20 tasks, pool:", pc),
+        ("20000 tasks, rayon:", rf),
+        ("20000 tasks, pool:", pf),
+        ("start and stop a pool:", start),
+    ];
+    for (case, summary) in cases {
+        println!("{case:<23} {summary}");
+    }
+    let per_task = (pf.median.saturating_sub(rf.median)) / 20_000;
     println!("pool minus rayon, per task: {}", human(per_task));
     Ok(())
 }
