@@ -48,7 +48,9 @@ fn serve(listener: TcpListener, count: usize) -> Result<()> {
     }
     drop(listener); // connections still queued are refused
     for handler in handlers {
-        handler.join().map_err(|_| anyhow!("a handler panicked"))??;
+        handler
+            .join()
+            .map_err(|_| anyhow!("a handler panicked"))??;
     }
     accepted
 }
@@ -90,7 +92,10 @@ fn threads_by_wait() -> Result<BTreeMap<(String, String), usize>> {
         let name = if dir.ends_with(&me) {
             "main".to_owned()
         } else {
-            read("comm")?.trim().trim_end_matches(char::is_numeric).into()
+            read("comm")?
+                .trim()
+                .trim_end_matches(char::is_numeric)
+                .into()
         };
         let wchan = match read("wchan")?.trim() {
             "0" => "running".to_owned(),
@@ -121,8 +126,7 @@ fn voluntary_switches() -> Result<i64> {
 
 // ANCHOR: main
 fn main() -> Result<()> {
-    let listener =
-        TcpListener::bind("127.0.0.1:0").context("cannot listen")?;
+    let listener = TcpListener::bind("127.0.0.1:0").context("cannot listen")?;
     let port = listener.local_addr().context("no address")?.port();
     let server = thread::Builder::new()
         .name("acceptor".into())

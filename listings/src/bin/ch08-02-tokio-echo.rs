@@ -65,7 +65,10 @@ async fn client(port: u16, go: Arc<Barrier>) -> Result<()> {
 
 async fn round_trip(stream: &mut TcpStream) -> Result<()> {
     let mut reply = [0_u8; 32];
-    stream.write_all(&[b'x'; 32]).await.context("write failed")?;
+    stream
+        .write_all(&[b'x'; 32])
+        .await
+        .context("write failed")?;
     stream.read_exact(&mut reply).await.context("no echo")?;
     Ok(())
 }
@@ -168,9 +171,11 @@ fn epoll_watch_count() -> Result<(String, usize)> {
         };
         if target.as_os_str() == "anon_inode:[eventpoll]" {
             let fd = path.file_name().context("no name")?.to_string_lossy();
-            let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}"))
-                .context("cannot read fdinfo")?;
-            let watched = info.lines().filter(|l| l.starts_with("tfd:")).count();
+            let info =
+                std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}"))
+                    .context("cannot read fdinfo")?;
+            let watched =
+                info.lines().filter(|l| l.starts_with("tfd:")).count();
             return Ok((fd.into_owned(), watched));
         }
     }

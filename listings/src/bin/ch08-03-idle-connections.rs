@@ -38,8 +38,7 @@ enum Kind {
 /// Linux); the kernel caps it at net.core.somaxconn.
 fn listen() -> Result<TcpListener> {
     use nix::sys::socket::{Backlog, listen};
-    let listener =
-        TcpListener::bind("127.0.0.1:0").context("cannot listen")?;
+    let listener = TcpListener::bind("127.0.0.1:0").context("cannot listen")?;
     listen(&listener, Backlog::new(4096).context("bad backlog")?)
         .context("listen failed")?;
     Ok(listener)
@@ -78,7 +77,9 @@ fn serve_threads(listener: TcpListener, count: usize) -> Result<()> {
     }
     drop(listener);
     for handler in handlers {
-        handler.join().map_err(|_| anyhow!("a handler panicked"))??;
+        handler
+            .join()
+            .map_err(|_| anyhow!("a handler panicked"))??;
     }
     accepted
 }
@@ -112,7 +113,9 @@ fn serve_tokio(listener: TcpListener, count: usize) -> Result<()> {
         }
         drop(listener);
         while let Some(ended) = handlers.join_next().await {
-            ended.context("a handler panicked")?.context("echo failed")?;
+            ended
+                .context("a handler panicked")?
+                .context("echo failed")?;
         }
         Ok(())
     })
@@ -136,7 +139,10 @@ fn status(pid: u32) -> Result<(u64, u64)> {
     let field = |name: &str| -> Result<u64> {
         let line = text.lines().find(|l| l.starts_with(name));
         let value = line.and_then(|l| l.split_whitespace().nth(1));
-        value.context("no such field")?.parse().context("not a number")
+        value
+            .context("no such field")?
+            .parse()
+            .context("not a number")
     };
     Ok((field("VmRSS:")?, field("Threads:")?))
 }
@@ -147,7 +153,10 @@ fn kernel_stacks() -> Result<i64> {
         .context("cannot read /proc/meminfo")?;
     let line = text.lines().find(|l| l.starts_with("KernelStack:"));
     let value = line.and_then(|l| l.split_whitespace().nth(1));
-    value.context("no KernelStack")?.parse().context("not a number")
+    value
+        .context("no KernelStack")?
+        .parse()
+        .context("not a number")
 }
 
 fn round_trip(stream: &mut TcpStream) -> Result<()> {
@@ -172,7 +181,11 @@ struct Row {
 /// the idle others, and reads the server's memory and threads.
 fn measure(kind: Kind, conns: usize) -> Result<Row> {
     let exe = std::env::current_exe().context("cannot find this program")?;
-    let name = if kind == Kind::Threads { "threads" } else { "tokio" };
+    let name = if kind == Kind::Threads {
+        "threads"
+    } else {
+        "tokio"
+    };
     let child = Command::new(exe)
         .args(["--serve", name, "--conns", &conns.to_string()])
         .stdout(Stdio::piped())
@@ -182,7 +195,9 @@ fn measure(kind: Kind, conns: usize) -> Result<Row> {
     let pid = server.0.id();
     let out = server.0.stdout.take().context("no stdout")?;
     let mut line = String::new();
-    BufReader::new(out).read_line(&mut line).context("no port")?;
+    BufReader::new(out)
+        .read_line(&mut line)
+        .context("no port")?;
     let port: u16 = line.trim().parse().context("the server failed")?;
     let (rss_before, _) = status(pid)?;
     let kstack_before = kernel_stacks()?;
@@ -224,7 +239,8 @@ fn measure(kind: Kind, conns: usize) -> Result<Row> {
 /// Raises the soft limit on open files to the hard limit (getrlimit(2)),
 /// and returns it: each process needs one descriptor per connection.
 fn raise_fd_limit() -> Result<u64> {
-    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).context("getrlimit")?;
+    let (soft, hard) =
+        getrlimit(Resource::RLIMIT_NOFILE).context("getrlimit")?;
     if soft < hard {
         setrlimit(Resource::RLIMIT_NOFILE, hard, hard).context("setrlimit")?;
     }
@@ -244,6 +260,7 @@ fn main() -> Result<()> {
     }
     println!("{}", bench::machine()?);
     let limit = raise_fd_limit()?;
+    println!("open files allowed per process (RLIMIT_NOFILE): {limit}");
     let mut rows = Vec::new();
     let mut conns = 100;
     while conns <= args.max as usize {
@@ -267,7 +284,9 @@ fn main() -> Result<()> {
 }
 
 fn print_tables(rows: &[Row]) {
-    println!("server memory   conns  threads  RSS growth  per conn  kernel stacks");
+    println!(
+        "server memory   conns  threads  RSS growth  per conn  kernel stacks"
+    );
     for r in rows {
         let per_conn = r.rss_kib as f64 / r.conns as f64;
         let kstack = r.kstack_kib as f64 / r.conns as f64;
@@ -281,7 +300,9 @@ fn print_tables(rows: &[Row]) {
             kstack
         );
     }
-    println!("server time     conns      setup   round trip median  (min, max)");
+    println!(
+        "server time     conns      setup   round trip median  (min, max)"
+    );
     for r in rows {
         println!(
             "{:<14} {:>6} {:>10} {:>20}  ({}, {})",

@@ -95,10 +95,7 @@ fn main() -> Result<()> {
             }
         }
     }
-    println!(
-        "{:<36} {}",
-        "the other task waits 100 ms with", "worst delay of the ticker"
-    );
+    println!("the other task waits 100 ms with     worst delay of the ticker");
     for (name, samples) in CASES.iter().zip(samples) {
         let s = Summary::of(samples);
         println!(

@@ -2,6 +2,9 @@ use anyhow::{Context, Result};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
 use tokio::sync::{mpsc, oneshot};
 
+const FIRST: &str = "hel";
+const SECOND: &str = "lo\n";
+
 /// Writes "hel", signals an event, waits until the reader has handled
 /// it, then writes "lo\n": the line arrives in two parts.
 async fn writer(
@@ -9,10 +12,16 @@ async fn writer(
     events: mpsc::Sender<()>,
     handled: oneshot::Receiver<()>,
 ) -> Result<()> {
-    stream.write_all("hel".as_bytes()).await.context("write failed")?;
+    stream
+        .write_all(FIRST.as_bytes())
+        .await
+        .context("write failed")?;
     events.send(()).await.context("the reader is gone")?;
     handled.await.context("the reader is gone")?;
-    stream.write_all(b"lo\n").await.context("write failed")?;
+    stream
+        .write_all(SECOND.as_bytes())
+        .await
+        .context("write failed")?;
     Ok(())
 }
 
@@ -41,7 +50,11 @@ async fn reader(
             }
         }
     }
-    Ok(if cancel_safe { String::from_utf8(bytes)? } else { text })
+    Ok(if cancel_safe {
+        String::from_utf8(bytes)?
+    } else {
+        text
+    })
 }
 
 /// Reads up to a newline, with `read_until` into `bytes` (cancel safe:
@@ -75,7 +88,7 @@ async fn line_read_by(cancel_safe: bool) -> Result<String> {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<()> {
-    println!("the writer sends:      {:?}, then {:?}", "hel", "lo\n");
+    println!("the writer sends:      {FIRST:?}, then {SECOND:?}");
     let line = line_read_by(false).await?;
     println!("read_line in select!:  {line:?}");
     let line = line_read_by(true).await?;
