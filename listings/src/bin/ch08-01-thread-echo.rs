@@ -11,7 +11,7 @@ use nix::sys::resource::{UsageWho, getrusage};
 const CLIENTS: usize = 100;
 const MESSAGES: usize = 10;
 
-// ANCHOR: server
+// ANCHOR: shown
 /// Echoes what it reads until the client closes its end, then returns,
 /// which drops (closes) the stream.
 fn echo(mut stream: TcpStream) -> Result<()> {
@@ -54,9 +54,8 @@ fn serve(listener: TcpListener, count: usize) -> Result<()> {
     }
     accepted
 }
-// ANCHOR_END: server
+// ANCHOR_END: shown
 
-// ANCHOR: client
 /// Connects, checks one echo, waits for the go, then sends `MESSAGES`.
 fn client(port: u16, go: &Barrier) -> Result<()> {
     let connected = TcpStream::connect(("127.0.0.1", port))
@@ -76,7 +75,6 @@ fn round_trip(stream: &mut TcpStream) -> Result<()> {
     stream.write_all(&[b'x'; 32]).context("write failed")?;
     stream.read_exact(&mut reply).context("no echo")
 }
-// ANCHOR_END: client
 
 /// This process's threads, grouped by name (digits dropped) and by the
 /// kernel function each one waits in (wchan, proc(5)).
@@ -124,7 +122,7 @@ fn voluntary_switches() -> Result<i64> {
     Ok(usage.voluntary_context_switches())
 }
 
-// ANCHOR: main
+// ANCHOR: shown
 fn main() -> Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0").context("cannot listen")?;
     let port = listener.local_addr().context("no address")?.port();
@@ -150,7 +148,7 @@ fn main() -> Result<()> {
     let joined = join_all(clients, server);
     let switches = voluntary_switches()? - before?;
     joined?;
-    // ANCHOR_END: main
+    // ANCHOR_END: shown
     let groups = seen?;
     println!(
         "{CLIENTS} connections open, {} threads:",

@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 const CLIENTS: usize = 100;
 const MESSAGES: usize = 10;
 
-// ANCHOR: server
+// ANCHOR: shown
 /// The same echo, as a task: `.await` where the thread would block.
 async fn echo(mut stream: TcpStream) -> Result<()> {
     let mut buf = [0_u8; 1024];
@@ -46,7 +46,7 @@ async fn serve(listener: TcpListener, count: usize) -> Result<()> {
     }
     accepted
 }
-// ANCHOR_END: server
+// ANCHOR_END: shown
 
 /// Connects, checks one echo, waits for the go, then sends `MESSAGES`.
 async fn client(port: u16, go: Arc<Barrier>) -> Result<()> {
@@ -73,7 +73,7 @@ async fn round_trip(stream: &mut TcpStream) -> Result<()> {
     Ok(())
 }
 
-// ANCHOR: main
+// ANCHOR: shown
 fn main() -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -103,7 +103,7 @@ fn main() -> Result<()> {
     });
     let switches = voluntary_switches()? - before?;
     joined?;
-    // ANCHOR_END: main
+    // ANCHOR_END: shown
     let groups = seen?;
     println!(
         "{CLIENTS} connections open, {} threads:",

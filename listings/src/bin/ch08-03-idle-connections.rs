@@ -30,7 +30,6 @@ enum Kind {
     Tokio,
 }
 
-// ANCHOR: servers
 /// A listening socket with a long accept queue. std's `bind` asks for
 /// 128 entries, and when the queue is full the kernel drops new
 /// connections, which retry a second later (listen(2)). Calling listen(2)
@@ -120,7 +119,6 @@ fn serve_tokio(listener: TcpListener, count: usize) -> Result<()> {
         Ok(())
     })
 }
-// ANCHOR_END: servers
 
 /// A server process, killed and reaped if it is still there when dropped.
 struct Server(Child);

@@ -19,7 +19,7 @@ impl Drop for Guard {
     }
 }
 
-// ANCHOR: transfer
+// ANCHOR: shown
 /// Debits, waits for a confirmation, then credits: two steps, one await.
 async fn transfer(acc: &mut Accounts, confirmed: impl Future<Output = ()>) {
     let _guard = Guard;
@@ -27,14 +27,14 @@ async fn transfer(acc: &mut Accounts, confirmed: impl Future<Output = ()>) {
     confirmed.await; // if the future is dropped here, no credit follows
     acc.to += 10;
 }
-// ANCHOR_END: transfer
+// ANCHOR_END: shown
 
 fn show(what: &str, acc: &Accounts) {
     let (from, to) = (acc.from, acc.to);
     println!("{what:<32} from {from:>3}, to {to:>2}, total {}", from + to);
 }
 
-// ANCHOR: main
+// ANCHOR: shown
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<()> {
     let mut acc = Accounts { from: 100, to: 0 };
@@ -67,4 +67,4 @@ async fn main() -> Result<()> {
     println!("an aborted task: cancelled = {}", aborted.is_cancelled());
     Ok(())
 }
-// ANCHOR_END: main
+// ANCHOR_END: shown
