@@ -21,7 +21,7 @@ fn scaled(value: &str, unit: &str, want: f64) -> Result<f64> {
 
 #[derive(Default)]
 struct Server {
-    rss_kib: Vec<(f64, f64)>,    // (connections, KiB per connection)
+    rss_kib: Vec<(f64, f64)>, // (connections, KiB per connection)
     kernel_kib: Vec<(f64, f64)>, // (connections, KiB per connection)
     setup_ms: Vec<(f64, f64)>,
     rtt_us: Vec<(f64, f64)>,
@@ -48,7 +48,10 @@ fn parse(output: &str) -> Result<[Server; 2]> {
             server.rtt_us.push((conns, scaled(w[4], w[5], 1e-6)?));
         }
     }
-    if servers.iter().any(|s| s.rss_kib.len() < 2 || s.rtt_us.len() < 2) {
+    if servers
+        .iter()
+        .any(|s| s.rss_kib.len() < 2 || s.rtt_us.len() < 2)
+    {
         bail!("expected the two tables of ch08-03-idle-connections");
     }
     Ok(servers)
@@ -119,9 +122,7 @@ fn panel(
                             + Circle::new((10, 0), 4, colour.filled())
                     });
                 chart.draw_series(
-                    points
-                        .iter()
-                        .map(|&p| Circle::new(p, 4, colour.filled())),
+                    points.iter().map(|&p| Circle::new(p, 4, colour.filled())),
                 )?;
             }
             chart

@@ -54,9 +54,18 @@ fn echo(mut stream: TcpStream) -> Result<()> {
     }
 }
 
+/// Tells the parent the port, through stdout (a pipe): the server is
+/// ready, and its memory from now on is what the connections cost.
+fn ready(listener: &TcpListener) -> Result<()> {
+    let port = listener.local_addr().context("no address")?.port();
+    println!("{port}");
+    Ok(())
+}
+
 /// One thread per connection, default stack size (2 MiB reserved).
 fn serve_threads(listener: TcpListener, count: usize) -> Result<()> {
     let mut handlers = Vec::with_capacity(count);
+    ready(&listener)?;
     let mut accepted = Ok(());
     for _ in 0..count {
         let spawned = listener.accept().context("accept failed").and_then(
@@ -92,6 +101,7 @@ fn serve_tokio(listener: TcpListener, count: usize) -> Result<()> {
         .build()
         .context("cannot build the runtime")?;
     runtime.block_on(async {
+        ready(&listener)?; // with the runtime and its workers running
         listener.set_nonblocking(true).context("set_nonblocking")?;
         let listener = tokio::net::TcpListener::from_std(listener)
             .context("cannot register the listener")?;
@@ -249,8 +259,6 @@ fn main() -> Result<()> {
     let args = listings::cli::parse::<Args>();
     if let (Some(kind), Some(conns)) = (args.serve, args.conns) {
         let listener = listen()?;
-        let port = listener.local_addr().context("no address")?.port();
-        println!("{port}"); // stdout is a pipe to the parent
         return match kind {
             Kind::Threads => serve_threads(listener, conns),
             Kind::Tokio => serve_tokio(listener, conns),

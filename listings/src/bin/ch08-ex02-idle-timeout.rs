@@ -53,9 +53,9 @@ async fn chatty(mut stream: TcpStream) -> Result<usize> {
     Ok(echoes)
 }
 
-/// Says nothing, and times how long until the server hangs up.
-async fn silent(mut stream: TcpStream) -> Result<Duration> {
-    let start = Instant::now();
+/// Says nothing, and times how long until the server hangs up, from
+/// `start`, taken before it connected (so before the server's timer).
+async fn silent(mut stream: TcpStream, start: Instant) -> Result<Duration> {
     let n = stream.read(&mut [0_u8; 16]).await.context("read failed")?;
     anyhow::ensure!(n == 0, "the server sent data");
     Ok(start.elapsed())
@@ -71,8 +71,9 @@ async fn main() -> Result<()> {
     let addr = ("127.0.0.1", port);
     // Connected in this order, so the server numbers them 0 and 1.
     let first = TcpStream::connect(addr).await.context("connect failed")?;
+    let start = Instant::now();
     let second = TcpStream::connect(addr).await.context("connect failed")?;
-    let (echoes, waited) = tokio::join!(chatty(first), silent(second));
+    let (echoes, waited) = tokio::join!(chatty(first), silent(second, start));
     println!("client 0 (chatty): {} echoes of 5", echoes?);
     println!("client 1 (silent): hung up on after {}", human(waited?));
     for (id, how) in server.await.context("the server panicked")?? {
