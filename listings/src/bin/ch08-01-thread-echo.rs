@@ -47,12 +47,12 @@ fn serve(listener: TcpListener, count: usize) -> Result<()> {
         }
     }
     drop(listener); // connections still queued are refused
+    let mut result = accepted; // the first error, after joining them all
     for handler in handlers {
-        handler
-            .join()
-            .map_err(|_| anyhow!("a handler panicked"))??;
+        let ended = handler.join().map_err(|_| anyhow!("a handler panicked"));
+        result = result.and(ended.and_then(|ended| ended));
     }
-    accepted
+    result
 }
 // ANCHOR_END: shown
 

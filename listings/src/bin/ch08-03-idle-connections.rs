@@ -84,12 +84,12 @@ fn serve_threads(listener: TcpListener, count: usize) -> Result<()> {
         }
     }
     drop(listener);
+    let mut result = accepted; // the first error, after joining them all
     for handler in handlers {
-        handler
-            .join()
-            .map_err(|_| anyhow!("a handler panicked"))??;
+        let ended = handler.join().map_err(|_| anyhow!("a handler panicked"));
+        result = result.and(ended.and_then(|ended| ended));
     }
-    accepted
+    result
 }
 
 /// One task per connection, on a runtime with two worker threads.

@@ -46,7 +46,9 @@ async fn reader(
                 break;
             }
             Some(()) = events.recv() => {
-                handled.take().map(|handled| handled.send(()));
+                if let Some(handled) = handled.take() {
+                    let _ = handled.send(()); // Err: the writer is gone
+                }
             }
         }
     }
