@@ -30,6 +30,15 @@ enum Kind {
     Tokio,
 }
 
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Threads => "threads",
+            Kind::Tokio => "tokio",
+        }
+    }
+}
+
 /// A listening socket with a long accept queue. std's `bind` asks for
 /// 128 entries, and when the queue is full the kernel drops new
 /// connections, which retry a second later (listen(2)). Calling listen(2)
@@ -67,12 +76,12 @@ fn serve_threads(listener: TcpListener, count: usize) -> Result<()> {
     let mut handlers = Vec::with_capacity(count);
     ready(&listener)?;
     let mut accepted = Ok(());
-    for _ in 0..count {
+    for n in 1..=count {
         let spawned = listener.accept().context("accept failed").and_then(
             |(stream, _)| {
                 std::thread::Builder::new()
                     .spawn(move || echo(stream))
-                    .context("cannot spawn a thread")
+                    .with_context(|| format!("cannot spawn thread {n}"))
             },
         );
         match spawned {
@@ -135,7 +144,15 @@ struct Server(Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.0.kill(); // Ok(()) if it has already been reaped
+        // Its clients are closed by now: give it 2 s to end by itself (and
+        // to report its error, if any), then kill it.
+        for _ in 0..200 {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return; // reaped (or already reaped by a wait)
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = self.0.kill();
         let _ = self.0.wait();
     }
 }
@@ -189,11 +206,7 @@ struct Row {
 /// the idle others, and reads the server's memory and threads.
 fn measure(kind: Kind, conns: usize) -> Result<Row> {
     let exe = std::env::current_exe().context("cannot find this program")?;
-    let name = if kind == Kind::Threads {
-        "threads"
-    } else {
-        "tokio"
-    };
+    let name = kind.name();
     let child = Command::new(exe)
         .args(["--serve", name, "--conns", &conns.to_string()])
         .stdout(Stdio::piped())
@@ -258,11 +271,15 @@ fn raise_fd_limit() -> Result<u64> {
 fn main() -> Result<()> {
     let args = listings::cli::parse::<Args>();
     if let (Some(kind), Some(conns)) = (args.serve, args.conns) {
-        let listener = listen()?;
-        return match kind {
+        let served = listen().and_then(|listener| match kind {
             Kind::Threads => serve_threads(listener, conns),
             Kind::Tokio => serve_tokio(listener, conns),
-        };
+        });
+        if let Err(e) = served {
+            eprintln!("{} server: {e:#}", kind.name()); // one line
+            std::process::exit(1);
+        }
+        return Ok(());
     }
     println!("{}", bench::machine()?);
     let limit = raise_fd_limit()?;
@@ -279,7 +296,10 @@ fn main() -> Result<()> {
             for kind in [Kind::Threads, Kind::Tokio] {
                 match measure(kind, conns) {
                     Ok(row) => rows.push(row),
-                    Err(e) => println!("{conns} connections: {e:#}"),
+                    Err(e) => println!(
+                        "{conns} connections, {} server: {e:#}",
+                        kind.name()
+                    ),
                 }
             }
         }
