@@ -206,9 +206,7 @@ fn main() -> Result<()> {
             }
         }
     }
-    println!(
-        "median of {RUNS} runs, cases interleaved; a round trip is 2 switches"
-    );
+    println!("median time of one round trip over {RUNS} runs, interleaved");
     let list: Vec<_> = all.iter().map(|c| c.to_string()).collect();
     println!("free to run on CPUs {}, no working set:", list.join(","));
     let medians: Vec<_> = cases
@@ -222,7 +220,8 @@ fn main() -> Result<()> {
         println!("  {:<12} {median:>9} per round trip", case.label);
     }
     println!(
-        "pinned to CPU {}, each side reading its working set:",
+        "pinned to CPU {} (2 switches a round trip), each side reading its \
+         working set:",
         one[0]
     );
     println!("  working set    no switch  2 processes    2 threads");
