@@ -207,8 +207,6 @@ fn main() -> Result<()> {
         }
     }
     println!("median time of one round trip over {RUNS} runs, interleaved");
-    let list: Vec<_> = all.iter().map(|c| c.to_string()).collect();
-    println!("free to run on CPUs {}, no working set:", list.join(","));
     let medians: Vec<_> = cases
         .iter()
         .map(|c| match (c.label.as_str(), c.kib) {
@@ -216,9 +214,6 @@ fn main() -> Result<()> {
             _ => human(Summary::of(c.samples.clone()).median),
         })
         .collect();
-    for (case, median) in cases.iter().zip(&medians).take(2) {
-        println!("  {:<12} {median:>9} per round trip", case.label);
-    }
     println!(
         "pinned to CPU {} (2 switches a round trip), each side reading its \
          working set:",
@@ -228,6 +223,11 @@ fn main() -> Result<()> {
     for (kib, row) in SIZES_KIB.iter().zip(medians[2..].chunks(3)) {
         let cells: String = row.iter().map(|m| format!(" {m:>12}")).collect();
         println!("  {kib:>7} KiB{cells}");
+    }
+    let list: Vec<_> = all.iter().map(|c| c.to_string()).collect();
+    println!("free to run on CPUs {}, no working set:", list.join(","));
+    for (case, median) in cases.iter().zip(&medians).take(2) {
+        println!("  {:<12} {median:>9} per round trip", case.label);
     }
     Ok(())
 }
