@@ -26,7 +26,7 @@ impl Fixture {
             .join(format!("fixture-{test}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         let fixture = Fixture { root };
-        let real = Project::this().root;
+        let real = Project::find().unwrap().root;
         fixture.write(
             "book.toml",
             &std::fs::read_to_string(real.join("book.toml")).unwrap(),

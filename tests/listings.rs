@@ -10,7 +10,7 @@ use machinery::listing::Listing;
 use machinery::verify::{Builds, check_listing};
 
 fn main() {
-    let project = Project::this();
+    let project = Project::find();
     // Orphans and zombies a listing leaves are adopted by this process and so detected.
     if let Err(e) = machinery::run::become_subreaper() {
         eprintln!("warning: {e:#}; leaked orphans may go unnoticed");

@@ -9,19 +9,28 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-/// The project root.
+/// The project root: `BOOK_ROOT` (set by `cargo book figures` and the tests), else the
+/// nearest folder above the current one that holds `book.toml`, else the current folder.
+/// Found at run time, never compiled in.
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("figures/ lives in the project root")
-        .to_path_buf()
+    if let Some(root) = std::env::var_os("BOOK_ROOT") {
+        return PathBuf::from(root);
+    }
+    let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    here.ancestors()
+        .find(|dir| dir.join("book.toml").is_file())
+        .map_or_else(|| here.clone(), PathBuf::from)
 }
 
-/// The text a listing printed, as stored (without the `$ command` line).
+/// The text a listing printed, as stored (without the `$ command` line). The outputs are
+/// read from `BOOK_OUTPUTS_DIR` if set (`cargo book compare` draws the reader's figures
+/// from the reader's run), else from `listings/output/`.
 pub fn stored_output(listing: &str) -> Result<String> {
-    let path = root()
-        .join("listings/output")
-        .join(format!("{listing}.txt"));
+    let dir = match std::env::var_os("BOOK_OUTPUTS_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => root().join("listings/output"),
+    };
+    let path = dir.join(format!("{listing}.txt"));
     let text = std::fs::read_to_string(&path).with_context(|| {
         format!(
             "cannot read {}; run `cargo book refresh {listing}`",

@@ -23,7 +23,8 @@ pub fn draw_all(
     executables.sort();
     for (name, exe) in executables {
         let mut cmd = Command::new(&exe);
-        cmd.current_dir(&project.root);
+        cmd.current_dir(&project.root)
+            .env("BOOK_ROOT", &project.root);
         if let Some(dir) = dir {
             cmd.env("FIGURES_DIR", dir);
         }

@@ -20,6 +20,8 @@ pub mod verify;
 
 use std::path::{Path, PathBuf};
 
+use anyhow::{Context, Result};
+
 /// The project: the folder that holds `book.toml`.
 #[derive(Debug, Clone)]
 pub struct Project {
@@ -27,14 +29,28 @@ pub struct Project {
 }
 
 impl Project {
-    /// The project this crate was built in.
-    pub fn this() -> Project {
-        let machinery = Path::new(env!("CARGO_MANIFEST_DIR"));
-        Project::at(
-            machinery
-                .parent()
-                .expect("machinery/ lives in the project root"),
-        )
+    /// The project the running program works on, found at run time: the nearest folder
+    /// holding `book.toml` above the package cargo runs us for (cargo sets
+    /// `CARGO_MANIFEST_DIR` for `cargo run`, `cargo test` and build scripts), else above the
+    /// current folder. Never a path compiled in: two clones sharing one `CARGO_TARGET_DIR`
+    /// share compiled test binaries, and each must test its own tree.
+    pub fn find() -> Result<Project> {
+        let start = match std::env::var_os("CARGO_MANIFEST_DIR") {
+            Some(dir) => PathBuf::from(dir),
+            None => std::env::current_dir()
+                .context("cannot read the current folder")?,
+        };
+        start
+            .ancestors()
+            .find(|dir| dir.join("book.toml").is_file())
+            .map(Project::at)
+            .with_context(|| {
+                format!(
+                    "no book.toml in {} or above it: run this inside the book's \
+                     repository",
+                    start.display()
+                )
+            })
     }
 
     /// A project elsewhere, e.g. a copy made by a test.

@@ -1,12 +1,61 @@
-//! `cargo book COMMAND`: build or serve the book, refresh the listings' outputs.
+//! `cargo book COMMAND`: the book's own tool (an alias in `.cargo/config.toml`).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
+use clap::{Parser, Subcommand};
 use machinery::Project;
 use machinery::book::LoadedBook;
 
-const USAGE: &str = "usage: cargo book build [DIR] | serve [PORT] | refresh [LISTING...] | figures | screenshots | preprocess";
+/// Build, serve, refresh and check the executable book.
+#[derive(Parser)]
+#[command(name = "cargo book", bin_name = "cargo book")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the book (HTML, with search) into book/ or DEST.
+    Build {
+        /// Where to write the HTML book.
+        #[arg(long, value_name = "DIR")]
+        dest: Option<PathBuf>,
+    },
+    /// Serve the book at http://127.0.0.1:PORT/, rebuild it when a chapter, listing,
+    /// sidecar, output or theme file changes, and reload the open pages.
+    Serve {
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+        /// Open the book in the default web browser.
+        #[arg(long)]
+        open: bool,
+    },
+    /// Run listings as the book shows them and store their outputs in listings/output/
+    /// (all of them, one at a time, or only those named). Run it on a quiet machine.
+    Refresh {
+        /// Listing names, e.g. ch01-02-fork.
+        listings: Vec<String>,
+    },
+    /// Redraw every figure in src/img/ from the stored outputs.
+    Figures,
+    /// PNG screenshots of every page, light and dark, into screenshots/ (needs Chromium;
+    /// run as `cargo screenshots`, which enables the browser feature).
+    Screenshots,
+    /// The mdBook preprocessor protocol, so that a plain `mdbook build` works too.
+    Preprocess {
+        #[command(subcommand)]
+        supports: Option<Supports>,
+    },
+}
+
+#[derive(Subcommand)]
+enum Supports {
+    /// Whether the preprocessor supports RENDERER (exit 0) or not (exit 1).
+    Supports { renderer: String },
+}
 
 fn main() -> ExitCode {
     // mdBook reports problems through `tracing`; show them.
@@ -16,9 +65,9 @@ fn main() -> ExitCode {
         .without_time()
         .with_max_level(tracing::Level::WARN)
         .init();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -26,60 +75,60 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: &[String]) -> Result<()> {
-    let project = Project::this();
-    match args.first().map(String::as_str) {
-        Some("build") => {
-            let dest = args.get(1).map(std::path::PathBuf::from);
+fn run(command: Command) -> Result<ExitCode> {
+    let project = Project::find()?;
+    match command {
+        Command::Build { dest } => {
             let started = std::time::Instant::now();
             let dir =
                 LoadedBook::load(&project)?.build_html(dest.as_deref())?;
             println!("built {} in {:.2?}", dir.display(), started.elapsed());
-            Ok(())
         }
-        Some("serve") => {
-            let port = match args.get(1) {
-                Some(p) => {
-                    p.parse().with_context(|| format!("not a port: {p:?}"))?
-                }
-                None => 3000,
-            };
-            let dir = LoadedBook::load(&project)?.build_html(None)?;
-            machinery::serve::serve(&dir, port)
+        Command::Serve { port, open } => {
+            machinery::serve::serve(&project, port, open)?;
         }
-        Some("figures") => {
+        Command::Refresh { listings } => {
+            machinery::refresh::refresh(&project, &listings)?;
+        }
+        Command::Figures => {
             for name in machinery::figures::draw_all(&project, None, false)? {
                 println!("drew src/img/{name}.svg");
             }
-            Ok(())
         }
-        #[cfg(feature = "browser")]
-        Some("screenshots") => {
-            let dir = project.root.join("screenshots");
-            let written = machinery::browser::screenshots(&project, &dir)?;
-            println!(
-                "wrote {} screenshots to {}",
-                written.len(),
-                dir.display()
-            );
-            Ok(())
+        Command::Screenshots => screenshots(&project)?,
+        Command::Preprocess {
+            supports: Some(Supports::Supports { renderer }),
+        } => {
+            // Listings are laid out as HTML: only the HTML renderer (and mdBook's own
+            // markdown renderer, which the tests use) can show them.
+            return Ok(match renderer.as_str() {
+                "html" | "markdown" => ExitCode::SUCCESS,
+                _ => ExitCode::FAILURE,
+            });
         }
-        #[cfg(not(feature = "browser"))]
-        Some("screenshots") => {
-            bail!("screenshots need the browser: cargo screenshots")
-        }
-        Some("refresh") => machinery::refresh::refresh(&project, &args[1..]),
-        Some("preprocess") => preprocess(&project, &args[1..]),
-        _ => bail!("{USAGE}"),
+        Command::Preprocess { supports: None } => preprocess(&project)?,
     }
+    Ok(ExitCode::SUCCESS)
 }
 
-/// The mdBook preprocessor protocol, so that a plain `mdbook build` works too.
-fn preprocess(project: &Project, args: &[String]) -> Result<()> {
+#[cfg(feature = "browser")]
+fn screenshots(project: &Project) -> Result<()> {
+    let dir = project.root.join("screenshots");
+    let written = machinery::browser::screenshots(project, &dir)?;
+    println!("wrote {} screenshots to {}", written.len(), dir.display());
+    Ok(())
+}
+
+#[cfg(not(feature = "browser"))]
+fn screenshots(_: &Project) -> Result<()> {
+    anyhow::bail!(
+        "screenshots need the browser feature: run `cargo screenshots`"
+    )
+}
+
+/// Reads mdBook's `[context, book]` on stdin and writes the expanded book on stdout.
+fn preprocess(project: &Project) -> Result<()> {
     use mdbook_preprocessor::Preprocessor;
-    if args.first().map(String::as_str) == Some("supports") {
-        return Ok(());
-    }
     let (ctx, book) = mdbook_preprocessor::parse_input(std::io::stdin())?;
     let preprocessor = machinery::book::ListingPreprocessor::new(project)?;
     let book = preprocessor.run(&ctx, book)?;

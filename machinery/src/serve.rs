@@ -1,26 +1,122 @@
-//! Serving the built book on 127.0.0.1: `cargo book serve`, and a server on a thread for the
-//! browser tests and the screenshots.
+//! Serving the built book on 127.0.0.1: `cargo book serve` (rebuild on change and reload the
+//! open page, as `mdbook serve` does), and a server on a thread for the browser tests and the
+//! screenshots.
 //!
-//! A few lines of std: one thread per connection, one request per connection
-//! (`Connection: close`), GET and HEAD of files under the book's folder. (A keep-alive server
-//! with a fixed pool can leave a browser's extra connection unread while its threads wait on
-//! idle ones; closing after each response cannot.)
+//! The same parts as mdBook's own `serve`: axum with tower-http's `ServeDir` for the files,
+//! a WebSocket at `/__livereload` on which each rebuild sends `reload` (mdBook's page script
+//! listens there when `output.html.live-reload-endpoint` is set), and notify for the changes.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use axum::Router;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::routing::get;
+use tokio::sync::broadcast;
+use tower_http::services::ServeDir;
 
-/// Serves the files under `root` at `127.0.0.1:port` until interrupted.
-pub fn serve(root: &Path, port: u16) -> Result<()> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
-        .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
-    println!("serving the book at http://127.0.0.1:{port}/ (Ctrl-C to stop)");
-    accept(&listener, root, &AtomicBool::new(false));
+use crate::Project;
+use crate::book::LoadedBook;
+
+/// Where the page script listens for "reload" (relative to the site root).
+const LIVE_RELOAD_ENDPOINT: &str = "__livereload";
+
+/// What `cargo book serve` watches: every input of the book.
+const WATCHED: &[&str] = &["src", "listings", "theme", "book.toml"];
+
+/// The files under `root`, and the reload socket fed by `reload`.
+fn app(root: &Path, reload: broadcast::Sender<()>) -> Router {
+    Router::new()
+        .route(
+            &format!("/{LIVE_RELOAD_ENDPOINT}"),
+            get(move |ws: WebSocketUpgrade| {
+                let mut changes = reload.subscribe();
+                async move {
+                    ws.on_upgrade(move |mut socket: WebSocket| async move {
+                        // One "reload" per rebuild; the page reloads and reconnects.
+                        if changes.recv().await.is_ok() {
+                            let _ = socket.send(Message::text("reload")).await;
+                        }
+                    })
+                }
+            }),
+        )
+        .fallback_service(ServeDir::new(root))
+}
+
+/// Builds the book with live reload on, serves it at `127.0.0.1:port`, rebuilds it when an
+/// input changes and reloads the open pages, until interrupted.
+pub fn serve(project: &Project, port: u16, open: bool) -> Result<()> {
+    let build = || -> Result<PathBuf> {
+        let mut book = LoadedBook::load(project)?;
+        book.md
+            .config
+            .set("output.html.live-reload-endpoint", LIVE_RELOAD_ENDPOINT)?;
+        book.build_html(None)
+    };
+    let site = build()?;
+    let (reload, _) = broadcast::channel(16);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the server's runtime")?;
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(address))
+        .with_context(|| format!("cannot listen on {address}"))?;
+    let url = format!("http://{address}/");
+    println!(
+        "serving the book at {url} (Ctrl-C to stop); watching {WATCHED:?}"
+    );
+    runtime
+        .spawn(axum::serve(listener, app(&site, reload.clone())).into_future());
+    if open && let Err(e) = opener::open_browser(&url) {
+        eprintln!("could not open a browser ({e}); open {url} yourself");
+    }
+    watch(project, |changed| match build() {
+        Ok(_) => {
+            println!("{changed} changed: rebuilt; reloading open pages");
+            let _ = reload.send(());
+        }
+        Err(e) => eprintln!("{changed} changed: error: {e:#}"),
+    })
+}
+
+/// Calls `rebuild` after each burst of changes to the book's inputs, with the first path
+/// that changed. Only writes, creations, renames and removals count: the build itself reads
+/// the inputs, and a read must not trigger another build.
+fn watch(project: &Project, mut rebuild: impl FnMut(&str)) -> Result<()> {
+    use notify::event::{EventKind, ModifyKind};
+    use notify::{RecursiveMode, Watcher};
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut watcher = notify::recommended_watcher(tx)
+        .context("cannot watch the book's files")?;
+    for input in WATCHED {
+        let path = project.root.join(input);
+        watcher
+            .watch(&path, RecursiveMode::Recursive)
+            .with_context(|| format!("cannot watch {}", path.display()))?;
+    }
+    let is_change = |event: &notify::Event| {
+        matches!(
+            event.kind,
+            EventKind::Create(_)
+                | EventKind::Remove(_)
+                | EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Name(_))
+        )
+    };
+    while let Ok(event) = rx.recv() {
+        let Some(first) = event.ok().filter(is_change) else {
+            continue;
+        };
+        // An editor's save is a burst of events: wait for a quiet moment.
+        while rx.recv_timeout(Duration::from_millis(300)).is_ok() {}
+        let path = first.paths.first().cloned().unwrap_or_default();
+        let path = path.strip_prefix(&project.root).unwrap_or(&path);
+        rebuild(&path.display().to_string());
+    }
     Ok(())
 }
 
@@ -28,23 +124,43 @@ pub fn serve(root: &Path, port: u16) -> Result<()> {
 /// (the browser tests, `cargo screenshots`).
 pub struct Background {
     port: u16,
-    stop: Arc<AtomicBool>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Background {
     pub fn start(root: &Path) -> Result<Background> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .context("cannot listen on 127.0.0.1")?;
+        listener.set_nonblocking(true)?;
         let port = listener.local_addr()?.port();
-        let stop = Arc::new(AtomicBool::new(false));
-        let (root, stopping) = (root.to_path_buf(), stop.clone());
-        let thread = std::thread::Builder::new()
-            .name("serve".into())
-            .spawn(move || accept(&listener, &root, &stopping))?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let root = root.to_path_buf();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .context("cannot start the server's runtime")?;
+        let thread = std::thread::Builder::new().name("serve".into()).spawn(
+            move || {
+                runtime.block_on(async move {
+                    let Ok(listener) =
+                        tokio::net::TcpListener::from_std(listener)
+                    else {
+                        return;
+                    };
+                    let (reload, _) = broadcast::channel(1);
+                    let _ = axum::serve(listener, app(&root, reload))
+                        .with_graceful_shutdown(async {
+                            let _ = stopped.await;
+                        })
+                        .await;
+                });
+            },
+        )?;
         Ok(Background {
             port,
-            stop,
+            stop: Some(stop),
             thread: Some(thread),
         })
     }
@@ -57,140 +173,83 @@ impl Background {
 
 impl Drop for Background {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the thread blocked in `accept`.
-        let _ = TcpStream::connect((Ipv4Addr::LOCALHOST, self.port));
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
     }
 }
 
-fn accept(listener: &TcpListener, root: &Path, stop: &AtomicBool) {
-    for stream in listener.incoming() {
-        if stop.load(Ordering::SeqCst) {
-            return;
-        }
-        let Ok(stream) = stream else { continue };
-        let root = root.to_path_buf();
-        // Detached: each ends with its connection (and a read timeout bounds a silent one).
-        let _ = std::thread::Builder::new()
-            .name("serve-connection".into())
-            .spawn(move || {
-                if let Err(e) = respond(&root, stream) {
-                    eprintln!("serve: {e}");
-                }
-            });
-    }
-}
-
-/// Reads one request from `stream` and answers it.
-fn respond(root: &Path, mut stream: TcpStream) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    // The headers are not needed, but must be read before the connection is closed.
-    let mut header = String::new();
-    while reader.read_line(&mut header)? > 2 {
-        header.clear();
-    }
-    let mut words = request_line.split_whitespace();
-    let (method, target) =
-        (words.next().unwrap_or(""), words.next().unwrap_or(""));
-    let found = match method {
-        "GET" | "HEAD" => file_for(root, target)
-            .and_then(|p| Some((std::fs::read(&p).ok()?, p))),
-        _ => None,
-    };
-    let (status, mime, body) = match &found {
-        Some((body, path)) => ("200 OK", content_type(path), body.as_slice()),
-        None => (
-            "404 Not Found",
-            "text/plain; charset=utf-8",
-            &b"not found\n"[..],
-        ),
-    };
-    write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: {mime}\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n",
-        body.len()
-    )?;
-    if method != "HEAD" {
-        stream.write_all(body)?;
-    }
-    stream.flush()
-}
-
-/// The file a URL names, never outside `root`.
-fn file_for(root: &Path, url: &str) -> Option<PathBuf> {
-    let path = url.split(['?', '#']).next()?.trim_start_matches('/');
-    let relative = Path::new(path);
-    if relative
-        .components()
-        .any(|c| !matches!(c, Component::Normal(_)))
-    {
-        return None;
-    }
-    let file = root.join(relative);
-    if file.is_dir() {
-        Some(file.join("index.html"))
-    } else {
-        Some(file)
-    }
-}
-
-fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "css" => "text/css",
-        "js" => "text/javascript",
-        "json" => "application/json",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "woff2" => "font/woff2",
-        "woff" => "font/woff",
-        "ttf" => "font/ttf",
-        "txt" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Read;
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
 
     fn get(server: &Background, target: &str) -> String {
         let mut stream =
             TcpStream::connect((Ipv4Addr::LOCALHOST, server.port)).unwrap();
-        write!(stream, "GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        write!(
+            stream,
+            "GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
         let mut answer = String::new();
         stream.read_to_string(&mut answer).unwrap();
         answer
     }
 
-    #[test]
-    fn serves_files_and_nothing_outside() -> Result<()> {
+    fn site(test: &str) -> Result<PathBuf> {
         let dir = std::env::temp_dir()
-            .join(format!("serve-test-{}", std::process::id()));
+            .join(format!("serve-test-{test}-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("sub"))?;
         std::fs::write(dir.join("index.html"), "<p>home</p>")?;
         std::fs::write(dir.join("sub/a.css"), "p{}")?;
+        std::fs::write(dir.join("sub/index.html"), "<p>sub</p>")?;
+        Ok(dir)
+    }
+
+    #[test]
+    fn serves_files_and_nothing_outside() -> Result<()> {
+        let dir = site("files")?;
         let server = Background::start(&dir.join("sub"))?;
-        let index = get(&server, "/a.css?x=1");
+        let css = get(&server, "/a.css?x=1");
         let outside = get(&server, "/../index.html");
         let missing = get(&server, "/nope.html");
+        let index = get(&server, "/");
         drop(server);
         std::fs::remove_dir_all(&dir)?;
-        assert!(index.starts_with("HTTP/1.1 200 OK\r\n"), "{index}");
-        assert!(
-            index.contains("Content-Type: text/css\r\n")
-                && index.ends_with("\r\n\r\np{}")
-        );
-        assert!(outside.starts_with("HTTP/1.1 404"), "{outside}");
+        assert!(css.starts_with("HTTP/1.1 200 OK\r\n"), "{css}");
+        assert!(css.contains("content-type: text/css"), "{css}");
+        assert!(!outside.contains("home"), "{outside}");
         assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
+        assert!(index.contains("<p>sub</p>"), "{index}");
+        Ok(())
+    }
+
+    /// The reason the server was once rewritten: a browser keeps extra connections open and
+    /// idle; a page load must never wait behind them.
+    #[test]
+    fn idle_connections_never_stall_a_page_load() -> Result<()> {
+        let dir = site("idle")?;
+        let server = Background::start(&dir)?;
+        let idle: Vec<TcpStream> = (0..32)
+            .map(|_| TcpStream::connect((Ipv4Addr::LOCALHOST, server.port)))
+            .collect::<std::io::Result<_>>()?;
+        let started = std::time::Instant::now();
+        let page = get(&server, "/index.html");
+        let waited = started.elapsed();
+        drop(idle);
+        drop(server);
+        std::fs::remove_dir_all(&dir)?;
+        assert!(page.contains("<p>home</p>"), "{page}");
+        // Not a timing test: a stall is the 10 s read timeout; an answer comes at once.
+        assert!(waited < Duration::from_secs(9), "stalled for {waited:?}");
         Ok(())
     }
 }
