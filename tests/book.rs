@@ -14,7 +14,7 @@ use machinery::verify::check_claims;
 type Check = fn(&Project) -> Result<(), String>;
 
 fn main() {
-    let project = Project::find();
+    let project = book_tests::project_or_exit();
     let checks: [(&str, Check); 6] = [
         ("every_reference_is_cited", references_cited),
         ("internal_links_and_anchors_resolve", links_resolve),

@@ -240,7 +240,7 @@ fn variation_and_claims_shown(
 type Check = fn(&Session, &Project) -> Result<()>;
 
 fn main() {
-    let project = Project::find();
+    let project = book_tests::project_or_exit();
     let checks: [(&str, Check); 7] = [
         ("pages_load_without_script_errors", |s, _| {
             no_script_errors(s)

@@ -1,14 +1,16 @@
 //! Hands the book's chapters, as the reader sees them, to skeptic (see machinery::snippets).
+//! If the book cannot be found or expanded, the build fails: a test suite that cannot see the
+//! book must not pass having tested nothing.
 
 fn main() {
     for input in ["../src", "../listings", "../book.toml"] {
         println!("cargo:rerun-if-changed={input}");
     }
     let out_dir = std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR");
-    if let Err(e) = machinery::snippets::generate_tests(
-        &machinery::Project::this(),
-        out_dir.as_ref(),
-    ) {
+    let result = machinery::Project::find().and_then(|project| {
+        machinery::snippets::generate_tests(&project, out_dir.as_ref())
+    });
+    if let Err(e) = result {
         panic!("cannot write the snippet tests: {e:#}");
     }
 }

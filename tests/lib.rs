@@ -5,6 +5,15 @@ use libtest_mimic::{Arguments, Failed, Trial};
 
 pub mod checks;
 
+/// The book under test, found at run time; a harness that cannot find it fails at once
+/// rather than passing having tested nothing.
+pub fn project_or_exit() -> machinery::Project {
+    machinery::Project::find().unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        std::process::exit(1)
+    })
+}
+
 /// A trial whose failure is the message `check` returns.
 pub fn trial(
     name: impl Into<String>,

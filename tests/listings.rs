@@ -15,8 +15,14 @@ fn main() {
     if let Err(e) = machinery::run::become_subreaper() {
         eprintln!("warning: {e:#}; leaked orphans may go unnoticed");
     }
-    let trials = match Listing::all(&project) {
-        Ok(listings) => {
+    let trials = match project.and_then(|p| Ok((Listing::all(&p)?, p))) {
+        Ok((listings, _)) if listings.is_empty() => {
+            vec![trial("listings", || {
+                Err("no listing found under listings/: nothing would be tested"
+                    .into())
+            })]
+        }
+        Ok((listings, project)) => {
             let builds = Arc::new(Builds::default());
             listings
                 .into_iter()

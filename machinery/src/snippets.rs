@@ -210,6 +210,13 @@ fn expand_and_generate(
     out_dir: &Path,
 ) -> Result<(String, Vec<SnippetTest>)> {
     let docs = write_expanded_chapters(project, &out_dir.join("chapters"))?;
+    if docs.iter().all(|doc| doc.blocks.is_empty()) {
+        bail!(
+            "no Rust block in any chapter of {}: the snippet tests would test \
+             nothing",
+            project.root.display()
+        );
+    }
     let files: Vec<&PathBuf> = docs.iter().map(|d| &d.file).collect();
     skeptic::generate_doc_tests(&files);
     let generated = std::fs::read_to_string(out_dir.join("skeptic-tests.rs"))
