@@ -21,7 +21,6 @@ struct Args {
     runs: u64,
 }
 
-// ANCHOR: main
 /// CPU-bound work that the optimiser cannot skip: a xorshift generator.
 fn work(iterations: u64) -> u64 {
     let mut x = 0x9e37_79b9_7f4a_7c15_u64;
@@ -33,6 +32,7 @@ fn work(iterations: u64) -> u64 {
     x
 }
 
+// ANCHOR: main
 /// Runs `threads` threads, each doing `iterations` of work; with `pin`,
 /// each thread first pins itself to that CPU.
 fn run(
@@ -77,6 +77,7 @@ fn main() -> Result<()> {
             &mut || run(2, n, None),
         ],
     )?;
+    // ANCHOR_END: main
     let labels = [
         "1 thread, 2 units of work one after the other",
         "2 threads pinned to one CPU, 1 unit each",
@@ -97,4 +98,3 @@ fn main() -> Result<()> {
     );
     Ok(())
 }
-// ANCHOR_END: main

@@ -83,21 +83,26 @@ fn main() -> Result<()> {
                 .map(|h| h.join().map_err(|_| anyhow!("panicked"))?)
                 .collect::<Result<Vec<_>>>()
         })?;
-        println!("{label} (elapsed {}):", human(start.elapsed()));
-        let rows: Vec<_> = timelines.iter().map(|ends| row(ends)).collect();
-        for (n, row) in rows.iter().enumerate() {
-            println!("  thread {} |{row}|", n + 1);
-        }
-        let both = (0..COLUMNS)
-            .filter(|&c| rows.iter().all(|r| r.as_bytes()[c] == b'#'))
-            .count();
-        let pause = timelines.iter().map(|e| longest_pause(e)).max();
-        println!(
-            "  both ran in {both} of {COLUMNS} columns; longest pause of a \
-             thread: {}",
-            human(pause.unwrap_or_default())
-        );
+        print_timelines(&label, start.elapsed(), &timelines);
     }
     Ok(())
 }
 // ANCHOR_END: main
+
+/// Prints the two rows, and how often both threads ran and paused.
+fn print_timelines(label: &str, elapsed: Duration, ends: &[Vec<Duration>]) {
+    println!("{label} (elapsed {}):", human(elapsed));
+    let rows: Vec<_> = ends.iter().map(|e| row(e)).collect();
+    for (n, row) in rows.iter().enumerate() {
+        println!("  thread {} |{row}|", n + 1);
+    }
+    let both = (0..COLUMNS)
+        .filter(|&c| rows.iter().all(|r| r.as_bytes()[c] == b'#'))
+        .count();
+    let pause = ends.iter().map(|e| longest_pause(e)).max();
+    println!(
+        "  both ran in {both} of {COLUMNS} columns; longest pause of a \
+         thread: {}",
+        human(pause.unwrap_or_default())
+    );
+}

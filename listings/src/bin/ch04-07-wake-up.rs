@@ -79,6 +79,8 @@ fn player(
     Ok(start.elapsed())
 }
 
+// ANCHOR_END: main
+
 struct Shared {
     turn: AtomicU64,
     stop: AtomicBool,
@@ -135,4 +137,3 @@ fn main() -> Result<()> {
     println!("spinning, the threads on two CPUs   {}", s[2]);
     Ok(())
 }
-// ANCHOR_END: main
