@@ -16,6 +16,7 @@ struct Args {
     runs: u64,
 }
 
+// ANCHOR: main
 /// Deliberately naive trial division: CPU-bound work with no shared state.
 fn is_prime(n: u64) -> bool {
     n >= 2
@@ -74,3 +75,4 @@ fn main() -> Result<()> {
     }
     Ok(())
 }
+// ANCHOR_END: main
