@@ -1,5 +1,6 @@
 //! The book as a whole: it builds, it shows every listing exactly once, every block the
-//! reader sees as Rust is tested by skeptic, and the figures are fresh.
+//! reader sees as Rust is tested by skeptic, the figures are fresh, and every listing's
+//! claims hold on its stored output.
 
 use book_tests::checks::{
     builds, figures_fresh, links_resolve, listings_shown_once,
@@ -7,6 +8,8 @@ use book_tests::checks::{
 };
 use book_tests::trial;
 use machinery::Project;
+use machinery::listing::Listing;
+use machinery::verify::check_claims;
 
 type Check = fn(&Project) -> Result<(), String>;
 
@@ -20,12 +23,22 @@ fn main() {
         ("every_listing_is_shown_once", listings_shown_once),
         ("every_rust_block_is_tested_by_skeptic", rust_blocks_tested),
     ];
-    let trials = checks
+    let mut trials: Vec<_> = checks
         .into_iter()
         .map(|(name, check)| {
             let project = project.clone();
             trial(name, move || check(&project))
         })
         .collect();
+    // Each listing's claims, judged on its stored output.
+    match Listing::all(&project) {
+        Ok(listings) => trials.extend(listings.into_iter().map(|listing| {
+            let project = project.clone();
+            trial(format!("claims::{}", listing.name), move || {
+                check_claims(&project, &listing)
+            })
+        })),
+        Err(e) => trials.push(trial("claims", move || Err(format!("{e:#}")))),
+    }
     book_tests::run(trials)
 }

@@ -173,11 +173,75 @@ fn nothing_remote(session: &Session) -> Result<()> {
     Ok(())
 }
 
+/// In every output panel, what the sidecar declares variable is marked (underlined, with a
+/// reason), the panel still copies as exactly the stored text, and each claim is listed with
+/// its verdict.
+fn variation_and_claims_shown(
+    session: &Session,
+    project: &Project,
+) -> Result<()> {
+    use machinery::book::LoadedBook;
+    use machinery::listing::Listing;
+    use machinery::output::StoredOutput;
+    let uses = LoadedBook::load(project)?.listing_uses();
+    let (mut marked, mut claims_seen) = (0, 0);
+    for listing in Listing::all(project)? {
+        let Some(shown) = uses.get(&listing.name).and_then(|u| u.first())
+        else {
+            continue;
+        };
+        let page = shown.chapter.with_extension("html");
+        let page = page.display();
+        let stored =
+            std::fs::read_to_string(project.root.join(listing.output_path()))?;
+        let stored = StoredOutput::parse(&stored).ok_or_else(|| {
+            anyhow::anyhow!("{}: no command line", listing.name)
+        })?;
+        let js = format!(
+            r#"const f = document.getElementById("listing-{name}");
+            const code = f.querySelector(".listing-output pre code");
+            const marks = Array.from(f.querySelectorAll(".listing-output .varies"));
+            return [code.textContent,
+                marks.length,
+                marks.every(m => m.title.length > 0 &&
+                    getComputedStyle(m).textDecorationStyle === "dotted"),
+                Array.from(f.querySelectorAll(".listing-claims li"))
+                    .map(li => li.querySelector(".verdict").textContent)];"#,
+            name = listing.name
+        );
+        let found = eval(session, &page.to_string(), &js)?;
+        ensure!(
+            found[0].as_str() == Some(stored.text.as_str()),
+            "{page}#listing-{}: the output panel does not copy as the stored text",
+            listing.name
+        );
+        let marks = found[1].as_u64().unwrap_or(0);
+        ensure!(
+            found[2] == true,
+            "{page}#listing-{}: a mark has no reason or is not underlined",
+            listing.name
+        );
+        marked += marks;
+        let verdicts = found[3].as_array().cloned().unwrap_or_default();
+        ensure!(
+            verdicts.len() == listing.spec.claims.len()
+                && verdicts.iter().all(|v| v == "✓"),
+            "{page}#listing-{}: {} claims declared, shown: {verdicts:?}",
+            listing.name,
+            listing.spec.claims.len()
+        );
+        claims_seen += verdicts.len();
+    }
+    ensure!(marked > 0, "no variable part is marked on any page");
+    eprintln!("{marked} variable parts marked, {claims_seen} claims shown");
+    Ok(())
+}
+
 type Check = fn(&Session, &Project) -> Result<()>;
 
 fn main() {
     let project = Project::this();
-    let checks: [(&str, Check); 6] = [
+    let checks: [(&str, Check); 7] = [
         ("pages_load_without_script_errors", |s, _| {
             no_script_errors(s)
         }),
@@ -190,6 +254,10 @@ fn main() {
         ("the_dark_theme_works", |s, _| dark_theme_works(s)),
         ("print_html_has_every_chapter", print_page_has_every_chapter),
         ("nothing_is_loaded_from_outside", |s, _| nothing_remote(s)),
+        (
+            "outputs_mark_what_varies_and_list_their_claims",
+            variation_and_claims_shown,
+        ),
     ];
     let missing = unavailable();
     if let Some(reason) = &missing

@@ -11,7 +11,7 @@ use book_tests::checks::listings_shown_once;
 use machinery::Project;
 use machinery::book::LoadedBook;
 use machinery::listing::Listing;
-use machinery::verify::{Builds, check_listing};
+use machinery::verify::{Builds, check_claims, check_listing};
 
 const LISTING: &str = "ch01-01-hello";
 
@@ -48,7 +48,7 @@ impl Fixture {
         );
         fixture.write(
             &format!("listings/src/bin/{LISTING}.toml"),
-            "title = \"Hello\"\n",
+            "title = \"Hello\"\nno_claims = \"a greeting\"\n",
         );
         fixture.write(
             &format!("listings/output/{LISTING}.txt"),
@@ -93,6 +93,17 @@ impl Fixture {
         )
     }
 
+    /// The claims check's verdict on the fixture's listing.
+    fn check_claims(&self) -> Result<(), String> {
+        let project = self.project();
+        let listing = Listing::all(&project)
+            .map_err(|e| format!("{e:#}"))?
+            .into_iter()
+            .find(|l| l.name == LISTING)
+            .unwrap();
+        check_claims(&project, &listing)
+    }
+
     /// The book's verdict on the fixture's chapters.
     fn check_chapters(&self) -> Result<(), String> {
         LoadedBook::load(&self.project())
@@ -127,7 +138,76 @@ fn the_fixture_itself_passes() {
     let fixture = Fixture::new("sound");
     fixture.check_listing().unwrap();
     fixture.check_chapters().unwrap();
+    fixture.check_claims().unwrap();
     listings_shown_once(&fixture.project()).unwrap();
+}
+
+/// A listing whose claims say "the count is above two".
+fn fixture_with_a_claim(test: &str, count: u32) -> Fixture {
+    let fixture = Fixture::new(test);
+    fixture.write(
+        &format!("listings/src/bin/{LISTING}.toml"),
+        "title = \"Hello\"\n[values]\ncount = 'count (?<v>\\d+)'\n\
+         [[claims]]\nholds = \"count > 2\"\nsays = \"the count is above two\"\n",
+    );
+    fixture.write(
+        &format!("listings/output/{LISTING}.txt"),
+        &format!("$ cargo run -p listings --bin {LISTING}\ncount {count}\n"),
+    );
+    fixture
+}
+
+#[test]
+fn a_claim_the_stored_output_contradicts_names_listing_claim_and_values() {
+    fixture_with_a_claim("claim-holds", 3)
+        .check_claims()
+        .unwrap();
+    assert_failure(
+        fixture_with_a_claim("claim-fails", 1).check_claims(),
+        &[
+            "listings/output/ch01-01-hello.txt",
+            "ch01-01-hello",
+            "the count is above two",
+            "count > 2",
+            "count = 1",
+            "fix the sentence in the chapter",
+            "cargo book refresh ch01-01-hello",
+        ],
+    );
+}
+
+#[test]
+fn a_value_the_output_does_not_show_names_the_sidecar() {
+    let fixture = fixture_with_a_claim("value-missing", 3);
+    fixture.write(
+        &format!("listings/output/{LISTING}.txt"),
+        &format!("$ cargo run -p listings --bin {LISTING}\nno number\n"),
+    );
+    assert_failure(
+        fixture.check_claims(),
+        &[
+            "listings/src/bin/ch01-01-hello.toml",
+            "value count",
+            "matches nothing",
+        ],
+    );
+}
+
+#[test]
+fn a_listing_without_claims_is_told_to_state_them() {
+    let fixture = Fixture::new("no-claims");
+    fixture.write(
+        &format!("listings/src/bin/{LISTING}.toml"),
+        "title = \"Hello\"\n",
+    );
+    assert_failure(
+        fixture.check_claims(),
+        &[
+            "listings/src/bin/ch01-01-hello.toml",
+            "no [[claims]]",
+            "no_claims",
+        ],
+    );
 }
 
 #[test]

@@ -3,18 +3,18 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use anyhow::{Context, Result, bail};
 use mdbook_driver::MDBook;
 use mdbook_driver::book::{Book, BookItem, Chapter as MdChapter};
 use mdbook_driver::builtin_renderers::MarkdownRenderer;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
-use regex::Regex;
 
 use crate::Project;
+use crate::claims;
+use crate::directive::{self, Kind as DirectiveKind};
 use crate::listing::{Kind, Listing, Position};
-use crate::output::StoredOutput;
+use crate::output::{Matcher, StoredOutput};
 
 /// A chapter after preprocessing: includes expanded, listings laid out.
 #[derive(Debug, Clone)]
@@ -35,17 +35,12 @@ pub struct Use {
 }
 
 /// Expands `{{#listing NAME}}` and `{{#listing NAME:ANCHOR}}` into the listing's caption, its
-/// code (through mdBook's own `rustdoc_include`, which runs next), the command that runs it
-/// and its stored output.
+/// code (through mdBook's own `rustdoc_include`, which runs next), the command that runs it,
+/// its stored output with what varies marked, and its claims; and `{{#value LISTING NAME}}`
+/// into the text of a value read from a listing's output.
 pub struct ListingPreprocessor {
     listings: BTreeMap<String, Listing>,
     root: PathBuf,
-    uses: Mutex<BTreeMap<String, Vec<Use>>>,
-}
-
-fn directive() -> Regex {
-    Regex::new(r"\{\{#listing\s+([^\s}:]+)(?::([\w-]+))?\s*\}\}")
-        .expect("valid regex")
 }
 
 impl ListingPreprocessor {
@@ -59,15 +54,11 @@ impl ListingPreprocessor {
         Ok(ListingPreprocessor {
             listings,
             root: project.root.clone(),
-            uses: Mutex::default(),
         })
     }
 
-    /// Every `{{#listing}}` seen by the last run, by listing name.
-    pub fn uses(&self) -> BTreeMap<String, Vec<Use>> {
-        self.uses.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
+    /// Expands a chapter's directives; every problem of the chapter is reported, not only
+    /// the first.
     fn expand_chapter(&self, chapter: &mut MdChapter) -> Result<()> {
         let Some(path) = chapter.source_path.clone() else {
             return Ok(());
@@ -77,63 +68,107 @@ impl ListingPreprocessor {
         let mut out = String::new();
         let mut last = 0;
         let mut previous: Option<Position> = None;
-        for caps in directive().captures_iter(&chapter.content) {
-            let whole = caps.get(0).expect("group 0");
-            if chapter.content[..whole.start()].ends_with('\\') {
-                continue; // escaped: mdBook's `links` shows it as text
+        let mut problems = Vec::new();
+        for directive in directive::find(&chapter.content) {
+            if directive.escaped {
+                continue; // mdBook's `links` shows it as text
             }
-            let line = chapter.content[..whole.start()].lines().count() + 1;
-            let name = &caps[1];
-            let Some(listing) = self.listings.get(name) else {
-                bail!(
-                    "{}: no listing named {name:?} (expected {}/{name}.rs and its .toml)",
-                    at(line),
-                    crate::listing::PROGRAMS_DIR
-                );
+            let expansion = match &directive.kind {
+                DirectiveKind::Listing { name, anchor } => self
+                    .listing_in_place(name, number, &mut previous)
+                    .and_then(|listing| {
+                        self.render(listing, &path, anchor.as_deref())
+                    }),
+                DirectiveKind::Value { listing, name } => {
+                    self.value_text(listing, name)
+                }
+                _ => continue,
             };
-            if Some(listing.position.chapter()) != number {
-                bail!(
-                    "{}: listing {name} belongs to chapter {} by its name, but this chapter is \
-                     number {}; rename the listing",
-                    at(line),
-                    listing.position.chapter(),
-                    number.map_or("-".to_owned(), |n| n.to_string())
-                );
+            match expansion {
+                Ok(text) => {
+                    out.push_str(&chapter.content[last..directive.range.start]);
+                    out.push_str(&text);
+                    last = directive.range.end;
+                }
+                Err(e) => {
+                    problems.push(format!("{}: {e:#}", at(directive.line)))
+                }
             }
-            if let (Some(prev), Position::Numbered { .. }) =
-                (previous, listing.position)
-                && prev >= listing.position
-            {
-                bail!(
-                    "{}: listing {name} comes after listing with a higher or equal number \
-                     ({prev}); renumber the listings in the order they appear",
-                    at(line)
-                );
-            }
-            if let Position::Numbered { .. } = listing.position {
-                previous = Some(listing.position);
-            }
-            let anchor = caps.get(2).map(|m| m.as_str());
-            out.push_str(&chapter.content[last..whole.start()]);
-            out.push_str(
-                &self
-                    .render(listing, &path, anchor)
-                    .with_context(|| at(line))?,
-            );
-            last = whole.end();
-            self.uses
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .entry(name.to_owned())
-                .or_default()
-                .push(Use {
-                    chapter: path.clone(),
-                    line,
-                });
+        }
+        if !problems.is_empty() {
+            bail!("{}", problems.join("\n"));
         }
         out.push_str(&chapter.content[last..]);
         chapter.content = out;
         Ok(())
+    }
+
+    /// The listing a directive names, checked to belong here and to come in order.
+    fn listing_in_place(
+        &self,
+        name: &str,
+        chapter: Option<u32>,
+        previous: &mut Option<Position>,
+    ) -> Result<&Listing> {
+        let Some(listing) = self.listings.get(name) else {
+            bail!(
+                "no listing named {name:?} (expected {}/{name}.rs and its .toml)",
+                crate::listing::PROGRAMS_DIR
+            );
+        };
+        if Some(listing.position.chapter()) != chapter {
+            bail!(
+                "listing {name} belongs to chapter {} by its name, but this chapter is \
+                 number {}; rename the listing",
+                listing.position.chapter(),
+                chapter.map_or("-".to_owned(), |n| n.to_string())
+            );
+        }
+        if let Position::Numbered { .. } = listing.position {
+            if let Some(prev) = *previous
+                && prev >= listing.position
+            {
+                bail!(
+                    "listing {name} comes after listing with a higher or equal number \
+                     ({prev}); renumber the listings in the order they appear"
+                );
+            }
+            *previous = Some(listing.position);
+        }
+        Ok(listing)
+    }
+
+    fn stored_output(&self, listing: &Listing) -> Result<StoredOutput> {
+        let output_path = listing.output_path();
+        std::fs::read_to_string(self.root.join(&output_path))
+            .ok()
+            .and_then(|text| StoredOutput::parse(&text))
+            .with_context(|| {
+                format!(
+                    "listing {} has no stored output {}; make it with `{}`",
+                    listing.name,
+                    output_path.display(),
+                    listing.refresh_command()
+                )
+            })
+    }
+
+    /// `{{#value LISTING NAME}}`: the value's text as the stored output printed it.
+    fn value_text(&self, listing: &str, name: &str) -> Result<String> {
+        let Some(listing) = self.listings.get(listing) else {
+            bail!("{{{{#value}}}} names no listing {listing:?}");
+        };
+        if !listing.spec.values.contains_key(name) {
+            bail!(
+                "{{{{#value {} {name}}}}}: {}.toml declares no value {name:?} in [values]",
+                listing.name,
+                listing.source.with_extension("").display()
+            );
+        }
+        let stored = self.stored_output(listing)?;
+        let readings = claims::read_values(&listing.spec.values, &stored.text)
+            .with_context(|| format!("{}", listing.output_path().display()))?;
+        Ok(escape_html(&readings[name].text))
     }
 
     fn render(
@@ -155,18 +190,7 @@ impl ListingPreprocessor {
                 listing.name
             );
         }
-        let output_path = listing.output_path();
-        let stored = std::fs::read_to_string(self.root.join(&output_path))
-            .ok()
-            .and_then(|text| StoredOutput::parse(&text))
-            .with_context(|| {
-                format!(
-                    "listing {} has no stored output {}; make it with `{}`",
-                    listing.name,
-                    output_path.display(),
-                    listing.refresh_command()
-                )
-            })?;
+        let stored = self.stored_output(listing)?;
 
         // Paths in the book are relative to the chapter's file.
         let up = "../".repeat(chapter.components().count());
@@ -190,7 +214,9 @@ impl ListingPreprocessor {
             }
             Kind::Program => "",
         };
-        let fence = fence_for(&stored.text);
+        let matcher = listing.spec.vary.compile()?;
+        let output = render_marked(&matcher, &stored.text);
+        let claims = render_claims(listing, &stored.text)?;
         Ok(format!(
             r#"<figure class="listing" id="listing-{name}">
 <figcaption><span class="listing-label">{label}</span> <span class="listing-title">{title}</span> <code class="listing-file">{file}</code></figcaption>
@@ -208,26 +234,96 @@ $ {command}
 </div>
 <div class="listing-output" aria-label="Output of {name}">
 
-{fence}text
-{output}{fence}
+<pre><code class="nohighlight">{output}</code></pre>
 
-</div>
-</figure>
+{legend}</div>
+{claims}</figure>
 "#,
             label = listing.position,
             title = escape_html(&listing.spec.title),
             file = listing.source.display(),
             command = stored.command,
             name = listing.name,
-            output = escape_directives(&stored.text),
+            output = escape_directives(&output),
+            legend = if output.contains("class=\"varies") {
+                "<p class=\"output-legend\"><span class=\"varies\">Underlined</span> \
+                 parts differ from run to run; hover over one to see why.</p>\n"
+            } else {
+                ""
+            },
         ))
     }
 }
 
-/// A code fence longer than any run of backticks in `text`.
-fn fence_for(text: &str) -> String {
-    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    "`".repeat(longest.max(2) + 1)
+/// The stored output as HTML, each part that may differ on the reader's run wrapped in a
+/// `<span class="varies" title="why">`, each line that may come in another order in a
+/// `<span class="any-order">`.
+fn render_marked(matcher: &Matcher, text: &str) -> String {
+    let mut html = String::new();
+    for line in text.lines() {
+        let mut marked = String::new();
+        let mut last = 0;
+        for mark in matcher.marks(line) {
+            marked.push_str(&escape_html(&line[last..mark.range.start]));
+            marked.push_str(&format!(
+                "<span class=\"varies\" title=\"{}\">{}</span>",
+                escape_html(&mark.why),
+                escape_html(&line[mark.range.clone()])
+            ));
+            last = mark.range.end;
+        }
+        marked.push_str(&escape_html(&line[last..]));
+        if matcher.is_unordered(line) {
+            html.push_str(&format!(
+                "<span class=\"any-order\" title=\"lines like this one may come in \
+                 another order on your run\">{marked}</span>\n"
+            ));
+        } else {
+            html.push_str(&marked);
+            html.push('\n');
+        }
+    }
+    html
+}
+
+/// The listing's claims, each with its verdict on the stored run.
+fn render_claims(listing: &Listing, stored: &str) -> Result<String> {
+    if listing.spec.claims.is_empty() {
+        return Ok(String::new());
+    }
+    let readings = claims::read_values(&listing.spec.values, stored)
+        .with_context(|| format!("{}", listing.output_path().display()))?;
+    let mut html = String::from(
+        "<div class=\"listing-claims\">\n<p class=\"claims-title\">What the text \
+         says about this output, checked on the run shown</p>\n<ul>\n",
+    );
+    for verdict in claims::judge(&listing.spec.claims, &readings) {
+        let (class, mark) = if verdict.holds() {
+            ("holds", "✓")
+        } else {
+            ("fails", "✗")
+        };
+        let values: Vec<String> = verdict
+            .values
+            .iter()
+            .map(|(name, text)| format!("{name} = {}", escape_html(text)))
+            .collect();
+        html.push_str(&format!(
+            "<li class=\"claim {class}\"><span class=\"verdict\" title=\"{title}\">{mark}</span> \
+             {says} <code class=\"claim-check\">{holds}</code> \
+             <span class=\"claim-values\">{values}</span></li>\n",
+            title = if verdict.holds() {
+                "holds on this run"
+            } else {
+                "does not hold on this run"
+            },
+            says = escape_html(&verdict.claim.says),
+            holds = escape_html(&verdict.claim.holds),
+            values = values.join(", "),
+        ));
+    }
+    html.push_str("</ul>\n</div>\n");
+    Ok(escape_directives(&html))
 }
 
 /// mdBook expands `{{#...}}` everywhere, even in code; an output that prints one must not be.
@@ -239,6 +335,7 @@ fn escape_html(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 impl Preprocessor for ListingPreprocessor {
@@ -247,33 +344,22 @@ impl Preprocessor for ListingPreprocessor {
     }
 
     fn run(&self, _ctx: &PreprocessorContext, mut book: Book) -> Result<Book> {
-        self.uses.lock().unwrap_or_else(|e| e.into_inner()).clear();
-        let mut result = Ok(());
+        let mut problems = Vec::new();
         book.for_each_chapter_mut(|chapter| {
-            if result.is_ok() {
-                result = self.expand_chapter(chapter);
+            if let Err(e) = self.expand_chapter(chapter) {
+                problems.push(format!("{e:#}"));
             }
         });
-        result.map(|()| book)
+        if !problems.is_empty() {
+            bail!("{}", problems.join("\n"));
+        }
+        Ok(book)
     }
 }
 
 /// The book, loaded with the project's preprocessor.
 pub struct LoadedBook {
     pub md: MDBook,
-    listings: std::sync::Arc<ListingPreprocessor>,
-}
-
-/// mdBook wants the preprocessor by value; we keep a handle to read what it saw.
-struct Shared(std::sync::Arc<ListingPreprocessor>);
-
-impl Preprocessor for Shared {
-    fn name(&self) -> &str {
-        self.0.name()
-    }
-    fn run(&self, ctx: &PreprocessorContext, book: Book) -> Result<Book> {
-        self.0.run(ctx, book)
-    }
 }
 
 impl LoadedBook {
@@ -281,11 +367,10 @@ impl LoadedBook {
         let mut md = MDBook::load(&project.root).with_context(|| {
             format!("cannot load the book at {}", project.root.display())
         })?;
-        let listings = std::sync::Arc::new(ListingPreprocessor::new(project)?);
         // Same name as `[preprocessor.listings]` in book.toml: replaces the command-line
         // version in place, keeping its order (before `links`).
-        md.with_preprocessor(Shared(listings.clone()));
-        Ok(LoadedBook { md, listings })
+        md.with_preprocessor(ListingPreprocessor::new(project)?);
+        Ok(LoadedBook { md })
     }
 
     /// The chapters as the reader sees them, checked: nothing left unexpanded.
@@ -320,9 +405,28 @@ impl LoadedBook {
         Ok(chapters)
     }
 
-    /// Where each listing is shown, as seen by the last preprocessing.
+    /// Where each listing is shown: every `{{#listing}}` of every chapter's source.
     pub fn listing_uses(&self) -> BTreeMap<String, Vec<Use>> {
-        self.listings.uses()
+        let mut uses: BTreeMap<String, Vec<Use>> = BTreeMap::new();
+        for item in self.md.book.iter() {
+            let BookItem::Chapter(ch) = item else {
+                continue;
+            };
+            let Some(path) = &ch.source_path else {
+                continue;
+            };
+            for found in directive::find(&ch.content) {
+                if let (DirectiveKind::Listing { name, .. }, false) =
+                    (&found.kind, found.escaped)
+                {
+                    uses.entry(name.clone()).or_default().push(Use {
+                        chapter: path.clone(),
+                        line: found.line,
+                    });
+                }
+            }
+        }
+        uses
     }
 
     /// Builds the HTML book into `dest` (default: `book/`), after checking the chapters.
@@ -337,52 +441,54 @@ impl LoadedBook {
 }
 
 /// mdBook only logs a failed `{{#include}}` and leaves it in the text, and includes nothing
-/// for a missing anchor; both are errors here, as is a directive mdBook does not know.
+/// for a missing anchor; both are errors here, as is a directive mdBook does not know. Every
+/// problem of the chapter is reported.
 fn check_chapter(src: &Path, chapter: &Chapter) -> Result<()> {
-    let at = |offset: usize| {
-        format!(
-            "src/{}:{}",
-            chapter.path.display(),
-            chapter.source[..offset].lines().count() + 1
-        )
-    };
-    let directive =
-        Regex::new(r"\{\{#([a-z_]+)\s*([^\s}:]*)(?::([\w-]+))?[^}]*\}\}")
-            .expect("valid regex");
+    let at = |line: usize| format!("src/{}:{line}", chapter.path.display());
     let dir = src.join(chapter.path.parent().unwrap_or(Path::new("")));
-    for caps in directive.captures_iter(&chapter.source) {
-        let offset = caps.get(0).expect("group 0").start();
-        if chapter.source[..offset].ends_with('\\') {
-            continue; // escaped: shown as text
+    let mut problems = Vec::new();
+    for found in directive::find(&chapter.source) {
+        if found.escaped {
+            continue; // shown as text
         }
-        let (kind, file) = (&caps[1], &caps[2]);
-        match kind {
-            "include" | "rustdoc_include" | "playground" => {}
-            "listing" | "title" => continue,
-            _ => bail!(
-                "{}: unknown directive `{{{{#{kind}}}}}` (escape it as `\\{{{{#{kind} ...}}}}` \
-                 to show it as text)",
-                at(offset)
-            ),
-        }
+        let (kind, file, anchor) = match &found.kind {
+            DirectiveKind::Include { kind, path, anchor } => {
+                (kind, path, anchor)
+            }
+            DirectiveKind::Unknown(kind) => {
+                problems.push(format!(
+                    "{}: unknown directive `{{{{#{kind}}}}}` (escape it as \
+                     `\\{{{{#{kind} ...}}}}` to show it as text)",
+                    at(found.line)
+                ));
+                continue;
+            }
+            _ => continue, // expanded, and so checked, by the preprocessor
+        };
         let path = dir.join(file);
         let Ok(text) = std::fs::read_to_string(&path) else {
-            bail!(
+            problems.push(format!(
                 "{}: `{{{{#{kind} {file}}}}}` names a file that does not exist ({}); \
                  fix the path (it is relative to the chapter)",
-                at(offset),
+                at(found.line),
                 path.display()
-            );
+            ));
+            continue;
         };
-        if let Some(anchor) = caps.get(3).map(|m| m.as_str())
-            && anchor.parse::<usize>().is_err()
+        // `file.rs:10:20` is a line range, not an anchor.
+        if let Some(anchor) = anchor
+            && !anchor.starts_with(|c: char| c.is_ascii_digit() || c == ':')
             && !text.contains(&format!("ANCHOR: {anchor}"))
         {
-            bail!(
+            problems.push(format!(
                 "{}: {file} has no `ANCHOR: {anchor}`; add the anchor or fix the include",
-                at(offset)
-            );
+                at(found.line)
+            ));
         }
     }
-    Ok(())
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        bail!("{}", problems.join("\n"))
+    }
 }

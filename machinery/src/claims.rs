@@ -18,7 +18,11 @@
 //! `1.96x` becomes 1.96 and `97%` becomes 97; anything else stays text.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::LazyLock;
 
+use anyhow::{Context, Result, bail};
+use regex::Regex;
 use serde::Deserialize;
 
 /// How to read one value from an output.
@@ -50,3 +54,337 @@ pub struct ClaimSpec {
 
 /// The `[values]` table of a sidecar.
 pub type Values = BTreeMap<String, ValueSpec>;
+
+/// A value as the claims see it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Number(f64),
+    Text(String),
+    List(Vec<Value>),
+}
+
+/// A value read from an output: what it means, and the text the output printed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    pub value: Value,
+    /// As printed (for a list, the matches joined with ", ").
+    pub text: String,
+}
+
+static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^([-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?)\s?([A-Za-zµ%×/]*)$",
+    )
+    .expect("valid regex")
+});
+
+/// The factor that turns a number with this unit into the base unit, if it is a unit (a
+/// negative factor `-f` means: divide by `f`).
+fn unit_factor(unit: &str) -> Option<f64> {
+    let size = |u: &str| -> Option<f64> {
+        Some(match u {
+            "B" => 1.0,
+            "KiB" => 1024.0,
+            "MiB" => 1024.0 * 1024.0,
+            "GiB" => 1024.0 * 1024.0 * 1024.0,
+            "TiB" => 1024.0f64.powi(4),
+            "kB" | "KB" => 1e3,
+            "MB" => 1e6,
+            "GB" => 1e9,
+            "TB" => 1e12,
+            _ => return None,
+        })
+    };
+    Some(match unit {
+        "" | "x" | "×" | "%" => 1.0,
+        // Negative: divide by it, so that "2.5 µs" is exactly the float nearest 2.5e-6.
+        "ns" => -1e9,
+        "µs" | "us" => -1e6,
+        "ms" => -1e3,
+        "s" => 1.0,
+        "min" => 60.0,
+        u => match u.strip_suffix("/s") {
+            Some(per_second) => size(per_second)?,
+            None => size(u)?,
+        },
+    })
+}
+
+/// Reads "2.1 µs" as 2.1e-6, "64 KiB" as 65536, "1.96x" as 1.96, "12" as 12; anything that
+/// is not a number with a known unit stays text.
+pub fn parse_value(text: &str) -> Value {
+    let trimmed = text.trim();
+    if let Some(caps) = QUANTITY.captures(trimmed)
+        && let Some(factor) = unit_factor(&caps[2])
+        && let Ok(number) = caps[1].replace(',', "").parse::<f64>()
+    {
+        return Value::Number(if factor < 0.0 {
+            number / -factor
+        } else {
+            number * factor
+        });
+    }
+    Value::Text(trimmed.to_owned())
+}
+
+/// Reads every declared value from `output`. Errors name the value and say what is wrong.
+pub fn read_values(
+    values: &Values,
+    output: &str,
+) -> Result<BTreeMap<String, Reading>> {
+    let mut readings = BTreeMap::new();
+    for (name, spec) in values {
+        let (pattern, all) = match spec {
+            ValueSpec::One(p) => (p.as_str(), false),
+            ValueSpec::Table { pattern, all } => (pattern.as_str(), *all),
+        };
+        let regex = Regex::new(&format!("(?m){pattern}"))
+            .with_context(|| format!("value {name}: invalid regex"))?;
+        let texts: Vec<&str> = regex
+            .captures_iter(output)
+            .map(|caps| {
+                caps.name("v")
+                    .or_else(|| caps.get(0))
+                    .map_or("", |m| m.as_str())
+            })
+            .collect();
+        let reading = if all {
+            if texts.is_empty() {
+                bail!(
+                    "value {name}: {pattern:?} matches nothing in the output"
+                );
+            }
+            Reading {
+                value: Value::List(
+                    texts.iter().map(|t| parse_value(t)).collect(),
+                ),
+                text: texts.join(", "),
+            }
+        } else {
+            match texts.as_slice() {
+                [one] => Reading {
+                    value: parse_value(one),
+                    text: one.trim().to_owned(),
+                },
+                [] => bail!(
+                    "value {name}: {pattern:?} matches nothing in the output"
+                ),
+                many => bail!(
+                    "value {name}: {pattern:?} matches {} times in the output \
+                     (make it match once, or write `{{ pattern = ..., all = true }}`)",
+                    many.len()
+                ),
+            }
+        };
+        readings.insert(name.clone(), reading);
+    }
+    Ok(readings)
+}
+
+/// A claim judged on one output.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub claim: ClaimSpec,
+    /// `Ok(true)`: it holds; `Ok(false)`: it does not; `Err`: it cannot be evaluated.
+    pub holds: Result<bool, String>,
+    /// The values the claim names, with their text: "fork = 118 µs".
+    pub values: Vec<(String, String)>,
+}
+
+impl Verdict {
+    pub fn holds(&self) -> bool {
+        matches!(self.holds, Ok(true))
+    }
+}
+
+impl fmt::Display for Verdict {
+    /// "holds: fork > 2.0 * thread (fork = 118 µs, thread = 15 µs)".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let status = match &self.holds {
+            Ok(true) => "holds".to_owned(),
+            Ok(false) => "does not hold".to_owned(),
+            Err(e) => format!("cannot be evaluated ({e})"),
+        };
+        let values: Vec<String> = self
+            .values
+            .iter()
+            .map(|(name, text)| format!("{name} = {text}"))
+            .collect();
+        write!(f, "{status}: `{}`", self.claim.holds)?;
+        if !values.is_empty() {
+            write!(f, " ({})", values.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+fn dynamic(value: &Value) -> rhai::Dynamic {
+    match value {
+        Value::Number(n) => rhai::Dynamic::from_float(*n),
+        Value::Text(t) => t.clone().into(),
+        Value::List(items) => {
+            rhai::Dynamic::from_array(items.iter().map(dynamic).collect())
+        }
+    }
+}
+
+/// Rhai reserves words this book needs as value names (`thread`, `spawn`, `shared`, `sync`,
+/// ...): the expression sees every value under the prefix `v_`, added here to each name that
+/// is not inside a string literal and not a method (after a dot).
+fn prefixed(expression: &str, names: &BTreeMap<String, Reading>) -> String {
+    let mut out = String::with_capacity(expression.len() + 16);
+    let mut chars = expression.char_indices().peekable();
+    let mut in_string = false;
+    let mut previous = ' ';
+    while let Some((i, c)) = chars.next() {
+        if in_string {
+            out.push(c);
+            if c == '\\' {
+                if let Some((_, escaped)) = chars.next() {
+                    out.push(escaped);
+                }
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if c.is_alphabetic() || c == '_' {
+            let mut end = i + c.len_utf8();
+            while let Some(&(j, d)) = chars.peek() {
+                if !(d.is_alphanumeric() || d == '_') {
+                    break;
+                }
+                end = j + d.len_utf8();
+                chars.next();
+            }
+            let word = &expression[i..end];
+            if previous != '.' && names.contains_key(word) {
+                out.push_str("v_");
+            }
+            out.push_str(word);
+        } else {
+            out.push(c);
+        }
+        if !c.is_whitespace() {
+            previous = c;
+        }
+    }
+    out
+}
+
+/// Judges every claim on the readings of one output.
+pub fn judge(
+    claims: &[ClaimSpec],
+    readings: &BTreeMap<String, Reading>,
+) -> Vec<Verdict> {
+    let mut engine = rhai::Engine::new();
+    engine.set_max_operations(100_000);
+    claims
+        .iter()
+        .map(|claim| {
+            let mut scope = rhai::Scope::new();
+            let mut values = Vec::new();
+            for (name, reading) in readings {
+                scope.push_constant_dynamic(
+                    format!("v_{name}"),
+                    dynamic(&reading.value),
+                );
+                let word = Regex::new(&format!(r"\b{}\b", regex::escape(name)))
+                    .expect("valid regex");
+                if word.is_match(&claim.holds) {
+                    values.push((name.clone(), reading.text.clone()));
+                }
+            }
+            let holds = engine
+                .eval_expression_with_scope::<bool>(
+                    &mut scope,
+                    &prefixed(&claim.holds, readings),
+                )
+                .map_err(|e| e.to_string().replace("v_", ""));
+            Verdict {
+                claim: claim.clone(),
+                holds,
+                values,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_in_base_units() {
+        assert_eq!(parse_value("2.5 µs"), Value::Number(2.5e-6));
+        assert_eq!(parse_value("64 KiB"), Value::Number(65536.0));
+        assert_eq!(
+            parse_value("1.5 GiB/s"),
+            Value::Number(1.5 * 1024.0 * 1024.0 * 1024.0)
+        );
+        assert_eq!(parse_value("1.96x"), Value::Number(1.96));
+        assert_eq!(parse_value("97%"), Value::Number(97.0));
+        assert_eq!(parse_value("10,000"), Value::Number(10000.0));
+        assert_eq!(parse_value(" 12 "), Value::Number(12.0));
+        assert_eq!(parse_value("SIGTERM"), Value::Text("SIGTERM".into()));
+        assert_eq!(parse_value("12 apples"), Value::Text("12 apples".into()));
+    }
+
+    fn values(toml: &str) -> Values {
+        toml::from_str(toml).unwrap()
+    }
+
+    #[test]
+    fn a_value_matches_once_or_is_a_list() {
+        let out = "fork median 120 µs\nthread median 15 µs\nended by SIGKILL\nended by SIGTERM\n";
+        let r = read_values(
+            &values("fork = 'fork median (?<v>.+)'\nends = { pattern = 'by (?<v>\\w+)', all = true }"),
+            out,
+        )
+        .unwrap();
+        assert_eq!(r["fork"].value, Value::Number(120e-6));
+        assert_eq!(r["fork"].text, "120 µs");
+        assert_eq!(r["ends"].text, "SIGKILL, SIGTERM");
+        assert!(read_values(&values("x = 'median'"), out).is_err());
+        assert!(read_values(&values("x = 'nowhere'"), out).is_err());
+    }
+
+    fn claim(holds: &str) -> ClaimSpec {
+        ClaimSpec {
+            holds: holds.into(),
+            says: "s".into(),
+            why_not: None,
+        }
+    }
+
+    #[test]
+    fn claims_are_judged_with_their_values() {
+        let out = "fork median 120 µs\nthread median 15 µs\nended by SIGKILL\nended by SIGTERM\n";
+        let r = read_values(
+            &values("fork = 'fork median (?<v>.+)'\nthread = 'thread median (?<v>.+)'\nends = { pattern = 'by (?<v>\\w+)', all = true }"),
+            out,
+        )
+        .unwrap();
+        let v = judge(
+            &[
+                claim("fork > 2.0 * thread"),
+                claim("fork < thread"),
+                claim(
+                    "ends.len() == 2 && \"SIGTERM\" in ends && ends[0] == \"SIGKILL\"",
+                ),
+                claim("fork > 2 * thread"),
+                claim("nonsense >"),
+                claim("fork"),
+            ],
+            &r,
+        );
+        assert!(v[0].holds(), "{}", v[0]);
+        assert_eq!(v[0].values.len(), 2);
+        assert_eq!(v[1].holds, Ok(false));
+        assert!(v[2].holds(), "{}", v[2]);
+        assert!(v[3].holds(), "ints and floats mix: {}", v[3]);
+        assert!(v[4].holds.is_err());
+        assert!(v[5].holds.is_err(), "not a boolean");
+    }
+}

@@ -8,6 +8,7 @@ pub mod book;
 #[cfg(feature = "browser")]
 pub mod browser;
 pub mod claims;
+pub mod directive;
 pub mod figures;
 pub mod listing;
 pub mod output;

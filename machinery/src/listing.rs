@@ -113,6 +113,9 @@ pub struct Spec {
     /// What the prose says about the output, checked against it.
     #[serde(default)]
     pub claims: Vec<crate::claims::ClaimSpec>,
+    /// Why a program's output supports no claim (e.g. it only prints a greeting).
+    #[serde(default)]
+    pub no_claims: Option<String>,
 }
 
 fn default_timeout() -> u64 {

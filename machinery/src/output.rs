@@ -25,20 +25,23 @@ use snapbox::{IntoData, Redactions};
 
 /// Patterns that many listings need, by name. Each one still only matches text of its shape:
 /// a duration is a number with a time unit, never "anything".
-pub const PRESETS: &[(&str, &str, &str)] = &[
+pub const PRESETS: &[(&str, &str, &str, &str)] = &[
     (
         "duration",
         "[DURATION]",
+        "a duration: differs on every run and every machine",
         r"(?<redacted>\b\d+(?:\.\d+)?\s?(?:ns|µs|us|ms|s|min))\b",
     ),
     (
         "throughput",
         "[THROUGHPUT]",
+        "a throughput: differs on every run and every machine",
         r"(?<redacted>\b\d+(?:\.\d+)?\s?(?:[KMGT]i?B|B)/s)",
     ),
     (
         "machine",
         "[MACHINE]",
+        "the machine the numbers come from: yours will differ",
         r"machine: (?<redacted>\d+ logical CPUs?, Linux \S+, .+)",
     ),
 ];
@@ -84,20 +87,31 @@ impl Redaction {
 pub struct Matcher {
     /// Each redaction with its placeholder, kept to check that it matches something.
     redactions: Vec<(&'static str, Regex)>,
+    /// What each redaction is, for the reader, in the same order.
+    whys: Vec<String>,
     unordered: Vec<Regex>,
+}
+
+/// A part of a line that may differ on the reader's run, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mark {
+    pub range: std::ops::Range<usize>,
+    pub why: String,
 }
 
 impl Variation {
     pub fn compile(&self) -> Result<Matcher> {
         let mut redactions = Vec::new();
+        let mut whys = Vec::new();
         for preset in &self.presets {
-            let Some((_, placeholder, pattern)) =
+            let Some((_, placeholder, why, pattern)) =
                 PRESETS.iter().find(|(n, ..)| n == preset)
             else {
                 let known: Vec<_> = PRESETS.iter().map(|(n, ..)| *n).collect();
                 bail!("unknown preset {preset:?}; known presets: {known:?}");
             };
             redactions.push((*placeholder, Regex::new(pattern)?));
+            whys.push((*why).to_owned());
         }
         for (name, pattern) in &self.redact {
             if name.is_empty()
@@ -113,6 +127,10 @@ impl Variation {
             let placeholder: &'static str =
                 Box::leak(format!("[{name}]").into_boxed_str());
             redactions.push((placeholder, regex));
+            whys.push(pattern.why().map_or_else(
+                || format!("differs from run to run: {name}"),
+                str::to_owned,
+            ));
         }
         let unordered = self
             .unordered
@@ -121,12 +139,46 @@ impl Variation {
             .collect::<Result<_>>()?;
         Ok(Matcher {
             redactions,
+            whys,
             unordered,
         })
     }
 }
 
 impl Matcher {
+    /// The parts of `line` that may differ on another run, in order, not overlapping: what
+    /// each redaction would replace.
+    pub fn marks(&self, line: &str) -> Vec<Mark> {
+        let mut marks: Vec<Mark> = Vec::new();
+        for ((_, regex), why) in self.redactions.iter().zip(&self.whys) {
+            for caps in regex.captures_iter(line) {
+                let Some(part) = caps.name("redacted").or_else(|| caps.get(0))
+                else {
+                    continue;
+                };
+                let range = part.range();
+                if range.is_empty()
+                    || marks.iter().any(|m| {
+                        m.range.start < range.end && range.start < m.range.end
+                    })
+                {
+                    continue;
+                }
+                marks.push(Mark {
+                    range,
+                    why: why.clone(),
+                });
+            }
+        }
+        marks.sort_by_key(|m| m.range.start);
+        marks
+    }
+
+    /// Whether `line` is one of the lines that may come in any order.
+    pub fn is_unordered(&self, line: &str) -> bool {
+        self.unordered.iter().any(|r| r.is_match(line))
+    }
+
     /// The text as compared: variable parts redacted, runs of spaces (column padding around
     /// a value whose width varies) folded to one, and unordered lines put in a canonical
     /// order within the lines they occupy. Unordered patterns are matched against the
@@ -275,6 +327,19 @@ mod tests {
         let m = matcher("presets = ['duration']");
         assert!(m.compare("a   940 µs   b\n", "a  1.12 ms   b\n").is_ok());
         assert!(m.compare("a 940 µs b\n", "a 940 µs c\n").is_err());
+    }
+
+    #[test]
+    fn marks_say_what_varies_and_why() {
+        let m = matcher(
+            "presets = ['duration']\nredact.PID = { pattern = 'pid (?<redacted>\\d+)', why = 'new every run' }",
+        );
+        let line = "pid 42 took 3.5 ms";
+        let marks = m.marks(line);
+        assert_eq!(marks.len(), 2);
+        assert_eq!(&line[marks[0].range.clone()], "42");
+        assert_eq!(marks[0].why, "new every run");
+        assert_eq!(&line[marks[1].range.clone()], "3.5 ms");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Project;
 use crate::book::{Chapter, LoadedBook};
+use crate::directive;
 
 /// A fenced code block that the reader sees as Rust.
 #[derive(Debug, Clone)]
@@ -96,17 +97,18 @@ pub fn write_expanded_chapters(
 /// Pairs the skeptic blocks of the expanded chapter with their origin in the source: a fence
 /// written in the chapter, or a `{{#listing}}` directive (which lays out exactly one).
 fn map_blocks(chapter: &Chapter) -> Result<Vec<(usize, usize, String)>> {
-    let directive = Regex::new(r"\{\{#listing\s").expect("valid regex");
     let mut origins: Vec<usize> =
         fenced_blocks(&chapter.source, is_rust_to_skeptic)
             .into_iter()
             .map(|b| b.line)
             .collect();
     origins.extend(
-        directive
-            .find_iter(&chapter.source)
-            .filter(|m| !chapter.source[..m.start()].ends_with('\\'))
-            .map(|m| chapter.source[..m.start()].matches('\n').count() + 1),
+        directive::find(&chapter.source)
+            .into_iter()
+            .filter(|d| {
+                !d.escaped && matches!(d.kind, directive::Kind::Listing { .. })
+            })
+            .map(|d| d.line),
     );
     origins.sort_unstable();
     let expanded = fenced_blocks(&chapter.expanded, is_rust_to_skeptic);

@@ -150,3 +150,66 @@ fn check_fork_safety(listing: &Listing, source: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The listing's claims hold on its stored output, and every value it declares can be read
+/// from it. Deterministic: it judges the stored run, never a fresh one.
+pub fn check_claims(
+    project: &Project,
+    listing: &Listing,
+) -> Result<(), String> {
+    let sidecar = listing.source.with_extension("toml");
+    let sidecar = sidecar.display();
+    let output_path = listing.output_path();
+    if listing.kind == Kind::Program
+        && listing.spec.claims.is_empty()
+        && listing.spec.no_claims.is_none()
+    {
+        return Err(format!(
+            "{sidecar}: no [[claims]]: state what the chapter says about this output \
+             (see CONTRIBUTING.md, Claims), or say why there is nothing to claim with \
+             `no_claims = \"...\"`"
+        ));
+    }
+    if listing.spec.values.is_empty() && listing.spec.claims.is_empty() {
+        return Ok(());
+    }
+    let file = std::fs::read_to_string(project.root.join(&output_path))
+        .map_err(|_| {
+            format!(
+                "{}: no stored output; make it with `{}`",
+                output_path.display(),
+                listing.refresh_command()
+            )
+        })?;
+    let stored = StoredOutput::parse(&file).ok_or_else(|| {
+        format!("{}: does not start with `$ COMMAND`", output_path.display())
+    })?;
+    let readings =
+        crate::claims::read_values(&listing.spec.values, &stored.text)
+            .map_err(|e| {
+                format!(
+                    "{sidecar}: {e:#} of {}; fix the pattern in [values]",
+                    output_path.display()
+                )
+            })?;
+    let failed: Vec<String> =
+        crate::claims::judge(&listing.spec.claims, &readings)
+            .into_iter()
+            .filter(|verdict| !verdict.holds())
+            .map(|verdict| {
+                format!("  claim \"{}\" {verdict}", verdict.claim.says)
+            })
+            .collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "{}: the stored output of {} no longer supports what the book says:\n{}\n\
+         If the output is right, fix the sentence in the chapter and the claim in \
+         {sidecar}; if the run was disturbed, refresh it on a quiet machine with `{}`",
+        output_path.display(),
+        listing.name,
+        failed.join("\n"),
+        listing.refresh_command()
+    ))
+}
