@@ -164,8 +164,9 @@ fn nothing_remote(session: &Session) -> Result<()> {
             .unwrap_or_default()
         {
             let url = url.as_str().unwrap_or("");
+            // A `data:` URL is content inlined in the page (mdBook's icons), not a request.
             ensure!(
-                url.starts_with(&session.base),
+                url.starts_with(&session.base) || url.starts_with("data:"),
                 "{page} loaded {url} from outside the machine"
             );
         }
@@ -200,7 +201,7 @@ fn variation_and_claims_shown(
         let js = format!(
             r#"const f = document.getElementById("listing-{name}");
             const code = f.querySelector(".listing-output pre code");
-            const marks = Array.from(f.querySelectorAll(".listing-output .varies"));
+            const marks = Array.from(f.querySelectorAll(".listing-output pre .varies"));
             return [code.textContent,
                 marks.length,
                 marks.every(m => m.title.length > 0 &&
