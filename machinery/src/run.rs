@@ -275,12 +275,14 @@ pub fn group_members(group: Pid) -> Vec<String> {
 /// (the kernel refuses, `kernel/fork.c`), so the group only shrinks, and `waitpid` says
 /// `ECHILD` once no child of ours is left in it.
 fn clean_up_group(group: Pid) {
+    use nix::errno::Errno;
     use nix::sys::wait::waitpid;
     loop {
         // Again each time: a member may have been created before the last signal landed.
         let _ = killpg(group, Signal::SIGKILL);
-        if waitpid(Pid::from_raw(-group.as_raw()), None).is_err() {
-            return;
+        match waitpid(Pid::from_raw(-group.as_raw()), None) {
+            Ok(_) | Err(Errno::EINTR) => continue,
+            Err(_) => return, // ECHILD: no child of ours left in the group
         }
     }
 }
