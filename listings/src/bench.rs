@@ -108,24 +108,9 @@ pub fn time<T>(work: impl FnOnce() -> Result<T>) -> Result<Duration> {
     Ok(start.elapsed())
 }
 
-/// A duration with three significant digits and a unit that fits it.
-pub fn human(d: Duration) -> String {
-    let ns = d.as_nanos() as f64;
-    let (value, unit) = match ns {
-        n if n < 1e3 => (n, "ns"),
-        n if n < 1e6 => (n / 1e3, "µs"),
-        n if n < 1e9 => (n / 1e6, "ms"),
-        n => (n / 1e9, "s"),
-    };
-    let decimals = if value >= 100.0 {
-        0
-    } else if value >= 10.0 {
-        1
-    } else {
-        2
-    };
-    format!("{value:.decimals$} {unit}")
-}
+/// A duration with three significant digits and a unit that fits it ("2.10 µs"). Defined
+/// in `facts::units`, beside the parser the test suite reads it back with.
+pub use facts::units::human;
 
 /// What the numbers of a measurement depend on, as [`machine`] prints it.
 #[derive(Debug, Clone)]

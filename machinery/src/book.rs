@@ -111,7 +111,7 @@ impl ListingPreprocessor {
         let Some(listing) = self.listings.get(name) else {
             bail!(
                 "no listing named {name:?} (expected {}/{name}.rs and its .toml)",
-                crate::listing::PROGRAMS_DIR
+                crate::paths::PROGRAMS_DIR
             );
         };
         if Some(listing.position.chapter()) != chapter {
@@ -212,8 +212,7 @@ impl ListingPreprocessor {
             }
             Kind::Program => "",
         };
-        let matcher = listing.spec.vary.compile()?;
-        let output = render_marked(&matcher, &stored.text);
+        let output = render_marked(&listing.matcher, &stored.text);
         let claims = render_claims(listing, &stored.text)?;
         Ok(format!(
             r#"<figure class="listing" id="listing-{name}">
