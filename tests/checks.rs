@@ -142,7 +142,7 @@ pub fn figures_fresh(project: &Project) -> Result<(), String> {
     let dir = std::env::temp_dir()
         .join(format!("figures-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let result = machinery::figures::draw_all(project, Some(&dir), true)
+    let result = machinery::figures::draw_all(project, Some(&dir), None, true)
         .map_err(err)
         .and_then(|names| {
             let mut stale = Vec::new();
