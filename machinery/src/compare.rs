@@ -373,10 +373,8 @@ impl Report {
                     );
                 }
             }
-            let mine = self
-                .out
-                .join(OUTPUTS)
-                .join(format!("{}.txt", listing.name));
+            let mine =
+                self.out.join(OUTPUTS).join(format!("{}.txt", listing.name));
             if let Some(fresh) = std::fs::read_to_string(&mine)
                 .ok()
                 .and_then(|f| StoredOutput::parse(&f))
@@ -492,11 +490,12 @@ fn judge_listing(
     fresh: Result<String, String>,
     quick: bool,
 ) -> ListingReport {
-    let stored = std::fs::read_to_string(project.root.join(listing.output_path()))
-        .ok()
-        .and_then(|f| StoredOutput::parse(&f))
-        .map(|s| s.text)
-        .unwrap_or_default();
+    let stored =
+        std::fs::read_to_string(project.root.join(listing.output_path()))
+            .ok()
+            .and_then(|f| StoredOutput::parse(&f))
+            .map(|s| s.text)
+            .unwrap_or_default();
     let book_readings =
         claims::read_values(&listing.spec.values, &stored).unwrap_or_default();
     let book_verdicts = claims::judge(&listing.spec.claims, &book_readings);
@@ -551,8 +550,10 @@ fn judge_listing(
     }
     let compared = listing.spec.vary.compile().and_then(|matcher| {
         Ok(if quick {
-            matcher
-                .compare(&without_run_counts(&stored), &without_run_counts(&fresh))
+            matcher.compare(
+                &without_run_counts(&stored),
+                &without_run_counts(&fresh),
+            )
         } else {
             matcher.compare(&stored, &fresh)
         })
@@ -612,7 +613,10 @@ pub fn compare(project: &Project, options: &Options) -> Result<Report> {
                 store(&outputs, listing, run.text.clone())?;
                 match problem {
                     None => Ok(run.text),
-                    Some(p) => Err(format!("{p}\n--- what it printed ---\n{}", run.text)),
+                    Some(p) => Err(format!(
+                        "{p}\n--- what it printed ---\n{}",
+                        run.text
+                    )),
                 }
             }
             Err(e) => Err(format!("{e:#}")),
@@ -657,8 +661,10 @@ pub fn compare(project: &Project, options: &Options) -> Result<Report> {
     let report = Report {
         quick: options.quick,
         took: started.elapsed(),
-        book_machine: machine_of(&project.root.join(crate::listing::OUTPUTS_DIR))
-            .or_else(|| book_machine(project)),
+        book_machine: machine_of(
+            &project.root.join(crate::listing::OUTPUTS_DIR),
+        )
+        .or_else(|| book_machine(project)),
         your_machine: machine_of(&outputs),
         listings,
         figures,

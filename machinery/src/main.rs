@@ -166,7 +166,9 @@ fn run(command: Command) -> Result<ExitCode> {
             machinery::refresh::refresh(&project, &listings)?;
         }
         Command::Figures => {
-            for name in machinery::figures::draw_all(&project, None, None, false)? {
+            for name in
+                machinery::figures::draw_all(&project, None, None, false)?
+            {
                 println!("drew src/img/{name}.svg");
             }
         }

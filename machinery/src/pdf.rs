@@ -25,15 +25,16 @@ pub fn print(project: &Project, out: &Path) -> Result<u64> {
             "{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)"
         );
     }
-    let scratch = std::env::temp_dir()
-        .join(format!("book-pdf-{}", std::process::id()));
+    let scratch =
+        std::env::temp_dir().join(format!("book-pdf-{}", std::process::id()));
     let result = print_in(project, out, &scratch);
     let _ = std::fs::remove_dir_all(&scratch);
     result
 }
 
 fn print_in(project: &Project, out: &Path, scratch: &Path) -> Result<u64> {
-    let site = LoadedBook::load(project)?.build_html(Some(&scratch.join("site")))?;
+    let site =
+        LoadedBook::load(project)?.build_html(Some(&scratch.join("site")))?;
     let page = site.join("print.html");
     let out = if out.is_absolute() {
         out.to_path_buf()
@@ -55,7 +56,10 @@ fn print_in(project: &Project, out: &Path, scratch: &Path) -> Result<u64> {
             // Time for mdBook's scripts and the fonts before printing.
             "--virtual-time-budget=5000",
         ])
-        .arg(format!("--user-data-dir={}", scratch.join("profile").display()))
+        .arg(format!(
+            "--user-data-dir={}",
+            scratch.join("profile").display()
+        ))
         .arg(format!("--print-to-pdf={}", out.display()))
         .arg(file_url(&page))
         .stdin(Stdio::null())
@@ -89,7 +93,10 @@ fn print_in(project: &Project, out: &Path, scratch: &Path) -> Result<u64> {
             use std::io::Read;
             let _ = pipe.read_to_string(&mut stderr);
         }
-        bail!("chromium failed to print {} ({status}):\n{stderr}", page.display());
+        bail!(
+            "chromium failed to print {} ({status}):\n{stderr}",
+            page.display()
+        );
     }
     Ok(size)
 }
