@@ -3,8 +3,8 @@
 //! claims hold on its stored output.
 
 use book_tests::checks::{
-    builds, figures_fresh, links_resolve, listings_shown_once,
-    references_cited, rust_blocks_tested,
+    architecture_is_mapped, builds, figures_fresh, links_resolve,
+    listings_shown_once, references_cited, rust_blocks_tested,
 };
 use book_tests::trial;
 use machinery::Project;
@@ -15,13 +15,17 @@ type Check = fn(&Project) -> Result<(), String>;
 
 fn main() {
     let project = book_tests::project_or_exit();
-    let checks: [(&str, Check); 6] = [
+    let checks: [(&str, Check); 7] = [
         ("every_reference_is_cited", references_cited),
         ("internal_links_and_anchors_resolve", links_resolve),
         ("figures_are_drawn_from_the_stored_outputs", figures_fresh),
         ("book_builds_with_every_listing", builds),
         ("every_listing_is_shown_once", listings_shown_once),
         ("every_rust_block_is_tested_by_skeptic", rust_blocks_tested),
+        (
+            "architecture_map_names_every_folder_and_module",
+            architecture_is_mapped,
+        ),
     ];
     let mut trials: Vec<_> = checks
         .into_iter()

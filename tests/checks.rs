@@ -1,5 +1,5 @@
 //! The book-wide checks, shared by `tests/book.rs` (on the real book) and
-//! `tests/machinery.rs` (on broken fixtures). Each returns the failure message.
+//! `tests/failures.rs` (on broken fixtures). Each returns the failure message.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -275,6 +275,47 @@ pub fn references_cited(project: &Project) -> Result<(), String> {
             "src/references.md: entries cited by no chapter: {}; cite them as \
              [text](references.md#ID) or remove them",
             uncited.join(", ")
+        ))
+    }
+}
+
+/// ARCHITECTURE.md names every top-level folder (as `` `NAME/` ``) and every module of the
+/// machinery (as `` `NAME.rs` ``), so that the map cannot fall behind the tree.
+pub fn architecture_is_mapped(project: &Project) -> Result<(), String> {
+    let map = std::fs::read_to_string(project.root.join("ARCHITECTURE.md"))
+        .map_err(|e| format!("ARCHITECTURE.md: {e}"))?;
+    // Made by tools, not part of the source: never in the map.
+    let generated = [".git", "target", "book", "screenshots"];
+    let mut missing = Vec::new();
+    let entries =
+        std::fs::read_dir(&project.root).map_err(|e| e.to_string())?;
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if path.is_dir()
+            && !generated.contains(&name.as_ref())
+            && !map.contains(&format!("`{name}/`"))
+        {
+            missing.push(format!("folder `{name}/`"));
+        }
+    }
+    let modules = std::fs::read_dir(project.root.join("machinery/src"))
+        .map_err(|e| e.to_string())?;
+    for entry in modules {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if name.ends_with(".rs") && !map.contains(&format!("`{name}`")) {
+            missing.push(format!("machinery module `{name}`"));
+        }
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        missing.sort();
+        Err(format!(
+            "ARCHITECTURE.md does not mention {}; add each to its code map, saying what it \
+             is for and what it may touch",
+            missing.join(", ")
         ))
     }
 }

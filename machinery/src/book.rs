@@ -21,8 +21,6 @@ use crate::output::{Matcher, StoredOutput};
 pub struct Chapter {
     /// Relative to `src/`, e.g. `ch01-processes.md`.
     pub path: PathBuf,
-    /// The chapter's number in `SUMMARY.md` (none for the introduction and references).
-    pub number: Option<u32>,
     pub source: String,
     pub expanded: String,
 }
@@ -467,7 +465,6 @@ impl LoadedBook {
                     format!("cannot read src/{}", path.display())
                 })?;
             chapters.push(Chapter {
-                number: ch.number.as_ref().and_then(|n| n.first().copied()),
                 path,
                 source,
                 expanded: ch.content.clone(),

@@ -188,9 +188,10 @@ pub fn screenshots(project: &Project, dir: &Path) -> Result<Vec<PathBuf>> {
                 let client = &session.client;
                 session.open(&page).await?;
                 set_theme(client, theme).await?;
-                // Show the first listing, if the page has one: caption, command and output.
+                // Show the first listing's output, if the page has one: what varies
+                // marked in it, and the claims under it.
                 let first = "document.getElementById('mdbook-theme-list').style.display = 'none';
-                    const f = document.querySelector('figure.listing');
+                    const f = document.querySelector('figure.listing .listing-run');
                     if (f) { f.scrollIntoView(); window.scrollBy(0, -70); }";
                 client.execute(first, vec![]).await?;
                 Ok(client.screenshot().await?)

@@ -156,7 +156,7 @@ mod tests {
     fn includes_and_unknown_kinds() {
         assert_eq!(
             kinds(
-                "{{#include ../a.rs:10:20}} {{#rustdoc_include b.rs}} {{#lisitng x}} {{#title T}}"
+                "{{#include ../a.rs:10:20}} {{#rustdoc_include b.rs}} {{#listng x}} {{#title T}}"
             ),
             vec![
                 (
@@ -177,7 +177,7 @@ mod tests {
                     1,
                     false
                 ),
-                (Kind::Unknown("lisitng".into()), 1, false),
+                (Kind::Unknown("listng".into()), 1, false),
                 (Kind::Title, 1, false),
             ]
         );

@@ -1,13 +1,14 @@
-//! The cost of fork against the parent's resident memory, from Listing 3.6's output.
+//! The cost of fork, and of Command, against the parent's resident memory,
+//! from Listing 3.6's output.
+
+use std::collections::BTreeMap;
 
 use anyhow::{Context, Result, bail};
 use figures::palette;
 use plotters::prelude::*;
 
 /// A duration as printed by `listings::bench::human`, in milliseconds.
-fn millis(text: &str) -> Result<f64> {
-    let (value, unit) =
-        text.split_once(' ').context("a duration has a unit")?;
+fn millis(value: &str, unit: &str) -> Result<f64> {
     let value: f64 = value.parse().context("a duration is a number")?;
     Ok(match unit {
         "ns" => value / 1e6,
@@ -18,35 +19,53 @@ fn millis(text: &str) -> Result<f64> {
     })
 }
 
+/// A tick label without needless decimals: "5", "2.5", "0.25".
+fn tick(value: &f64) -> String {
+    let text = format!("{value:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// (MiB, median, min, max) in ms.
+type Point = (f64, f64, f64, f64);
+
+/// The series of the figure: the name in the output, the label, the colour.
+const SERIES: [(&str, &str, RGBColor); 3] = [
+    ("fork+wait", "fork + child's _exit + waitpid", palette::BLUE),
+    (
+        "fork",
+        "fork, until it returns in the parent",
+        palette::GREEN,
+    ),
+    ("Command", "Command /bin/true + wait", palette::ORANGE),
+];
+
 fn main() -> Result<()> {
-    // Rows look like "     256     5.36 ms     4.74 ms     12.4 ms".
-    let mut points = Vec::new(); // (MiB, median, min, max) in ms
+    // Rows look like "   256  fork+wait    5.36 ms    4.74 ms    12.4 ms".
+    let mut series: BTreeMap<&str, Vec<Point>> = BTreeMap::new();
     for line in figures::stored_output("ch03-06-fork-vs-memory")?.lines() {
         let words: Vec<&str> = line.split_whitespace().collect();
-        if let ([mib, rest @ ..], 7) = (words.as_slice(), words.len())
+        if let [mib, name, v1, u1, v2, u2, v3, u3] = words.as_slice()
             && let Ok(mib) = mib.parse::<f64>()
+            && let Some((key, _, _)) = SERIES.iter().find(|s| s.0 == *name)
         {
-            let d = |i: usize| millis(&format!("{} {}", rest[i], rest[i + 1]));
-            points.push((mib, d(0)?, d(2)?, d(4)?));
+            let point =
+                (mib, millis(v1, u1)?, millis(v2, u2)?, millis(v3, u3)?);
+            series.entry(key).or_default().push(point);
         }
     }
-    if points.len() < 2 {
-        bail!(
-            "expected a table of sizes in the output of ch03-06-fork-vs-memory"
-        );
+    if series.len() != SERIES.len() || series.values().any(|s| s.len() < 2) {
+        bail!("expected a table of sizes in ch03-06-fork-vs-memory's output");
     }
-    let max_mib = points.iter().map(|p| p.0).fold(0.0, f64::max);
-    let max_ms = points.iter().map(|p| p.3).fold(0.0, f64::max);
+    let all = || series.values().flatten();
+    let max_mib = all().map(|p| p.0).fold(0.0, f64::max);
+    let max_ms = all().map(|p| p.3).fold(0.0, f64::max);
 
     let path = figures::svg_path("ch03-fork-cost");
-    let root = SVGBackend::new(&path, (700, 380)).into_drawing_area();
+    let root = SVGBackend::new(&path, (700, 400)).into_drawing_area();
     root.fill(&palette::CARD)?;
     let ink = |size| ("sans-serif", size).into_font().color(&palette::INK);
     let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "fork + waitpid against the parent's resident memory",
-            ink(17),
-        )
+        .caption("Creating a process against the parent's memory", ink(17))
         .margin(15)
         .x_label_area_size(40)
         .y_label_area_size(60)
@@ -55,37 +74,54 @@ fn main() -> Result<()> {
         .configure_mesh()
         .x_desc("resident memory of the parent (MiB)")
         .y_desc("time (ms)")
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
         .axis_style(palette::GREY)
         .light_line_style(palette::CARD)
         .label_style(ink(13))
         .draw()?;
-    chart.draw_series(points.iter().map(|&(x, _, min, max)| {
-        ErrorBar::new_vertical(
-            x,
-            min,
-            (min + max) / 2.0,
-            max,
-            palette::GREY.stroke_width(2),
-            10,
-        )
-    }))?;
+    for (key, label, colour) in SERIES {
+        let points = &series[key];
+        // A bar from the fastest to the slowest run, capped at both ends.
+        chart.draw_series(points.iter().flat_map(|&(x, _, min, max)| {
+            let cap = max_mib * 0.006;
+            [(x, min, x, max), (x - cap, min, x + cap, min)]
+                .into_iter()
+                .chain([(x - cap, max, x + cap, max)])
+                .map(move |(x0, y0, x1, y1)| {
+                    PathElement::new(
+                        [(x0, y0), (x1, y1)],
+                        colour.stroke_width(1),
+                    )
+                })
+        }))?;
+        chart
+            .draw_series(LineSeries::new(
+                points.iter().map(|p| (p.0, p.1)),
+                colour.stroke_width(3),
+            ))?
+            .label(label)
+            .legend(move |(x, y)| {
+                PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(3))
+            });
+        chart.draw_series(
+            points
+                .iter()
+                .map(|p| Circle::new((p.0, p.1), 4, colour.filled())),
+        )?;
+    }
+    // Explains the marks the series share.
     chart
-        .draw_series(LineSeries::new(
-            points.iter().map(|p| (p.0, p.1)),
-            palette::BLUE.stroke_width(3),
-        ))?
-        .label("median (bars: min to max)")
+        .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
+        .label("dot: median of the runs; bar: fastest to slowest run")
         .legend(|(x, y)| {
-            PathElement::new(
-                [(x, y), (x + 20, y)],
-                palette::BLUE.stroke_width(3),
-            )
+            EmptyElement::at((x + 10, y))
+                + Circle::new((0, 0), 4, palette::GREY.filled())
+                + PathElement::new(
+                    [(0, -7), (0, 7)],
+                    palette::GREY.stroke_width(1),
+                )
         });
-    chart.draw_series(
-        points
-            .iter()
-            .map(|p| Circle::new((p.0, p.1), 5, palette::BLUE.filled())),
-    )?;
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)

@@ -12,10 +12,10 @@ fn main() -> Result<()> {
     // SAFETY: no other thread exists yet; the child may use anything.
     match unsafe { fork() }.context("fork failed")? {
         ForkResult::Child => {
-            COUNTER.fetch_add(1, Ordering::SeqCst);
+            COUNTER.fetch_add(1, Ordering::Relaxed);
             println!(
                 "child process: counter = {}",
-                COUNTER.load(Ordering::SeqCst)
+                COUNTER.load(Ordering::Relaxed)
             );
             std::process::exit(0);
         }
@@ -25,19 +25,19 @@ fn main() -> Result<()> {
     }
     println!(
         "parent after the child: counter = {}",
-        COUNTER.load(Ordering::SeqCst)
+        COUNTER.load(Ordering::Relaxed)
     );
 
     // A thread increments the counter: the same memory as ours.
     thread::spawn(|| {
-        COUNTER.fetch_add(1, Ordering::SeqCst);
-        println!("thread: counter = {}", COUNTER.load(Ordering::SeqCst));
+        COUNTER.fetch_add(1, Ordering::Relaxed);
+        println!("thread: counter = {}", COUNTER.load(Ordering::Relaxed));
     })
     .join()
     .map_err(|_| anyhow!("the thread panicked"))?;
     println!(
         "parent after the thread: counter = {}",
-        COUNTER.load(Ordering::SeqCst)
+        COUNTER.load(Ordering::Relaxed)
     );
     Ok(())
 }

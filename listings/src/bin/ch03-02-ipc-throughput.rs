@@ -1,173 +1,376 @@
-use std::io::{Read, Write};
+use std::cell::UnsafeCell;
+use std::hint::{black_box, spin_loop};
+use std::io::{self, Read, Write};
+use std::num::NonZeroUsize;
 use std::os::unix::net::UnixStream;
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, ensure};
 use clap::Parser;
-use listings::bench::{Summary, machine, repeat};
-use nix::sys::wait::waitpid;
+use crossbeam_utils::CachePadded;
+use listings::bench::{Summary, machine};
+use nix::fcntl::{FcntlArg, fcntl};
+use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous, munmap};
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, fork};
 
-const CHUNK: usize = 64 * 1024;
+const MSG: usize = 64 * 1024; // bytes per message
+const SLOTS: usize = 4; // messages in flight in the ring: 256 KiB
+const LINE: usize = 64; // bytes per cache line
+const FILL: u8 = 7; // every byte of a message but its sequence number
 
-/// Moves the same data from a producer to a consumer four ways, and reports MiB/s.
+/// Moves the same data from a producer to a consumer through a pipe, a Unix
+/// socket and a ring in shared memory, each between two threads and between two
+/// processes, and compares them with a plain copy.
 #[derive(Parser)]
 struct Args {
     /// MiB to move per run.
-    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u64).range(1..=16_384))]
+    #[arg(long, default_value_t = 64,
+          value_parser = clap::value_parser!(u64).range(1..=1_024))]
     mib: u64,
-    /// Measured runs per method.
-    #[arg(long, default_value_t = 9, value_parser = clap::value_parser!(u64).range(1..=1_000))]
+    /// Measured runs per case.
+    #[arg(long, default_value_t = 9,
+          value_parser = clap::value_parser!(u64).range(1..=1_000))]
     runs: u64,
 }
 
-// ANCHOR: transfer
-/// Consumer side of a byte stream: read every chunk and touch every byte.
-fn consume(mut from: impl Read, total: usize) -> Result<u64> {
-    let (mut buf, mut seen, mut sum) = (vec![0; CHUNK], 0, 0_u64);
-    while seen < total {
-        let n = from.read(&mut buf).context("read failed")?;
-        anyhow::ensure!(n > 0, "early end of stream");
-        sum += buf[..n].iter().map(|&b| u64::from(b)).sum::<u64>();
-        seen += n;
-    }
-    Ok(sum)
+/// A zeroed buffer of `len` bytes whose slice from `.1` starts on a page. Every
+/// buffer here is page-aligned, like the ring's slots: on some CPUs a copy runs
+/// many times slower when its destination is a few bytes past its source modulo
+/// 4 KiB (on the AMD EPYC VM this was written on, 16 bytes: 50 times slower).
+fn page_aligned(len: usize) -> (Vec<u8>, usize) {
+    let buf = vec![0; len + 4096];
+    let start = buf.as_ptr().align_offset(4096);
+    (buf, start)
 }
 
-/// Parent writes, a forked child reads: through a pipe or a socket pair.
-fn through_kernel<R: Read, W: Write>(
-    total: usize,
-    (rx, mut tx): (R, W),
-) -> Result<Duration> {
-    let chunk = vec![7_u8; CHUNK];
+/// Writes message number `i` into its first 8 bytes.
+fn stamp(msg: &mut [u8], i: usize) {
+    msg[..8].copy_from_slice(&(i as u64).to_ne_bytes());
+}
+
+// ANCHOR: shown
+/// The consumer's work per message: check its number, and one byte of each
+/// of its other cache lines. Cheap, but it brings every line to the consumer's
+/// CPU, and its result decides the exit status: the optimiser cannot drop it.
+fn check(msg: &[u8], i: usize) -> bool {
+    msg[..8] == (i as u64).to_ne_bytes()
+        && msg.iter().step_by(LINE).skip(1).all(|&b| b == FILL)
+}
+// ANCHOR_END: shown
+
+/// Waits until `ready()`: spins briefly, then yields the CPU at each try (on
+/// one CPU the other side cannot run while we spin). Gives up after 10 s.
+fn wait_until(ready: impl Fn() -> bool) -> io::Result<()> {
+    let (mut tries, start) = (0_u32, Instant::now());
+    while !ready() {
+        tries += 1;
+        if tries < 100 {
+            spin_loop();
+        } else if start.elapsed() < Duration::from_secs(10) {
+            thread::yield_now();
+        } else {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+    }
+    Ok(())
+}
+
+// ANCHOR: shown
+/// SLOTS message slots and two counters, each on its own cache lines, so that
+/// the side that writes one does not slow down the side that writes the other.
+#[repr(C)]
+struct Ring {
+    written: CachePadded<AtomicUsize>, // messages the producer has published
+    read: CachePadded<AtomicUsize>,    // messages the consumer is done with
+    slots: [Slot; SLOTS],
+}
+
+/// One message's place in the ring, starting on a page like every buffer here.
+#[repr(C, align(4096))]
+struct Slot(UnsafeCell<[u8; MSG]>);
+
+// SAFETY: the slots are only touched through `push` and `pop`, whose counters
+// hand each slot to one side at a time (see there); the counters are atomics.
+unsafe impl Sync for Ring {}
+
+impl Ring {
+    /// Producer: copies message `i` into slot `i % SLOTS` once it is free.
+    fn push(&self, i: usize, msg: &[u8]) -> io::Result<()> {
+        // Acquire pairs with the consumer's Release of `read`: its reads of the
+        // slot's old message happened before the copy below overwrites it.
+        wait_until(|| i - self.read.load(Ordering::Acquire) < SLOTS)?;
+        let slot = self.slots[i % SLOTS].0.get().cast::<u8>();
+        // SAFETY: the consumer is done with this slot (above) and reads it
+        // again only after the store below; `msg` (MSG bytes) is not in it.
+        unsafe { slot.copy_from_nonoverlapping(msg[..MSG].as_ptr(), MSG) };
+        // Release: the copy is visible to whoever Acquires `written` > i.
+        self.written.store(i + 1, Ordering::Release);
+        Ok(())
+    }
+
+    /// Consumer: lends message `i`, in place in its slot, to `f`.
+    fn pop<T>(&self, i: usize, f: impl FnOnce(&[u8]) -> T) -> io::Result<T> {
+        // Acquire pairs with the producer's Release: its copy is visible now.
+        wait_until(|| self.written.load(Ordering::Acquire) > i)?;
+        // SAFETY: message i is published (above), and the producer does not
+        // overwrite its slot until it Acquires our store below.
+        let out = f(unsafe { &*self.slots[i % SLOTS].0.get() });
+        // Release: our reads of the slot happen before its next overwrite.
+        self.read.store(i + 1, Ordering::Release);
+        Ok(out)
+    }
+}
+// ANCHOR_END: shown
+
+/// A fresh ring in an anonymous MAP_SHARED mapping: the same memory for
+/// threads, and for a forked child too.
+struct SharedRing(NonNull<Ring>);
+
+impl SharedRing {
+    fn new() -> Result<Self> {
+        let len = NonZeroUsize::new(size_of::<Ring>()).context("empty ring")?;
+        // SAFETY: a fresh anonymous mapping overlaps nothing.
+        let map = unsafe {
+            mmap_anonymous(
+                None,
+                len,
+                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+                MapFlags::MAP_SHARED,
+            )
+        }
+        .context("mmap failed")?;
+        Ok(SharedRing(map.cast()))
+    }
+
+    fn ring(&self) -> &Ring {
+        // SAFETY: the mapping is page-aligned and zero-filled, which is a valid
+        // Ring (counters at 0), and stays mapped until `self` is dropped, which
+        // the borrow of `self` prevents while the reference lives.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl Drop for SharedRing {
+    fn drop(&mut self) {
+        // SAFETY: no reference from `ring()` outlives `self`; a forked child
+        // has its own mapping of the pages, unaffected by this munmap.
+        let _ = unsafe { munmap(self.0.cast(), size_of::<Ring>()) };
+    }
+}
+
+/// Producer over a byte stream: one `write` system call per message.
+fn send(mut to: impl Write, n: usize) -> io::Result<()> {
+    let (mut buf, at) = page_aligned(MSG);
+    let msg = &mut buf[at..][..MSG];
+    msg.fill(FILL);
+    for i in 0..n {
+        stamp(msg, i);
+        to.write_all(msg)?;
+    }
+    Ok(())
+}
+
+/// Consumer over a byte stream: `read` copies each message into `buf`.
+fn receive(mut from: impl Read, n: usize) -> bool {
+    let (mut buf, at) = page_aligned(MSG);
+    let buf = &mut buf[at..][..MSG];
+    (0..n).all(|i| from.read_exact(buf).is_ok() && check(buf, i))
+}
+
+/// Producer over the ring: one copy per message, into the ring.
+fn push_all(ring: &Ring, n: usize) -> io::Result<()> {
+    let (mut buf, at) = page_aligned(MSG);
+    let msg = &mut buf[at..][..MSG];
+    msg.fill(FILL);
+    for i in 0..n {
+        stamp(msg, i);
+        ring.push(i, msg)?;
+    }
+    Ok(())
+}
+
+/// Consumer over the ring: copies each message out of its slot, as `read`
+/// does out of the kernel, frees the slot, then checks the copy. It takes every
+/// message even after a bad one, so that the producer never waits in vain.
+fn pop_all(ring: &Ring, n: usize) -> bool {
+    let (mut buf, at) = page_aligned(MSG);
+    let buf = &mut buf[at..][..MSG];
+    let mut good = true;
+    for i in 0..n {
+        match ring.pop(i, |msg| buf.copy_from_slice(msg)) {
+            Ok(()) => good &= check(buf, i),
+            Err(_) => return false,
+        }
+    }
+    good
+}
+
+/// The yardstick: one thread copies the same amount of data from one buffer to
+/// another, both too big for the caches and filled beforehand, untimed.
+fn copy_only(n: usize) -> Duration {
+    let (mut src, from) = page_aligned(n * MSG);
+    let (mut dst, to) = page_aligned(n * MSG);
+    src.fill(FILL);
+    dst.fill(1); // so that no page is first touched while timed
     let start = Instant::now();
-    // SAFETY: this program starts no thread before this fork returns in the parent (the
-    // channel case runs after); the child only reads and exits.
+    dst[to..][..n * MSG].copy_from_slice(black_box(&src[from..][..n * MSG]));
+    black_box(&mut dst);
+    start.elapsed()
+}
+
+/// Consumer in a second thread, producer in this one. Timed from the spawn to
+/// the join.
+fn threads<C: Send, P>(
+    (consumer_end, producer_end): (C, P),
+    consume: impl FnOnce(C) -> bool + Send,
+    produce: impl FnOnce(P) -> io::Result<()>,
+) -> Result<Duration> {
+    let start = Instant::now();
+    let (sent, received) = thread::scope(|s| {
+        let consumer = s.spawn(move || consume(consumer_end));
+        let sent = produce(producer_end); // drops its end: EOF for a stream
+        (sent, consumer.join())
+    });
+    let elapsed = start.elapsed();
+    sent.context("producer failed")?;
+    let ok = received.map_err(|_| anyhow!("consumer panicked"))?;
+    ensure!(ok, "consumer saw bad data");
+    Ok(elapsed)
+}
+
+/// Consumer in a forked child, producer in this process. Timed from the fork to
+/// the child's exit, which is reaped on every path.
+fn processes<C, P>(
+    (consumer_end, producer_end): (C, P),
+    consume: impl FnOnce(C) -> bool,
+    produce: impl FnOnce(P) -> io::Result<()>,
+) -> Result<Duration> {
+    let start = Instant::now();
+    // SAFETY: this process has no other thread here (the thread cases join
+    // theirs before returning), so the child may run any code; it ends with
+    // _exit, which skips the exit-time work that belongs to the parent.
     match unsafe { fork() }.context("fork failed")? {
         ForkResult::Child => {
-            drop(tx);
-            let ok = consume(rx, total).is_ok();
-            std::process::exit(if ok { 0 } else { 1 });
+            drop(producer_end); // else a stream's reader never sees EOF
+            let code = if consume(consumer_end) { 0 } else { 1 };
+            // SAFETY: _exit ends the process at once; nothing runs after it.
+            unsafe { nix::libc::_exit(code) }
         }
         ForkResult::Parent { child } => {
-            drop(rx);
-            for _ in 0..total / CHUNK {
-                tx.write_all(&chunk).context("write failed")?;
+            drop(consumer_end);
+            let sent = produce(producer_end);
+            if sent.is_err() {
+                let _ = kill(child, Signal::SIGKILL); // it may wait for more
             }
-            drop(tx);
-            waitpid(child, None).context("waitpid failed")?;
+            let status = waitpid(child, None).context("waitpid failed")?;
+            let elapsed = start.elapsed();
+            sent.context("producer failed")?;
+            ensure!(
+                status == WaitStatus::Exited(child, 0),
+                "consumer failed: {status:?}"
+            );
+            Ok(elapsed)
         }
     }
-    Ok(start.elapsed())
 }
 
-/// One thread sends owned chunks (a copy each, like write), another receives them.
-fn through_channel(total: usize) -> Result<Duration> {
-    let chunk = vec![7_u8; CHUNK];
-    let start = Instant::now();
-    let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(16);
-    let consumer = thread::spawn(move || {
-        rx.iter()
-            .map(|c| c.iter().map(|&b| u64::from(b)).sum::<u64>())
-            .sum::<u64>()
-    });
-    for _ in 0..total / CHUNK {
-        tx.send(chunk.clone())
-            .map_err(|_| anyhow!("consumer gone"))?;
-    }
-    drop(tx);
-    consumer.join().map_err(|_| anyhow!("consumer panicked"))?;
-    Ok(start.elapsed())
-}
+/// One case: a name, and one timed transfer of `n` messages.
+type Case = (&'static str, Box<dyn Fn(usize) -> Result<Duration>>);
 
-/// One thread writes chunks into a ring of slots both threads see, the other reads them
-/// there: the data never passes through the kernel. (A MAP_SHARED mapping, as in Listing
-/// 1.13, does the same between processes.)
-fn through_shared_memory(total: usize) -> Result<Duration> {
-    const SLOTS: usize = 16; // like the channel's bound: 1 MiB in flight
-    let chunk = vec![7_u8; CHUNK];
-    let mut ring = vec![0_u8; SLOTS * CHUNK];
-    let ring = ring.as_mut_ptr() as usize; // shared by address, synchronised by the counters
-    // Chunks written and read so far, each on its own cache line so that updating one does
-    // not slow down reading the other.
-    #[repr(align(64))]
-    struct Counter(AtomicUsize);
-    let (written, read) =
-        (Counter(AtomicUsize::new(0)), Counter(AtomicUsize::new(0)));
-    let chunks = total / CHUNK;
-    let start = Instant::now();
-    thread::scope(|s| {
-        s.spawn(|| {
-            let mut sum = 0_u64;
-            for i in 0..chunks {
-                while written.0.load(Ordering::Acquire) <= i {
-                    std::hint::spin_loop();
-                }
-                // SAFETY: slot i % SLOTS holds chunk i, written before the Release store, and
-                // is not overwritten before we publish `read` below.
-                let slot = unsafe {
-                    std::slice::from_raw_parts(
-                        (ring as *const u8).add(i % SLOTS * CHUNK),
-                        CHUNK,
-                    )
-                };
-                sum += slot.iter().map(|&b| u64::from(b)).sum::<u64>();
-                read.0.store(i + 1, Ordering::Release);
-            }
-            std::hint::black_box(sum);
-        });
-        for i in 0..chunks {
-            while i - read.0.load(Ordering::Acquire) >= SLOTS {
-                std::hint::spin_loop(); // the ring is full
-            }
-            // SAFETY: the reader is done with this slot (checked just above).
-            unsafe {
-                std::ptr::copy_nonoverlapping(
-                    chunk.as_ptr(),
-                    (ring as *mut u8).add(i % SLOTS * CHUNK),
-                    CHUNK,
-                )
-            };
-            written.0.store(i + 1, Ordering::Release);
-        }
-    });
-    Ok(start.elapsed())
+fn cases() -> Vec<Case> {
+    vec![
+        ("copy, 1 thread", Box::new(|n| Ok(copy_only(n)))),
+        (
+            "pipe, 2 threads",
+            Box::new(|n| {
+                let ends = io::pipe().context("pipe failed")?;
+                threads(ends, |rx| receive(rx, n), |tx| send(tx, n))
+            }),
+        ),
+        (
+            "pipe, 2 processes",
+            Box::new(|n| {
+                let ends = io::pipe().context("pipe failed")?;
+                processes(ends, |rx| receive(rx, n), |tx| send(tx, n))
+            }),
+        ),
+        (
+            "pipe of 1 MiB, 2 processes",
+            Box::new(|n| {
+                let ends = io::pipe().context("pipe failed")?;
+                fcntl(&ends.1, FcntlArg::F_SETPIPE_SZ(1 << 20))
+                    .context("F_SETPIPE_SZ failed")?;
+                processes(ends, |rx| receive(rx, n), |tx| send(tx, n))
+            }),
+        ),
+        (
+            "Unix socket, 2 threads",
+            Box::new(|n| {
+                let ends = UnixStream::pair().context("socketpair failed")?;
+                threads(ends, |rx| receive(rx, n), |tx| send(tx, n))
+            }),
+        ),
+        (
+            "Unix socket, 2 processes",
+            Box::new(|n| {
+                let ends = UnixStream::pair().context("socketpair failed")?;
+                processes(ends, |rx| receive(rx, n), |tx| send(tx, n))
+            }),
+        ),
+        (
+            "shared ring, 2 threads",
+            Box::new(|n| {
+                let shared = SharedRing::new()?;
+                let ring = shared.ring();
+                threads((ring, ring), |r| pop_all(r, n), |r| push_all(r, n))
+            }),
+        ),
+        (
+            "shared ring, 2 processes",
+            Box::new(|n| {
+                let shared = SharedRing::new()?;
+                let ring = shared.ring();
+                processes((ring, ring), |r| pop_all(r, n), |r| push_all(r, n))
+            }),
+        ),
+    ]
 }
-// ANCHOR_END: transfer
 
 fn main() -> Result<()> {
     let args = listings::cli::parse::<Args>();
-    let total = (args.mib as usize) << 20;
+    let n = ((args.mib as usize) << 20) / MSG;
     println!("{}", machine()?);
     println!(
-        "moving {} MiB in {} KiB chunks, {} runs each",
+        "{} MiB in {} KiB messages, ring of {} KiB; {} runs per case, \
+         interleaved",
         args.mib,
-        CHUNK / 1024,
+        MSG >> 10,
+        (SLOTS * MSG) >> 10,
         args.runs
     );
-    let runs = args.runs as usize;
-    let rate = |s: &Summary| args.mib as f64 / s.median.as_secs_f64();
-    let pipe = repeat(1, runs, || {
-        through_kernel(total, std::io::pipe().context("pipe")?)
-    })?;
-    let socket = repeat(1, runs, || {
-        through_kernel(total, UnixStream::pair().context("socketpair")?)
-    })?;
-    let shared = repeat(1, runs, || through_shared_memory(total))?;
-    let channel = repeat(1, runs, || through_channel(total))?;
-    for (name, summary) in [
-        ("pipe (process to process)", &pipe),
-        ("Unix socket (process to process)", &socket),
-        ("shared memory (thread to thread)", &shared),
-        ("mpsc channel (thread to thread)", &channel),
-    ] {
+    let cases = cases();
+    let mut samples = vec![Vec::new(); cases.len()];
+    for run in 0..=args.runs {
+        for ((_, once), times) in cases.iter().zip(&mut samples) {
+            let elapsed = once(n)?;
+            if run > 0 {
+                times.push(elapsed); // run 0 warms up
+            }
+        }
+    }
+    let rate = |s: &Summary| (n * MSG) as f64 / s.median.as_secs_f64();
+    let summaries: Vec<_> = samples.into_iter().map(Summary::of).collect();
+    let limit = rate(&summaries[0]);
+    for ((name, _), summary) in cases.iter().zip(&summaries) {
         println!(
-            "{name:<36} {:>7.0} MiB/s  {:>5.2}x the pipe  ({summary})",
-            rate(summary),
-            rate(summary) / rate(&pipe)
+            "{name:<28} {:>6.2} GiB/s {:>5.2}x the copy ({summary})",
+            rate(summary) / f64::from(1 << 30),
+            rate(summary) / limit
         );
     }
     Ok(())

@@ -1,63 +1,132 @@
+use std::ffi::{c_char, c_void};
+use std::mem::MaybeUninit;
 use std::process::Command;
+use std::ptr;
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, ensure};
 use clap::Parser;
-use listings::bench::{machine, repeat};
+use listings::bench::{Summary, machine};
+use nix::errno::Errno;
 use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, fork};
 
-/// What it costs to create (and wait for) a thread, a process, and a new program.
+/// What it costs to create (and wait for) a process, a new program and a
+/// thread.
 #[derive(Parser)]
 struct Args {
     /// Measured creations of each kind.
-    #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    #[arg(long, default_value_t = 500,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
     runs: u64,
 }
 
-fn main() -> Result<()> {
-    let args = listings::cli::parse::<Args>();
-    let runs = args.runs as usize;
-    println!("{}", machine()?);
+unsafe extern "C" {
+    /// glibc's flag: non-zero until the process first creates a thread.
+    /// When it is zero, glibc's fork also takes (and then resets) the stdio
+    /// and malloc locks (posix/fork.c).
+    static __libc_single_threaded: c_char;
+}
 
-    let spawn = repeat(20, runs, || {
-        let start = Instant::now();
-        thread::spawn(|| {})
-            .join()
-            .map_err(|_| anyhow!("thread panicked"))?;
-        Ok(start.elapsed())
-    })?;
-    println!("thread spawn + join:          {spawn}");
+fn glibc_single_threaded() -> c_char {
+    // SAFETY: glibc defines this byte; only glibc's pthread_create writes
+    // it, and no thread is being created while we read it.
+    unsafe { __libc_single_threaded }
+}
 
-    let fork_wait = repeat(20, runs, || {
-        let start = Instant::now();
-        // SAFETY: measured while no other thread runs (the one above was joined); the child
-        // calls only the async-signal-safe _exit.
-        match unsafe { fork() }.context("fork failed")? {
-            // SAFETY: _exit is async-signal-safe.
-            ForkResult::Child => unsafe { nix::libc::_exit(0) },
-            ForkResult::Parent { child } => {
-                waitpid(child, None).context("waitpid failed")?
+/// Runs each case once per round, round-robin, so that drift in the
+/// machine's speed affects every case alike; one summary per case.
+fn interleaved(
+    warmup: usize,
+    runs: usize,
+    cases: &[fn() -> Result<Duration>],
+) -> Result<Vec<Summary>> {
+    let mut samples = vec![Vec::with_capacity(runs); cases.len()];
+    for round in 0..warmup + runs {
+        for (case, samples) in cases.iter().zip(&mut samples) {
+            let took = std::hint::black_box(case()?);
+            if round >= warmup {
+                samples.push(took);
             }
-        };
-        Ok(start.elapsed())
-    })?;
-    println!("fork + waitpid:               {fork_wait}");
+        }
+    }
+    Ok(samples.into_iter().map(Summary::of).collect())
+}
 
-    let command = repeat(5, runs / 3 + 1, || {
-        let start = Instant::now();
-        let status = Command::new("/bin/true")
-            .status()
-            .context("cannot run /bin/true")?;
-        anyhow::ensure!(status.success(), "/bin/true failed");
-        Ok(start.elapsed())
-    })?;
-    println!("Command /bin/true + wait:     {command}");
-    println!(
-        "ratios of the medians: fork is {:.0}x a thread, running a program {:.0}x",
-        fork_wait.median.as_secs_f64() / spawn.median.as_secs_f64(),
-        command.median.as_secs_f64() / spawn.median.as_secs_f64()
-    );
+// ANCHOR: cases
+fn fork_wait() -> Result<Duration> {
+    let start = Instant::now();
+    // SAFETY: measured before this process creates any thread; the child
+    // calls only the async-signal-safe _exit.
+    match unsafe { fork() }.context("fork failed")? {
+        // SAFETY: _exit is async-signal-safe.
+        ForkResult::Child => unsafe { nix::libc::_exit(0) },
+        ForkResult::Parent { child } => {
+            waitpid(child, None).context("waitpid failed")?
+        }
+    };
+    Ok(start.elapsed())
+}
+
+fn command() -> Result<Duration> {
+    let start = Instant::now();
+    let status = Command::new("/bin/true")
+        .status()
+        .context("cannot run /bin/true")?;
+    ensure!(status.success(), "/bin/true failed: {status}");
+    Ok(start.elapsed())
+}
+
+fn std_thread() -> Result<Duration> {
+    let start = Instant::now();
+    thread::spawn(|| {})
+        .join()
+        .map_err(|_| anyhow!("the thread panicked"))?;
+    Ok(start.elapsed())
+}
+
+extern "C" fn nothing(_: *mut c_void) -> *mut c_void {
+    ptr::null_mut()
+}
+
+fn pthread() -> Result<Duration> {
+    let start = Instant::now();
+    let mut id = MaybeUninit::uninit();
+    // SAFETY: `nothing` is a valid start routine that ignores its argument;
+    // null attributes mean the defaults.
+    let rc = unsafe {
+        nix::libc::pthread_create(
+            id.as_mut_ptr(),
+            ptr::null(),
+            nothing,
+            ptr::null_mut(),
+        )
+    };
+    if rc != 0 {
+        return Err(Errno::from_raw(rc)).context("pthread_create failed");
+    }
+    // SAFETY: pthread_create succeeded, so `id` is set; joined exactly once.
+    let rc =
+        unsafe { nix::libc::pthread_join(id.assume_init(), ptr::null_mut()) };
+    if rc != 0 {
+        return Err(Errno::from_raw(rc)).context("pthread_join failed");
+    }
+    Ok(start.elapsed())
+}
+// ANCHOR_END: cases
+
+fn main() -> Result<()> {
+    let runs = listings::cli::parse::<Args>().runs as usize;
+    println!("{}", machine()?);
+    println!("glibc single-threaded flag: {}", glibc_single_threaded());
+    // Processes first, while no thread has ever existed.
+    let processes = interleaved(10, runs, &[fork_wait, command])?;
+    println!("fork + _exit + waitpid:        {}", processes[0]);
+    println!("Command /bin/true + wait:      {}", processes[1]);
+    let threads = interleaved(10, runs, &[std_thread, pthread])?;
+    println!("std::thread::spawn + join:     {}", threads[0]);
+    println!("pthread_create + pthread_join: {}", threads[1]);
+    println!("glibc single-threaded flag: {}", glibc_single_threaded());
     Ok(())
 }

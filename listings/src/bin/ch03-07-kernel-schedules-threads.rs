@@ -1,73 +1,79 @@
-use std::sync::{Barrier, mpsc};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
 use nix::unistd::gettid;
 
-/// Fields of /proc/self/task/TID/stat (proc(5)), counted after the ")" that ends the name.
-fn stat_field(tid: i32, index_after_name: usize) -> Result<String> {
-    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat"))
-        .context("cannot read /proc/self/task/TID/stat (is /proc mounted? this needs Linux)")?;
-    let (_, fields) = stat.rsplit_once(')').context("odd stat line")?;
-    let value = fields
+/// Field `n` (counted from 1, as in proc(5)) of /proc/self/task/TID/stat.
+fn stat_field(tid: i32, n: usize) -> Result<String> {
+    let path = format!("/proc/self/task/{tid}/stat");
+    let stat = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {path} (this needs Linux)"))?;
+    // Field 2, the name, is in parentheses and may contain spaces.
+    let (_, after_name) = stat.rsplit_once(')').context("odd stat line")?;
+    let value = after_name
         .split_whitespace()
-        .nth(index_after_name)
-        .context("short stat line")?;
+        .nth(n - 3)
+        .with_context(|| format!("no field {n} in {path}"))?;
     Ok(value.to_owned())
 }
 
-/// A line of /proc/self/task/TID/status, such as "voluntary_ctxt_switches".
+/// The value of a line of /proc/self/task/TID/status, such as
+/// "voluntary_ctxt_switches".
 fn status_field(tid: i32, key: &str) -> Result<String> {
-    let status =
-        std::fs::read_to_string(format!("/proc/self/task/{tid}/status"))?;
+    let path = format!("/proc/self/task/{tid}/status");
+    let status = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {path}"))?;
     let line = status
         .lines()
-        .find(|l| l.starts_with(key))
-        .context("no such line")?;
-    Ok(line.split_whitespace().last().unwrap_or("?").to_owned())
+        .find(|l| l.split(':').next() == Some(key))
+        .with_context(|| format!("no {key} in {path}"))?;
+    let value = line.split_whitespace().last();
+    Ok(value.with_context(|| format!("empty {key}"))?.to_owned())
 }
 
-/// Prints what the kernel knows about one thread: it schedules it as a task of its own.
-fn report(name: &str, tid: i32) -> Result<()> {
-    // The CPU it last ran on, its policy (0 = SCHED_OTHER), its context switches.
-    let (cpu, policy) = (stat_field(tid, 36)?, stat_field(tid, 38)?);
+// ANCHOR: main
+/// What the kernel keeps about the calling thread, read from its own
+/// /proc/self/task/TID/ directory just before the thread ends.
+fn report(name: &str) -> Result<String> {
+    let tid = gettid().as_raw();
+    // Field 39: the CPU it last ran on; field 41: its scheduling policy.
+    let (cpu, policy) = (stat_field(tid, 39)?, stat_field(tid, 41)?);
+    let policy = match policy.parse() {
+        Ok(nix::libc::SCHED_OTHER) => "SCHED_OTHER".to_owned(),
+        _ => format!("policy {policy}"),
+    };
     let voluntary = status_field(tid, "voluntary_ctxt_switches")?;
     let involuntary = status_field(tid, "nonvoluntary_ctxt_switches")?;
-    println!(
-        "{name}: tid {tid}, last ran on CPU {cpu}, scheduling policy {policy}"
-    );
-    println!(
-        "{name}: context switches: {voluntary} voluntary, {involuntary} involuntary"
-    );
-    Ok(())
+    Ok(format!(
+        "{name}: tid {tid}, last ran on CPU {cpu}, {policy}\n\
+         {name}: context switches: {voluntary} voluntary, \
+         {involuntary} involuntary"
+    ))
 }
 
 fn main() -> Result<()> {
-    let (tids, reported) = (mpsc::channel(), Barrier::new(3));
-    thread::scope(|s| -> Result<()> {
-        let sender = tids.0.clone();
-        let reported = &reported;
-        s.spawn(move || {
-            for _ in 0..20 {
-                thread::sleep(Duration::from_millis(1)); // gives the CPU up 20 times
-            }
-            let _ = sender.send(("sleeper", gettid().as_raw()));
-            reported.wait(); // stay alive while main reads our files
-        });
-        let sender = tids.0.clone();
-        s.spawn(move || {
-            let start = Instant::now();
-            while start.elapsed() < Duration::from_millis(300) {} // never gives it up
-            let _ = sender.send(("spinner", gettid().as_raw()));
-            reported.wait();
-        });
-        let mut threads = [tids.1.recv()?, tids.1.recv()?];
-        threads.sort();
-        let result = threads
-            .iter()
-            .try_for_each(|(name, tid)| report(name, *tid));
-        reported.wait();
-        result
-    })
+    let (reports, received) = mpsc::channel();
+    let sleeper = reports.clone();
+    let sleeping = thread::spawn(move || {
+        for _ in 0..20 {
+            thread::sleep(Duration::from_millis(1)); // gives the CPU up
+        }
+        let _ = sleeper.send(report("sleeper"));
+    });
+    let spinning = thread::spawn(move || {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_millis(300) {} // never blocks
+        let _ = reports.send(report("spinner"));
+    });
+    let joined = [sleeping.join(), spinning.join()];
+    if joined.iter().any(Result::is_err) {
+        return Err(anyhow!("a thread panicked"));
+    }
+    let mut lines = received.iter().collect::<Result<Vec<_>>>()?;
+    lines.sort(); // "sleeper" before "spinner", whichever finished first
+    println!("{}", lines.join("\n"));
+    Ok(())
 }
+// ANCHOR_END: main

@@ -16,43 +16,68 @@ struct Args {
     count: u64,
 }
 
-/// Resident memory of this process, from /proc/self/status (proc(5)), in KiB.
-fn rss_kib() -> Result<u64> {
-    let status = std::fs::read_to_string("/proc/self/status")
-        .context("cannot read /proc/self/status (this needs Linux)")?;
-    let line = status
+/// A line of a /proc file (proc(5)), such as "VmRSS:" in
+/// /proc/self/status, in KiB.
+fn kib(path: &str, key: &str) -> Result<u64> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read {path} (this needs Linux)"))?;
+    let line = text
         .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .context("no VmRSS")?;
-    line.split_whitespace()
-        .nth(1)
-        .context("no value")?
+        .find(|l| l.starts_with(key))
+        .with_context(|| format!("no {key} in {path}"))?;
+    let value = line.split_whitespace().nth(1);
+    value
+        .with_context(|| format!("empty {key}"))?
         .parse()
-        .context("bad VmRSS")
+        .context("bad value")
 }
 
-fn report(what: &str, count: usize, start: Instant, before: u64) -> Result<()> {
-    let (elapsed, grown) = (start.elapsed(), rss_kib()?.saturating_sub(before));
+/// This process's resident memory, and the kernel stacks of every task on
+/// the machine, in KiB.
+fn memory_kib() -> Result<(u64, u64)> {
+    Ok((
+        kib("/proc/self/status", "VmRSS:")?,
+        kib("/proc/meminfo", "KernelStack:")?,
+    ))
+}
+
+/// Prints how long it took and how much memory it added, in all and each.
+fn report(
+    what: &str,
+    n: usize,
+    start: Instant,
+    before: (u64, u64),
+) -> Result<()> {
+    let (elapsed, now) = (start.elapsed(), memory_kib()?);
+    let grown = |now: u64, before: u64| {
+        let kib = now.saturating_sub(before);
+        format!(
+            "+{} MiB ({:.1} KiB each)",
+            kib / 1024,
+            kib as f64 / n as f64
+        )
+    };
+    println!("{n} {what}: all waiting after {}", human(elapsed));
     println!(
-        "{count} {what}: all waiting after {}, memory +{} MiB ({:.1} KiB each)",
-        human(elapsed),
-        grown / 1024,
-        grown as f64 / count as f64
+        "  resident memory {}, kernel stacks {}",
+        grown(now.0, before.0),
+        grown(now.1, before.1)
     );
     Ok(())
 }
 
+// ANCHOR: main
 fn main() -> Result<()> {
     let count = listings::cli::parse::<Args>().count as usize;
     println!("{}", machine()?);
 
     // Measured first, on a fresh heap.
-    // Tasks: each is a small state machine on the heap, all on this one thread.
+    // Tasks: each is a small state machine on the heap, all on this thread.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .context("no runtime")?;
     runtime.block_on(async {
-        let (before, start) = (rss_kib()?, Instant::now());
+        let (before, start) = (memory_kib()?, Instant::now());
         let (notify, waiting) =
             (Arc::new(Notify::new()), Arc::new(AtomicUsize::new(0)));
         let tasks: Vec<_> = (0..count)
@@ -78,7 +103,7 @@ fn main() -> Result<()> {
     })?;
 
     // OS threads: each is a kernel task with its own stack, blocked on a barrier.
-    let (before, start) = (rss_kib()?, Instant::now());
+    let (before, start) = (memory_kib()?, Instant::now());
     let barrier = Arc::new(Barrier::new(count + 1));
     let handles = (0..count)
         .map(|_| {
@@ -97,3 +122,4 @@ fn main() -> Result<()> {
     }
     Ok(())
 }
+// ANCHOR_END: main

@@ -1,24 +1,26 @@
 use std::sync::Barrier;
 use std::thread;
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
+use listings::bench::human;
 
-/// The "Threads:" line of /proc/self/status.
-fn threads_now() -> Result<String> {
+/// The "Threads:" line of /proc/self/status (proc(5)).
+fn threads_now() -> Result<u32> {
     let status = std::fs::read_to_string("/proc/self/status")
         .context("cannot read /proc/self/status (this needs Linux)")?;
     let line = status
         .lines()
         .find(|l| l.starts_with("Threads:"))
         .context("no Threads line")?;
-    Ok(line.split_whitespace().nth(1).unwrap_or("?").to_owned())
+    let value = line.split_whitespace().nth(1).context("empty line")?;
+    value.parse().context("bad Threads line")
 }
 
 fn main() -> Result<()> {
     println!("before: {} thread(s)", threads_now()?);
-    let started = Barrier::new(9);
-    let finish = Barrier::new(9);
-    thread::scope(|s| -> Result<()> {
+    let (started, finish) = (Barrier::new(9), Barrier::new(9));
+    let running = thread::scope(|s| -> Result<u32> {
         let handles: Vec<_> = (0..8)
             .map(|_| {
                 s.spawn(|| {
@@ -28,23 +30,29 @@ fn main() -> Result<()> {
             })
             .collect();
         started.wait();
-        println!("with 8 more running: {} thread(s)", threads_now()?);
+        // Not `?` here: the threads wait at `finish` until we get there.
+        let running = threads_now();
         finish.wait();
-        // join() waits until each thread has really ended (pthread_join).
         for handle in handles {
-            handle
-                .join()
-                .map_err(|_| anyhow::anyhow!("a thread panicked"))?;
+            handle.join().map_err(|_| anyhow!("a thread panicked"))?;
         }
-        Ok(())
+        running
     })?;
-    // join() returns once a thread's code is done; the kernel removes the task from the
-    // process a moment later, so allow it that moment.
-    let deadline =
-        std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while threads_now()? != "1" && std::time::Instant::now() < deadline {
-        thread::sleep(std::time::Duration::from_millis(1));
+    println!("with 8 more running: {running} thread(s)");
+
+    // join() has returned for all eight: count again at once, then until
+    // the count is back to 1 (or 5 s have passed).
+    let joined = Instant::now();
+    let first = threads_now()?;
+    let (mut now, mut reads) = (first, 1);
+    while now != 1 && joined.elapsed() < Duration::from_secs(5) {
+        now = threads_now()?;
+        reads += 1;
     }
-    println!("after joining them: {} thread(s)", threads_now()?);
+    let waited = human(joined.elapsed());
+    println!("right after the joins: {first} thread(s)");
+    println!(
+        "{reads} read(s) in {waited} after the joins, the last: {now} thread(s)"
+    );
     Ok(())
 }

@@ -1,0 +1,128 @@
+//! Three ways to start a program against the parent's resident memory, from
+//! Listing 7.3's output.
+
+use anyhow::{Context, Result, bail};
+use figures::palette;
+use plotters::prelude::*;
+
+/// A duration as printed by `listings::bench::human`, in milliseconds.
+fn millis(text: &str) -> Result<f64> {
+    let (value, unit) =
+        text.split_once(' ').context("a duration has a unit")?;
+    let value: f64 = value.parse().context("a duration is a number")?;
+    Ok(match unit {
+        "ns" => value / 1e6,
+        "µs" => value / 1e3,
+        "ms" => value,
+        "s" => value * 1e3,
+        _ => bail!("unknown unit {unit:?}"),
+    })
+}
+
+/// The ways, in the order of the output, with their colour and mark.
+const WAYS: [(&str, RGBColor); 3] = [
+    ("Command (posix_spawn)", palette::BLUE),
+    ("Command + pre_exec", palette::ORANGE),
+    ("fork + exec", palette::GREEN),
+];
+
+fn mark<DB: DrawingBackend>(
+    way: usize,
+    (x, y): (f64, f64),
+    colour: RGBColor,
+) -> DynElement<'static, DB, (f64, f64)> {
+    match way {
+        0 => Circle::new((x, y), 5, colour.filled()).into_dyn(),
+        1 => TriangleMarker::new((x, y), 7, colour.filled()).into_dyn(),
+        _ => Cross::new((x, y), 5, colour.stroke_width(3)).into_dyn(),
+    }
+}
+
+fn main() -> Result<()> {
+    // Rows look like "  1024  Command (posix_spawn)     2.40 ms  646 µs  ...".
+    let mut series: [Vec<(f64, f64)>; 3] = Default::default(); // (MiB, ms)
+    for line in figures::stored_output("ch07-03-spawn-cost")?.lines() {
+        let cells: Vec<&str> = line
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        let [mib, name, median, _, _] = cells[..] else {
+            continue;
+        };
+        let Ok(mib) = mib.parse::<f64>() else {
+            continue;
+        };
+        if let Some(way) = WAYS.iter().position(|w| w.0 == name) {
+            series[way].push((mib, millis(median)?));
+        }
+    }
+    if series.iter().any(|s| s.len() < 2) {
+        bail!("expected a table of sizes in the output of ch07-03-spawn-cost");
+    }
+    let points = series.iter().flatten();
+    let max_mib = points.clone().map(|p| p.0).fold(0.0, f64::max);
+    let max_ms = points.map(|p| p.1).fold(0.0, f64::max);
+
+    let path = figures::svg_path("ch07-spawn-cost");
+    let root = SVGBackend::new(&path, (700, 380)).into_drawing_area();
+    root.fill(&palette::CARD)?;
+    let ink = |size| ("sans-serif", size).into_font().color(&palette::INK);
+    let mut chart = ChartBuilder::on(&root)
+        .caption("Starting /bin/true as the parent grows (medians)", ink(17))
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..max_mib * 1.05, 0.0..max_ms * 1.1)?;
+    chart
+        .configure_mesh()
+        .x_desc("resident memory of the parent (MiB)")
+        .y_desc("time to start and reap (ms)")
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| {
+            if max_ms >= 10.0 {
+                format!("{v:.0}")
+            } else {
+                format!("{v:.1}")
+            }
+        })
+        .axis_style(palette::GREY)
+        .light_line_style(palette::CARD)
+        .label_style(ink(13))
+        .draw()?;
+    for (way, (&(name, colour), points)) in WAYS.iter().zip(&series).enumerate()
+    {
+        chart
+            .draw_series(LineSeries::new(
+                points.iter().copied(),
+                colour.stroke_width(3),
+            ))?
+            .label(name)
+            .legend(move |(x, y)| {
+                // Relative to (x, y): a short line with the mark on it.
+                let line =
+                    PathElement::new([(0, 0), (20, 0)], colour.stroke_width(3));
+                EmptyElement::at((x, y))
+                    + line
+                    + match way {
+                        0 => {
+                            Circle::new((10, 0), 5, colour.filled()).into_dyn()
+                        }
+                        1 => TriangleMarker::new((10, 0), 7, colour.filled())
+                            .into_dyn(),
+                        _ => Cross::new((10, 0), 5, colour.stroke_width(3))
+                            .into_dyn(),
+                    }
+            });
+        chart.draw_series(points.iter().map(|&p| mark(way, p, colour)))?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(palette::CARD)
+        .border_style(palette::GREY)
+        .label_font(ink(13))
+        .draw()?;
+    root.present().context("cannot write the SVG")?;
+    Ok(())
+}
