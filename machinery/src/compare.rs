@@ -101,6 +101,8 @@ pub struct Figure {
 #[derive(Debug, Clone)]
 pub struct Report {
     pub quick: bool,
+    /// Building the listings, and the whole command (building, running, figures).
+    pub built: Duration,
     pub took: Duration,
     /// The machine line of the book's outputs, and of this run (if a listing printed one).
     pub book_machine: Option<String>,
@@ -171,9 +173,12 @@ impl Report {
                 .as_deref()
                 .unwrap_or("(no measuring listing was run)")
         ));
+        let ran: Duration = self.listings.iter().map(|l| l.took).sum();
         lines.push(format!(
-            "{} in {}{}",
+            "{} run in {}, after {} of building ({} in all){}",
             plural(self.listings.len(), "listing"),
+            minutes(ran),
+            minutes(self.built),
             minutes(self.took),
             if self.quick {
                 " (--quick: fewer repetitions)"
@@ -326,6 +331,12 @@ impl Report {
             }
         }
         h.push_str("</table>\n");
+        if self.listings.iter().all(|l| l.measured.is_empty()) {
+            h.push_str(
+                "<p>No measured value: none of these listings reads a number with a unit \
+                 in its <code>[values]</code>.</p>\n",
+            );
+        }
 
         if !self.figures.is_empty() || self.figures_problem.is_some() {
             h.push_str("<h2 id=\"figures\">Figures</h2>\n");
@@ -578,6 +589,7 @@ pub fn compare(project: &Project, options: &Options) -> Result<Report> {
         .with_context(|| format!("cannot create {}", outputs.display()))?;
     eprintln!("building the listings...");
     let batch = Batch::prepare(project, &options.listings, true)?;
+    let built = started.elapsed();
 
     let total: u64 = batch
         .listings
@@ -660,6 +672,7 @@ pub fn compare(project: &Project, options: &Options) -> Result<Report> {
     };
     let report = Report {
         quick: options.quick,
+        built,
         took: started.elapsed(),
         book_machine: machine_of(
             &project.root.join(crate::listing::OUTPUTS_DIR),
