@@ -102,6 +102,10 @@ fn main() -> ExitCode {
             std::env::remove_var("BOOK_QUICK");
         }
     }
+    if matches!(cli.command, Command::Compare { .. } | Command::Refresh { .. })
+    {
+        default_signal_dispositions();
+    }
     match run(cli.command) {
         Ok(code) => code,
         Err(e) => {
@@ -186,6 +190,37 @@ fn run(command: Command) -> Result<ExitCode> {
         Command::Preprocess { supports: None } => preprocess(&project)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Listings run as from a terminal: with the default action for every signal. An ignored
+/// signal stays ignored through fork and exec (signal(7)), and a tool started in the
+/// background inherits ignored signals (a script's `cmd &` ignores SIGINT and SIGQUIT,
+/// `nohup` SIGHUP); a listing that shows what SIGINT does would then wait forever.
+fn default_signal_dispositions() {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    for sig in [
+        Signal::SIGHUP,
+        Signal::SIGINT,
+        Signal::SIGQUIT,
+        Signal::SIGTERM,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+        Signal::SIGALRM,
+        Signal::SIGCHLD,
+        Signal::SIGTSTP,
+        Signal::SIGTTIN,
+        Signal::SIGTTOU,
+    ] {
+        // SAFETY: no other thread exists yet, and SIG_DFL replaces only SIG_IGN: the
+        // previous disposition is put back when it was anything else.
+        unsafe {
+            if let Ok(previous) = signal(sig, SigHandler::SigDfl)
+                && !matches!(previous, SigHandler::SigIgn)
+            {
+                let _ = signal(sig, previous);
+            }
+        }
+    }
 }
 
 #[cfg(feature = "browser")]
