@@ -78,6 +78,17 @@ pub struct Measured {
     pub ratio: f64,
 }
 
+impl Measured {
+    /// "1.96x", or "-" when the book's value is zero.
+    pub fn ratio_text(&self) -> String {
+        if self.ratio.is_finite() {
+            format!("{:.2}x", self.ratio)
+        } else {
+            "-".to_owned()
+        }
+    }
+}
+
 /// One listing's comparison.
 #[derive(Debug, Clone)]
 pub struct ListingReport {
@@ -237,11 +248,11 @@ impl Report {
             for (listing, m) in measured {
                 let _ = writeln!(
                     t,
-                    "  {:<48} {:>12} {:>12} {:>6.2}x",
+                    "  {:<48} {:>12} {:>12} {:>7}",
                     format!("{}: {}", listing.name, m.name),
                     m.book,
                     m.mine,
-                    m.ratio
+                    m.ratio_text()
                 );
             }
         }
@@ -284,49 +295,46 @@ impl Report {
         }
         h.push_str("</ul>\n");
 
-        h.push_str("<h2 id=\"claims\">Claims</h2>\n<table class=\"claims\">\n<tr><th></th><th>listing</th><th>what the book says</th><th>on your machine</th><th>on the book's</th></tr>\n");
-        for listing in &self.listings {
-            for row in &listing.claims {
-                let (class, mark) = match &row.mine {
-                    Some(v) if v.holds() => ("holds", "✓"),
-                    Some(_) => ("fails", "✗"),
-                    None => ("unjudged", "?"),
-                };
-                let why = match (&row.book.claim.why_not, class) {
-                    (Some(why), "fails" | "unjudged") => format!(
-                        "<div class=\"why-not\">Why it may not hold: {}</div>",
-                        escape_html(why)
-                    ),
-                    _ => String::new(),
-                };
-                let _ = writeln!(
-                    h,
-                    "<tr class=\"{class}\"><td class=\"mark\">{mark}</td><td><a href=\"#{name}\">{name}</a></td>\
-                     <td>{says}<br><code>{holds}</code>{why}</td><td>{mine}</td><td>{book}</td></tr>",
-                    name = listing.name,
-                    says = escape_html(&row.book.claim.says),
-                    holds = escape_html(&row.book.claim.holds),
-                    mine = row
-                        .mine
-                        .as_ref()
-                        .map_or("not judged".to_owned(), values_html),
-                    book = values_html(&row.book),
-                );
+        let header = "<tr><th></th><th>listing</th><th>what the book says</th>\
+                      <th>on your machine</th><th>on the book's</th></tr>\n";
+        let rows = |only_failing: bool| {
+            let mut table = String::new();
+            for listing in &self.listings {
+                for row in &listing.claims {
+                    let holds = row.mine.as_ref().is_some_and(Verdict::holds);
+                    if only_failing && holds {
+                        continue;
+                    }
+                    table.push_str(&claim_row(&listing.name, row));
+                }
             }
+            table
+        };
+        let failing = rows(true);
+        h.push_str(
+            "<h2 id=\"claims\">Claims that do not hold on your machine</h2>\n",
+        );
+        if failing.is_empty() {
+            h.push_str(
+                "<p class=\"holds\">None: every claim holds here.</p>\n",
+            );
+        } else {
+            let _ = writeln!(
+                h,
+                "<table class=\"claims\">\n{header}{failing}</table>"
+            );
         }
-        h.push_str("</table>\n");
-
         h.push_str("<h2 id=\"measured\">Measured values</h2>\n<table class=\"measured\">\n<tr><th>listing</th><th>value</th><th>book</th><th>yours</th><th>yours / book</th></tr>\n");
         for listing in &self.listings {
             for m in &listing.measured {
                 let _ = writeln!(
                     h,
-                    "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.2}×</td></tr>",
+                    "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
                     listing.name,
                     escape_html(&m.name),
                     escape_html(&m.book),
                     escape_html(&m.mine),
-                    m.ratio
+                    m.ratio_text()
                 );
             }
         }
@@ -356,6 +364,15 @@ impl Report {
                 figure.name, figure.book, figure.mine
             );
         }
+
+        let _ = writeln!(
+            h,
+            "<h2 id=\"all-claims\">All claims</h2>\n<details><summary>{} claims, \
+             each on your run and on the book's</summary>\n<table class=\"claims\">\n\
+             {header}{}</table>\n</details>",
+            self.claim_counts().2,
+            rows(false)
+        );
 
         h.push_str("<h2 id=\"listings\">Listings</h2>\n");
         for listing in &self.listings {
@@ -401,6 +418,35 @@ impl Report {
         h.push_str("</body>\n</html>\n");
         h
     }
+}
+
+/// One row of a claims table: the verdict here, the sentence and its check (with why it
+/// may not hold, if it does not), the values on both runs.
+fn claim_row(listing: &str, row: &ClaimRow) -> String {
+    let (class, mark) = match &row.mine {
+        Some(v) if v.holds() => ("holds", "✓"),
+        Some(_) => ("fails", "✗"),
+        None => ("unjudged", "?"),
+    };
+    let why = match (&row.book.claim.why_not, class) {
+        (Some(why), "fails" | "unjudged") => format!(
+            "<div class=\"why-not\">Why it may not hold: {}</div>",
+            escape_html(why)
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "<tr class=\"{class}\"><td class=\"mark\">{mark}</td>\
+         <td><a href=\"#{listing}\">{listing}</a></td>\
+         <td>{says}<br><code>{holds}</code>{why}</td><td>{mine}</td><td>{book}</td></tr>\n",
+        says = escape_html(&row.book.claim.says),
+        holds = escape_html(&row.book.claim.holds),
+        mine = row
+            .mine
+            .as_ref()
+            .map_or("not judged".to_owned(), values_html),
+        book = values_html(&row.book),
+    )
 }
 
 const STYLE: &str = "

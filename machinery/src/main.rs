@@ -102,8 +102,10 @@ fn main() -> ExitCode {
             std::env::remove_var("BOOK_QUICK");
         }
     }
-    if matches!(cli.command, Command::Compare { .. } | Command::Refresh { .. })
-    {
+    if matches!(
+        cli.command,
+        Command::Compare { .. } | Command::Refresh { .. }
+    ) {
         default_signal_dispositions();
     }
     match run(cli.command) {
