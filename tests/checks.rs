@@ -131,8 +131,7 @@ pub fn figures_fresh(project: &Project) -> Result<()> {
     let dir = std::env::temp_dir()
         .join(format!("figures-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let result = machinery::figures::draw_all(project, Some(&dir), true)
-
+    let result = machinery::figures::draw_all(project, Some(&dir), None, true)
         .and_then(|names| {
             let mut stale = Vec::new();
             for name in names {

@@ -52,14 +52,37 @@ impl fmt::Display for Summary {
     }
 }
 
-/// Runs `once` `warmup` times unmeasured, then `runs` times, each returning
-/// the duration it measured itself (so that set-up and tear-down can stay
-/// outside the timed part).
+/// Whether the environment asks for a quick run: `BOOK_QUICK=1`, set by
+/// `cargo book compare --quick`. The book's outputs are never made quick.
+pub fn quick() -> bool {
+    std::env::var_os("BOOK_QUICK").is_some_and(|v| v == "1")
+}
+
+/// How many repetitions to make of `runs`: all of them, or, in a quick run ([`quick`]), a
+/// fifth of them (at least 3, never more than asked). A listing that repeats by itself
+/// instead of through [`repeat`] can use this to honour `BOOK_QUICK` too.
+pub fn repetitions(runs: usize) -> usize {
+    if quick() {
+        (runs / 5).max(3).min(runs)
+    } else {
+        runs
+    }
+}
+
+/// Runs `once` `warmup` times unmeasured, then `runs` times, each returning the duration it
+/// measured itself (so that set-up and tear-down can stay outside the timed part). In a
+/// quick run ([`quick`]) it makes fewer repetitions ([`repetitions`]) and one warm-up; the
+/// summary says how many runs it made.
 pub fn repeat(
     warmup: usize,
     runs: usize,
     mut once: impl FnMut() -> Result<Duration>,
 ) -> Result<Summary> {
+    let (warmup, runs) = if quick() {
+        (warmup.min(1), repetitions(runs))
+    } else {
+        (warmup, runs)
+    };
     for _ in 0..warmup {
         once()?;
     }

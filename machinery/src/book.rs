@@ -39,6 +39,8 @@ pub struct Use {
 pub struct ListingPreprocessor {
     listings: BTreeMap<String, Listing>,
     root: PathBuf,
+    /// The reader's outputs (`cargo book serve --mine`), shown under the stored ones.
+    mine: Option<PathBuf>,
 }
 
 impl ListingPreprocessor {
@@ -52,7 +54,15 @@ impl ListingPreprocessor {
         Ok(ListingPreprocessor {
             listings,
             root: project.root.clone(),
+            mine: None,
         })
+    }
+
+    /// Shows, under each stored output, the reader's output of the same listing from
+    /// `outputs` (a `cargo book compare` folder's outputs), with its claims judged on it.
+    pub fn with_mine(mut self, outputs: &Path) -> ListingPreprocessor {
+        self.mine = Some(outputs.to_path_buf());
+        self
     }
 
     /// Expands a chapter's directives; every problem of the chapter is reported, not only
@@ -213,7 +223,12 @@ impl ListingPreprocessor {
             Kind::Program => "",
         };
         let output = render_marked(&listing.matcher, &stored.text);
-        let claims = render_claims(listing, &stored.text)?;
+        let claims = render_claims(
+            listing,
+            &stored.text,
+            "What the text says about this output, checked on the run shown",
+        )?;
+        let mine = self.render_mine(listing)?;
         Ok(format!(
             r#"<figure class="listing" id="listing-{name}">
 <figcaption><span class="listing-label">{label}</span> <span class="listing-title">{title}</span> <code class="listing-file">{file}</code></figcaption>
@@ -234,7 +249,7 @@ $ {command}
 <pre><code class="nohighlight">{output}</code></pre>
 
 {legend}</div>
-{claims}</figure>
+{claims}{mine}</figure>
 "#,
             label = listing.position,
             title = escape_html(&listing.spec.title),
@@ -252,10 +267,47 @@ $ {command}
     }
 }
 
+impl ListingPreprocessor {
+    /// The "Your run" panel of `serve --mine`: the reader's output and the claims on it.
+    fn render_mine(&self, listing: &Listing) -> Result<String> {
+        let Some(dir) = &self.mine else {
+            return Ok(String::new());
+        };
+        let path = dir.join(format!("{}.txt", listing.name));
+        let Some(fresh) = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|f| StoredOutput::parse(&f))
+        else {
+            return Ok("<p class=\"listing-mine-missing\">Not run by your \
+                       <code>cargo book compare</code>.</p>\n"
+                .to_owned());
+        };
+        let matcher = listing.spec.vary.compile()?;
+        let output = render_marked(&matcher, &fresh.text);
+        let claims = render_claims(
+            listing,
+            &fresh.text,
+            "What the text says, checked on your run",
+        )
+        .unwrap_or_else(|e| {
+            format!(
+                "<p class=\"claims-title\">Your output has not the book's shape: {}</p>\n",
+                escape_html(&format!("{e:#}"))
+            )
+        });
+        Ok(format!(
+            "<div class=\"listing-output listing-mine\" aria-label=\"Your run of {name}\">\n\n\
+             <pre><code class=\"nohighlight\">{output}</code></pre>\n\n</div>\n{claims}",
+            name = listing.name,
+            output = escape_directives(&output),
+        ))
+    }
+}
+
 /// The stored output as HTML, each part that may differ on the reader's run wrapped in a
 /// `<span class="varies" title="why">`, each line that may come in another order in a
 /// `<span class="any-order">`.
-fn render_marked(matcher: &Matcher, text: &str) -> String {
+pub(crate) fn render_marked(matcher: &Matcher, text: &str) -> String {
     let mut html = String::new();
     for line in text.lines() {
         let mut marked = String::new();
@@ -283,16 +335,19 @@ fn render_marked(matcher: &Matcher, text: &str) -> String {
     html
 }
 
-/// The listing's claims, each with its verdict on the stored run.
-fn render_claims(listing: &Listing, stored: &str) -> Result<String> {
+/// The listing's claims, each with its verdict on the run `stored`, under `heading`.
+fn render_claims(
+    listing: &Listing,
+    stored: &str,
+    heading: &str,
+) -> Result<String> {
     if listing.spec.claims.is_empty() {
         return Ok(String::new());
     }
     let readings = claims::read_values(&listing.spec.values, stored)
         .with_context(|| format!("{}", listing.output_path().display()))?;
-    let mut html = String::from(
-        "<div class=\"listing-claims\">\n<p class=\"claims-title\">What the text \
-         says about this output, checked on the run shown</p>\n<ul>\n",
+    let mut html = format!(
+        "<div class=\"listing-claims\">\n<p class=\"claims-title\">{heading}</p>\n<ul>\n"
     );
     for verdict in claims::judge(&listing.spec.claims, &readings) {
         let (class, mark) = if verdict.holds() {
@@ -305,10 +360,17 @@ fn render_claims(listing: &Listing, stored: &str) -> Result<String> {
             .iter()
             .map(|(name, text)| format!("{name} = {}", escape_html(text)))
             .collect();
+        let why_not = match (&verdict.claim.why_not, verdict.holds()) {
+            (Some(why), false) => format!(
+                " <span class=\"why-not\">Why it may not hold: {}</span>",
+                escape_html(why)
+            ),
+            _ => String::new(),
+        };
         html.push_str(&format!(
             "<li class=\"claim {class}\"><span class=\"verdict\" title=\"{title}\">{mark}</span> \
              {says} <code class=\"claim-check\">{holds}</code> \
-             <span class=\"claim-values\">{values}</span></li>\n",
+             <span class=\"claim-values\">{values}</span>{why_not}</li>\n",
             title = if verdict.holds() {
                 "holds on this run"
             } else {
@@ -328,7 +390,7 @@ fn escape_directives(text: &str) -> String {
     text.replace("{{#", "\\{{#")
 }
 
-fn escape_html(text: &str) -> String {
+pub(crate) fn escape_html(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -361,12 +423,24 @@ pub struct LoadedBook {
 
 impl LoadedBook {
     pub fn load(project: &Project) -> Result<LoadedBook> {
+        LoadedBook::load_with_mine(project, None)
+    }
+
+    /// The book, with the reader's outputs from `mine` beside the stored ones, if given.
+    pub fn load_with_mine(
+        project: &Project,
+        mine: Option<&Path>,
+    ) -> Result<LoadedBook> {
+        let mut preprocessor = ListingPreprocessor::new(project)?;
+        if let Some(mine) = mine {
+            preprocessor = preprocessor.with_mine(mine);
+        }
         let mut md = MDBook::load(&project.root).with_context(|| {
             format!("cannot load the book at {}", project.root.display())
         })?;
         // Same name as `[preprocessor.listings]` in book.toml: replaces the command-line
         // version in place, keeping its order (before `links`).
-        md.with_preprocessor(ListingPreprocessor::new(project)?);
+        md.with_preprocessor(preprocessor);
         Ok(LoadedBook { md })
     }
 

@@ -9,10 +9,13 @@ use anyhow::{Context, Result, bail};
 use crate::Project;
 use crate::run::build_binaries;
 
-/// Draws every figure into `dir` (default: `src/img/`), and returns their names.
+/// Draws every figure into `dir` (default: `src/img/`) from the outputs in `outputs`
+/// (default: `listings/output/`; `cargo book compare` passes the reader's run), and returns
+/// their names.
 pub fn draw_all(
     project: &Project,
     dir: Option<&Path>,
+    outputs: Option<&Path>,
     quiet: bool,
 ) -> Result<Vec<String>> {
     let mut names = Vec::new();
@@ -27,6 +30,9 @@ pub fn draw_all(
             .env("BOOK_ROOT", &project.root);
         if let Some(dir) = dir {
             cmd.env("FIGURES_DIR", dir);
+        }
+        if let Some(outputs) = outputs {
+            cmd.env("BOOK_OUTPUTS_DIR", outputs);
         }
         let output = cmd
             .output()

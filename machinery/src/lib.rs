@@ -8,10 +8,12 @@ pub mod book;
 #[cfg(feature = "browser")]
 pub mod browser;
 pub mod claims;
+pub mod compare;
 pub mod directive;
 pub mod figures;
 pub mod listing;
 pub mod output;
+pub mod pdf;
 pub mod refresh;
 pub mod run;
 pub mod serve;

@@ -32,12 +32,36 @@ enum Command {
         /// Open the book in the default web browser.
         #[arg(long)]
         open: bool,
+        /// Show your outputs from `cargo book compare` (target/compare/outputs/) under
+        /// the book's, each with the claims judged on your run.
+        #[arg(long)]
+        mine: bool,
     },
     /// Run listings as the book shows them and store their outputs in listings/output/
     /// (all of them, one at a time, or only those named). Run it on a quiet machine.
     Refresh {
         /// Listing names, e.g. ch01-02-fork.
         listings: Vec<String>,
+    },
+    /// Run the book on your machine and compare: every listing (or those named), one at
+    /// a time, into target/compare/outputs/; which outputs match the book, which claims
+    /// hold here, every measured value beside the book's. Writes target/compare/report.html.
+    /// Exits 0 when claims differ, 1 when a listing fails or its output differs.
+    Compare {
+        /// Listing names, e.g. ch01-02-fork.
+        listings: Vec<String>,
+        /// Fewer repetitions in the measurements (sets BOOK_QUICK=1 for the listings).
+        #[arg(long)]
+        quick: bool,
+        /// Where to write the outputs and the report.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Print the book (print.html) to a PDF through headless Chromium.
+    Pdf {
+        /// Where to write the PDF.
+        #[arg(long, value_name = "FILE", default_value = "book.pdf")]
+        out: PathBuf,
     },
     /// Redraw every figure in src/img/ from the stored outputs.
     Figures,
@@ -66,6 +90,24 @@ fn main() -> ExitCode {
         .with_max_level(tracing::Level::WARN)
         .init();
     let cli = Cli::parse();
+    // The measuring listings read BOOK_QUICK (listings::bench::quick) to repeat less:
+    // `compare --quick` sets it for them, and a refresh never inherits it.
+    let quick = matches!(cli.command, Command::Compare { quick: true, .. });
+    // SAFETY: no other thread exists yet (nothing has started one), so nothing can read
+    // the environment while it changes (std::env::set_var's safety section).
+    unsafe {
+        if quick {
+            std::env::set_var("BOOK_QUICK", "1");
+        } else {
+            std::env::remove_var("BOOK_QUICK");
+        }
+    }
+    if matches!(
+        cli.command,
+        Command::Compare { .. } | Command::Refresh { .. }
+    ) {
+        default_signal_dispositions();
+    }
     match run(cli.command) {
         Ok(code) => code,
         Err(e) => {
@@ -84,14 +126,55 @@ fn run(command: Command) -> Result<ExitCode> {
                 LoadedBook::load(&project)?.build_html(dest.as_deref())?;
             println!("built {} in {:.2?}", dir.display(), started.elapsed());
         }
-        Command::Serve { port, open } => {
-            machinery::serve::serve(&project, port, open)?;
+        Command::Serve { port, open, mine } => {
+            let outputs = project
+                .root
+                .join(machinery::compare::DEFAULT_DIR)
+                .join(machinery::compare::OUTPUTS);
+            if mine && !outputs.is_dir() {
+                anyhow::bail!(
+                    "no {} yet: run `cargo book compare` first",
+                    outputs.display()
+                );
+            }
+            let mine = mine.then_some(outputs.as_path());
+            machinery::serve::serve(&project, port, open, mine)?;
+        }
+        Command::Compare {
+            listings,
+            quick,
+            out,
+        } => {
+            let options = machinery::compare::Options {
+                listings,
+                quick,
+                out: out.unwrap_or_else(|| {
+                    project.root.join(machinery::compare::DEFAULT_DIR)
+                }),
+            };
+            let report = machinery::compare::compare(&project, &options)?;
+            println!("{}", report.terminal());
+            if !report.ok() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Pdf { out } => {
+            let started = std::time::Instant::now();
+            let bytes = machinery::pdf::print(&project, &out)?;
+            println!(
+                "wrote {} ({} KiB) in {:.1?}",
+                out.display(),
+                bytes / 1024,
+                started.elapsed()
+            );
         }
         Command::Refresh { listings } => {
             machinery::refresh::refresh(&project, &listings)?;
         }
         Command::Figures => {
-            for name in machinery::figures::draw_all(&project, None, false)? {
+            for name in
+                machinery::figures::draw_all(&project, None, None, false)?
+            {
                 println!("drew src/img/{name}.svg");
             }
         }
@@ -109,6 +192,37 @@ fn run(command: Command) -> Result<ExitCode> {
         Command::Preprocess { supports: None } => preprocess(&project)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Listings run as from a terminal: with the default action for every signal. An ignored
+/// signal stays ignored through fork and exec (signal(7)), and a tool started in the
+/// background inherits ignored signals (a script's `cmd &` ignores SIGINT and SIGQUIT,
+/// `nohup` SIGHUP); a listing that shows what SIGINT does would then wait forever.
+fn default_signal_dispositions() {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    for sig in [
+        Signal::SIGHUP,
+        Signal::SIGINT,
+        Signal::SIGQUIT,
+        Signal::SIGTERM,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+        Signal::SIGALRM,
+        Signal::SIGCHLD,
+        Signal::SIGTSTP,
+        Signal::SIGTTIN,
+        Signal::SIGTTOU,
+    ] {
+        // SAFETY: no other thread exists yet, and SIG_DFL replaces only SIG_IGN: the
+        // previous disposition is put back when it was anything else.
+        unsafe {
+            if let Ok(previous) = signal(sig, SigHandler::SigDfl)
+                && !matches!(previous, SigHandler::SigIgn)
+            {
+                let _ = signal(sig, previous);
+            }
+        }
+    }
 }
 
 #[cfg(feature = "browser")]

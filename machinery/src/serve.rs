@@ -53,9 +53,16 @@ fn app(root: &Path, reload: broadcast::Sender<()>) -> Router {
 
 /// Builds the book with live reload on, serves it at `127.0.0.1:port`, rebuilds it when an
 /// input changes and reloads the open pages, until interrupted.
-pub fn serve(project: &Project, port: u16, open: bool) -> Result<()> {
+/// With `mine`, each listing shows the reader's output from that folder (a
+/// `cargo book compare` run) under the stored one.
+pub fn serve(
+    project: &Project,
+    port: u16,
+    open: bool,
+    mine: Option<&Path>,
+) -> Result<()> {
     let build = || -> Result<PathBuf> {
-        let mut book = LoadedBook::load(project)?;
+        let mut book = LoadedBook::load_with_mine(project, mine)?;
         book.md
             .config
             .set("output.html.live-reload-endpoint", LIVE_RELOAD_ENDPOINT)?;
