@@ -11,7 +11,7 @@ use machinery::Project;
 use machinery::listing::Listing;
 use machinery::verify::check_claims;
 
-type Check = fn(&Project) -> Result<(), String>;
+type Check = fn(&Project) -> anyhow::Result<()>;
 
 fn main() {
     let project = book_tests::project_or_exit();
@@ -42,7 +42,7 @@ fn main() {
                 check_claims(&project, &listing)
             })
         })),
-        Err(e) => trials.push(trial("claims", move || Err(format!("{e:#}")))),
+        Err(e) => trials.push(trial("claims", move || Err(e))),
     }
     book_tests::run(trials)
 }

@@ -164,8 +164,9 @@ fn nothing_remote(session: &Session) -> Result<()> {
             .unwrap_or_default()
         {
             let url = url.as_str().unwrap_or("");
+            // A `data:` URL is content inlined in the page (mdBook's icons), not a request.
             ensure!(
-                url.starts_with(&session.base),
+                url.starts_with(&session.base) || url.starts_with("data:"),
                 "{page} loaded {url} from outside the machine"
             );
         }
@@ -200,7 +201,7 @@ fn variation_and_claims_shown(
         let js = format!(
             r#"const f = document.getElementById("listing-{name}");
             const code = f.querySelector(".listing-output pre code");
-            const marks = Array.from(f.querySelectorAll(".listing-output .varies"));
+            const marks = Array.from(f.querySelectorAll(".listing-output pre .varies"));
             return [code.textContent,
                 marks.length,
                 marks.every(m => m.title.length > 0 &&
@@ -265,6 +266,7 @@ fn main() {
     {
         eprintln!("\n*** BROWSER TESTS SKIPPED: {reason} ***\n");
     }
+    // Shared by every trial: a failure to start is kept as its message.
     let session: Option<Result<Shared, String>> = match &missing {
         Some(_) => None,
         None => Some(
@@ -282,17 +284,15 @@ fn main() {
             let skip = missing.is_some() && !under_ci;
             trial(name, move || match (session, missing) {
                 (Some(Ok(session)), _) => {
-                    let session = session
-                        .lock()
-                        .map_err(|_| "an earlier check panicked".to_owned())?;
-                    check(&session, &project).map_err(|e| format!("{e:#}"))
+                    let session = session.lock().map_err(|_| {
+                        anyhow::anyhow!("an earlier check panicked")
+                    })?;
+                    check(&session, &project)
                 }
-                (Some(Err(e)), _) => {
-                    Err(format!("cannot start the browser: {e}"))
+                (Some(Err(e)), _) => bail!("cannot start the browser: {e}"),
+                (None, Some(reason)) if under_ci => {
+                    bail!("browser tests are mandatory under CI: {reason}")
                 }
-                (None, Some(reason)) if under_ci => Err(format!(
-                    "browser tests are mandatory under CI: {reason}"
-                )),
                 (None, _) => Ok(()),
             })
             .with_ignored_flag(skip)

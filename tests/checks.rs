@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use anyhow::{Context, Result, anyhow, bail};
+
 use machinery::Project;
 use machinery::book::LoadedBook;
 use machinery::listing::Listing;
@@ -11,34 +13,29 @@ use machinery::snippets::{
     SnippetTest, fenced_blocks, is_rust_to_reader, is_rust_to_skeptic,
 };
 
-fn err(e: anyhow::Error) -> String {
-    format!("{e:#}")
-}
-
 /// The book builds, and every listing's caption and output are in the HTML.
-pub fn builds(project: &Project) -> Result<(), String> {
+pub fn builds(project: &Project) -> Result<()> {
     let dest =
         std::env::temp_dir().join(format!("book-test-{}", std::process::id()));
-    let mut book = LoadedBook::load(project).map_err(err)?;
-    let result = book.build_html(Some(&dest)).map_err(err).and_then(|dir| {
+    let mut book = LoadedBook::load(project)?;
+    let result = book.build_html(Some(&dest)).and_then(|dir| {
         let mut html = String::new();
-        for entry in std::fs::read_dir(&dir).map_err(|e| e.to_string())? {
-            let path = entry.map_err(|e| e.to_string())?.path();
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
             if path.extension().is_some_and(|e| e == "html")
                 && !path.ends_with("print.html")
             {
-                html += &std::fs::read_to_string(&path)
-                    .map_err(|e| e.to_string())?;
+                html += &std::fs::read_to_string(&path)?;
             }
         }
         for (name, uses) in book.listing_uses() {
             let id = format!("id=\"listing-{name}\"");
             if !html.contains(&id) {
-                return Err(format!(
+                bail!(
                     "listing {name} (src/{}:{}) is not in the built HTML",
                     uses[0].chapter.display(),
                     uses[0].line
-                ));
+                );
             }
         }
         Ok(())
@@ -48,12 +45,12 @@ pub fn builds(project: &Project) -> Result<(), String> {
 }
 
 /// Each listing is shown by exactly one `{{#listing}}` of a chapter.
-pub fn listings_shown_once(project: &Project) -> Result<(), String> {
-    let book = LoadedBook::load(project).map_err(err)?;
-    book.chapters().map_err(err)?;
+pub fn listings_shown_once(project: &Project) -> Result<()> {
+    let book = LoadedBook::load(project)?;
+    book.chapters()?;
     let uses = book.listing_uses();
     let mut problems = Vec::new();
-    for listing in Listing::all(project).map_err(err)? {
+    for listing in Listing::all(project)? {
         match uses.get(&listing.name).map(Vec::as_slice) {
             None | Some([]) => problems.push(format!(
                 "{} is shown in no chapter: add `{{{{#listing {}}}}}` where it belongs, or \
@@ -76,34 +73,26 @@ pub fn listings_shown_once(project: &Project) -> Result<(), String> {
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(problems.join("\n"))
+        Err(anyhow!(problems.join("\n")))
     }
 }
 
 /// Every block the reader sees as Rust reached a skeptic test.
-pub fn rust_blocks_tested(project: &Project) -> Result<(), String> {
+pub fn rust_blocks_tested(project: &Project) -> Result<()> {
     rust_blocks_tested_by(project, concat!(env!("OUT_DIR"), "/snippets.json"))
 }
 
 /// As [`rust_blocks_tested`], with the list of generated tests read from `manifest`.
-pub fn rust_blocks_tested_by(
-    project: &Project,
-    manifest: &str,
-) -> Result<(), String> {
+pub fn rust_blocks_tested_by(project: &Project, manifest: &str) -> Result<()> {
     let manifest = std::fs::read_to_string(manifest)
-        .map_err(|e| format!("the build script wrote no snippets.json: {e}"))?;
-    let tests: Vec<SnippetTest> =
-        serde_json::from_str(&manifest).map_err(|e| e.to_string())?;
+        .context("the build script wrote no snippets.json")?;
+    let tests: Vec<SnippetTest> = serde_json::from_str(&manifest)?;
     let mut tested: BTreeMap<PathBuf, usize> = BTreeMap::new();
     for test in &tests {
         *tested.entry(test.chapter.clone()).or_default() += 1;
     }
     let mut problems = Vec::new();
-    for chapter in LoadedBook::load(project)
-        .map_err(err)?
-        .chapters()
-        .map_err(err)?
-    {
+    for chapter in LoadedBook::load(project)?.chapters()? {
         let at = |line: usize| format!("src/{}:{line}", chapter.path.display());
         for block in fenced_blocks(&chapter.source, is_rust_to_reader) {
             if !is_rust_to_skeptic(&block.info) {
@@ -133,17 +122,16 @@ pub fn rust_blocks_tested_by(
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(problems.join("\n"))
+        Err(anyhow!(problems.join("\n")))
     }
 }
 
 /// Every generated figure in `src/img/` is what its binary draws from today's stored outputs.
-pub fn figures_fresh(project: &Project) -> Result<(), String> {
+pub fn figures_fresh(project: &Project) -> Result<()> {
     let dir = std::env::temp_dir()
         .join(format!("figures-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&dir)?;
     let result = machinery::figures::draw_all(project, Some(&dir), None, true)
-        .map_err(err)
         .and_then(|names| {
             let mut stale = Vec::new();
             for name in names {
@@ -164,7 +152,7 @@ pub fn figures_fresh(project: &Project) -> Result<(), String> {
             if stale.is_empty() {
                 Ok(())
             } else {
-                Err(stale.join("\n"))
+                Err(anyhow!(stale.join("\n")))
             }
         });
     let _ = std::fs::remove_dir_all(&dir);
@@ -173,34 +161,30 @@ pub fn figures_fresh(project: &Project) -> Result<(), String> {
 
 /// Every internal link and `#anchor` of the built book resolves; external links are listed on
 /// stderr, not fetched (the machine has no network, and the book must not depend on one).
-pub fn links_resolve(project: &Project) -> Result<(), String> {
+pub fn links_resolve(project: &Project) -> Result<()> {
     let dest =
         std::env::temp_dir().join(format!("links-test-{}", std::process::id()));
     let result = LoadedBook::load(project)
         .and_then(|mut book| book.build_html(Some(&dest)))
-        .map_err(err)
         .and_then(|site| check_links(&site));
     let _ = std::fs::remove_dir_all(&dest);
     result
 }
 
 /// The link check on a built site.
-pub fn check_links(site: &std::path::Path) -> Result<(), String> {
+pub fn check_links(site: &std::path::Path) -> Result<()> {
     let attribute =
         regex::Regex::new(r#"(?:href|src)="([^"]*)""#).expect("valid regex");
     let mut pages = BTreeMap::new();
-    for entry in std::fs::read_dir(site).map_err(|e| e.to_string())? {
-        let path = entry.map_err(|e| e.to_string())?.path();
+    for entry in std::fs::read_dir(site)? {
+        let path = entry?.path();
         if path.extension().is_some_and(|e| e == "html") {
             let name = path
                 .file_name()
                 .unwrap_or_default()
                 .to_string_lossy()
                 .into_owned();
-            pages.insert(
-                name,
-                std::fs::read_to_string(&path).map_err(|e| e.to_string())?,
-            );
+            pages.insert(name, std::fs::read_to_string(&path)?);
         }
     }
     let (mut broken, mut external) =
@@ -239,7 +223,7 @@ pub fn check_links(site: &std::path::Path) -> Result<(), String> {
     if broken.is_empty() {
         Ok(())
     } else {
-        Err(format!(
+        Err(anyhow!(
             "broken links in the built book (fix the link in the chapter's source):\n{}",
             broken.join("\n")
         ))
@@ -248,18 +232,16 @@ pub fn check_links(site: &std::path::Path) -> Result<(), String> {
 
 /// Every entry of the References chapter is cited from some chapter (the link check makes
 /// sure every citation resolves).
-pub fn references_cited(project: &Project) -> Result<(), String> {
+pub fn references_cited(project: &Project) -> Result<()> {
     let src = project.root.join("src");
-    let references = std::fs::read_to_string(src.join("references.md"))
-        .map_err(|e| e.to_string())?;
+    let references = std::fs::read_to_string(src.join("references.md"))?;
     let mut text = String::new();
-    for entry in std::fs::read_dir(&src).map_err(|e| e.to_string())? {
-        let path = entry.map_err(|e| e.to_string())?.path();
+    for entry in std::fs::read_dir(&src)? {
+        let path = entry?.path();
         if path.extension().is_some_and(|e| e == "md")
             && !path.ends_with("references.md")
         {
-            text +=
-                &std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+            text += &std::fs::read_to_string(&path)?;
         }
     }
     let id = regex::Regex::new(r#"<a id="([^"]+)"></a>"#).expect("valid regex");
@@ -271,7 +253,7 @@ pub fn references_cited(project: &Project) -> Result<(), String> {
     if uncited.is_empty() {
         Ok(())
     } else {
-        Err(format!(
+        Err(anyhow!(
             "src/references.md: entries cited by no chapter: {}; cite them as \
              [text](references.md#ID) or remove them",
             uncited.join(", ")
@@ -281,16 +263,15 @@ pub fn references_cited(project: &Project) -> Result<(), String> {
 
 /// ARCHITECTURE.md names every top-level folder (as `` `NAME/` ``) and every module of the
 /// machinery (as `` `NAME.rs` ``), so that the map cannot fall behind the tree.
-pub fn architecture_is_mapped(project: &Project) -> Result<(), String> {
+pub fn architecture_is_mapped(project: &Project) -> Result<()> {
     let map = std::fs::read_to_string(project.root.join("ARCHITECTURE.md"))
-        .map_err(|e| format!("ARCHITECTURE.md: {e}"))?;
+        .context("ARCHITECTURE.md")?;
     // Made by tools, not part of the source: never in the map.
     let generated = [".git", "target", "book", "screenshots"];
     let mut missing = Vec::new();
-    let entries =
-        std::fs::read_dir(&project.root).map_err(|e| e.to_string())?;
+    let entries = std::fs::read_dir(&project.root)?;
     for entry in entries {
-        let path = entry.map_err(|e| e.to_string())?.path();
+        let path = entry?.path();
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         if path.is_dir()
             && !generated.contains(&name.as_ref())
@@ -299,10 +280,9 @@ pub fn architecture_is_mapped(project: &Project) -> Result<(), String> {
             missing.push(format!("folder `{name}/`"));
         }
     }
-    let modules = std::fs::read_dir(project.root.join("machinery/src"))
-        .map_err(|e| e.to_string())?;
+    let modules = std::fs::read_dir(project.root.join("machinery/src"))?;
     for entry in modules {
-        let path = entry.map_err(|e| e.to_string())?.path();
+        let path = entry?.path();
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         if name.ends_with(".rs") && !map.contains(&format!("`{name}`")) {
             missing.push(format!("machinery module `{name}`"));
@@ -312,7 +292,7 @@ pub fn architecture_is_mapped(project: &Project) -> Result<(), String> {
         Ok(())
     } else {
         missing.sort();
-        Err(format!(
+        Err(anyhow!(
             "ARCHITECTURE.md does not mention {}; add each to its code map, saying what it \
              is for and what it may touch",
             missing.join(", ")

@@ -1,9 +1,11 @@
 //! Shared by the book's test harnesses: each check is a libtest-mimic trial that fails with a
 //! message naming the file at fault and the command that fixes it, never with a backtrace.
+//! Checks return `anyhow::Result`; the error becomes the message only here, in [`trial`].
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
 pub mod checks;
+pub mod snippet;
 
 /// The book under test, found at run time; a harness that cannot find it fails at once
 /// rather than passing having tested nothing.
@@ -14,17 +16,27 @@ pub fn project_or_exit() -> machinery::Project {
     })
 }
 
-/// A trial whose failure is the message `check` returns.
+/// A trial whose failure is the message of the error `check` returns, with its causes.
 pub fn trial(
     name: impl Into<String>,
-    check: impl FnOnce() -> Result<(), String> + Send + 'static,
+    check: impl FnOnce() -> anyhow::Result<()> + Send + 'static,
 ) -> Trial {
-    Trial::test(name, move || check().map_err(Failed::from))
+    Trial::test(name, move || {
+        check().map_err(|e| Failed::from(format!("{e:#}")))
+    })
 }
 
 /// Runs the trials with the command line cargo gave, and exits with their verdict.
 pub fn run(trials: Vec<Trial>) -> ! {
     libtest_mimic::run(&Arguments::from_args(), trials).exit()
+}
+
+/// Like [`run`], with `threads` trials at a time unless the command line says otherwise
+/// (`--test-threads`).
+pub fn run_with_threads(trials: Vec<Trial>, threads: usize) -> ! {
+    let mut arguments = Arguments::from_args();
+    arguments.test_threads.get_or_insert(threads);
+    libtest_mimic::run(&arguments, trials).exit()
 }
 
 /// Like [`run`], one trial at a time (they share one browser), and returning the verdict so

@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use facts::paths;
 
 /// The project root: `BOOK_ROOT` (set by `cargo book figures` and the tests), else the
 /// nearest folder above the current one that holds `book.toml`, else the current folder.
@@ -18,7 +19,7 @@ pub fn root() -> PathBuf {
     }
     let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     here.ancestors()
-        .find(|dir| dir.join("book.toml").is_file())
+        .find(|dir| dir.join(paths::BOOK_TOML).is_file())
         .map_or_else(|| here.clone(), PathBuf::from)
 }
 
@@ -28,7 +29,7 @@ pub fn root() -> PathBuf {
 pub fn stored_output(listing: &str) -> Result<String> {
     let dir = match std::env::var_os("BOOK_OUTPUTS_DIR") {
         Some(dir) => PathBuf::from(dir),
-        None => root().join("listings/output"),
+        None => root().join(paths::OUTPUTS_DIR),
     };
     let path = dir.join(format!("{listing}.txt"));
     let text = std::fs::read_to_string(&path).with_context(|| {
@@ -48,7 +49,7 @@ pub fn stored_output(listing: &str) -> Result<String> {
 pub fn svg_path(figure: &str) -> PathBuf {
     let dir = std::env::var_os("FIGURES_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("src/img"));
+        .unwrap_or_else(|| root().join(paths::IMAGES_DIR));
     dir.join(format!("{figure}.svg"))
 }
 

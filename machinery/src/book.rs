@@ -121,7 +121,7 @@ impl ListingPreprocessor {
         let Some(listing) = self.listings.get(name) else {
             bail!(
                 "no listing named {name:?} (expected {}/{name}.rs and its .toml)",
-                crate::listing::PROGRAMS_DIR
+                crate::paths::PROGRAMS_DIR
             );
         };
         if Some(listing.position.chapter()) != chapter {
@@ -222,8 +222,7 @@ impl ListingPreprocessor {
             }
             Kind::Program => "",
         };
-        let matcher = listing.spec.vary.compile()?;
-        let output = render_marked(&matcher, &stored.text);
+        let output = render_marked(&listing.matcher, &stored.text);
         let claims = render_claims(
             listing,
             &stored.text,
@@ -283,8 +282,7 @@ impl ListingPreprocessor {
                        <code>cargo book compare</code>.</p>\n"
                 .to_owned());
         };
-        let matcher = listing.spec.vary.compile()?;
-        let output = render_marked(&matcher, &fresh.text);
+        let output = render_marked(&listing.matcher, &fresh.text);
         let claims = render_claims(
             listing,
             &fresh.text,

@@ -19,7 +19,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::LazyLock;
 
 use anyhow::{Context, Result, bail};
 use regex::Regex;
@@ -71,60 +70,14 @@ pub struct Reading {
     pub text: String,
 }
 
-static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"^([-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?)\s?([A-Za-zµ%×/]*)$",
-    )
-    .expect("valid regex")
-});
-
-/// The factor that turns a number with this unit into the base unit, if it is a unit (a
-/// negative factor `-f` means: divide by `f`).
-fn unit_factor(unit: &str) -> Option<f64> {
-    let size = |u: &str| -> Option<f64> {
-        Some(match u {
-            "B" => 1.0,
-            "KiB" => 1024.0,
-            "MiB" => 1024.0 * 1024.0,
-            "GiB" => 1024.0 * 1024.0 * 1024.0,
-            "TiB" => 1024.0f64.powi(4),
-            "kB" | "KB" => 1e3,
-            "MB" => 1e6,
-            "GB" => 1e9,
-            "TB" => 1e12,
-            _ => return None,
-        })
-    };
-    Some(match unit {
-        "" | "x" | "×" | "%" => 1.0,
-        // Negative: divide by it, so that "2.5 µs" is exactly the float nearest 2.5e-6.
-        "ns" => -1e9,
-        "µs" | "us" => -1e6,
-        "ms" => -1e3,
-        "s" => 1.0,
-        "min" => 60.0,
-        u => match u.strip_suffix("/s") {
-            Some(per_second) => size(per_second)?,
-            None => size(u)?,
-        },
-    })
-}
-
 /// Reads "2.1 µs" as 2.1e-6, "64 KiB" as 65536, "1.96x" as 1.96, "12" as 12; anything that
-/// is not a number with a known unit stays text.
+/// is not a number with a known unit stays text. The parser is `facts::units::parse`,
+/// beside the format the listings print durations with.
 pub fn parse_value(text: &str) -> Value {
-    let trimmed = text.trim();
-    if let Some(caps) = QUANTITY.captures(trimmed)
-        && let Some(factor) = unit_factor(&caps[2])
-        && let Ok(number) = caps[1].replace(',', "").parse::<f64>()
-    {
-        return Value::Number(if factor < 0.0 {
-            number / -factor
-        } else {
-            number * factor
-        });
+    match facts::units::parse(text) {
+        Some(number) => Value::Number(number),
+        None => Value::Text(text.trim().to_owned()),
     }
-    Value::Text(trimmed.to_owned())
 }
 
 /// Reads every declared value from `output`. Errors name the value and say what is wrong.

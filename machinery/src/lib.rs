@@ -20,6 +20,10 @@ pub mod serve;
 pub mod snippets;
 pub mod verify;
 
+/// Where things are in the project, and how quantities are printed and read back: shared
+/// with the listings and the figures (the `facts` crate).
+pub use facts::{paths, units};
+
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -44,7 +48,7 @@ impl Project {
         };
         start
             .ancestors()
-            .find(|dir| dir.join("book.toml").is_file())
+            .find(|dir| dir.join(paths::BOOK_TOML).is_file())
             .map(Project::at)
             .with_context(|| {
                 format!(

@@ -4,16 +4,14 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 use crate::Project;
-
-/// Where the listings live, relative to the project root.
-pub const PROGRAMS_DIR: &str = "listings/src/bin";
-pub const COMPILE_FAIL_DIR: &str = "listings/compile-fail";
-pub const OUTPUTS_DIR: &str = "listings/output";
+use crate::output::Matcher;
+use crate::paths::{COMPILE_FAIL_DIR, OUTPUTS_DIR, PROGRAMS_DIR};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -130,6 +128,8 @@ pub struct Listing {
     pub spec: Spec,
     /// The source, relative to the project root.
     pub source: PathBuf,
+    /// `spec.vary`, compiled once when the listing is loaded.
+    pub matcher: Arc<Matcher>,
 }
 
 impl Listing {
@@ -188,7 +188,7 @@ impl Listing {
         let spec: Spec = toml::from_str(&spec_text).with_context(|| {
             format!("{}: invalid listing declaration", spec_path.display())
         })?;
-        spec.vary.compile().with_context(|| {
+        let matcher = spec.vary.compile().with_context(|| {
             format!("{}: invalid [vary] declaration", spec_path.display())
         })?;
         Ok(Listing {
@@ -197,6 +197,7 @@ impl Listing {
             position,
             spec,
             source,
+            matcher: Arc::new(matcher),
         })
     }
 

@@ -19,6 +19,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result, bail};
+use facts::units::TIME_UNITS;
 use regex::Regex;
 use serde::Deserialize;
 use snapbox::{IntoData, Redactions};
@@ -30,7 +31,8 @@ pub const PRESETS: &[(&str, &str, &str, &str)] = &[
         "duration",
         "[DURATION]",
         "a duration: differs on every run and every machine",
-        r"(?<redacted>\b\d+(?:\.\d+)?\s?(?:ns|µs|us|ms|s|min))\b",
+        // TIME_UNIT: one of `facts::units::TIME_UNITS`, the units the listings print.
+        r"(?<redacted>\b\d+(?:\.\d+)?\s?(?:TIME_UNIT))\b",
     ),
     (
         "throughput",
@@ -84,6 +86,7 @@ impl Redaction {
 }
 
 /// A [`Variation`] ready to use.
+#[derive(Debug)]
 pub struct Matcher {
     /// Each redaction with its placeholder, kept to check that it matches something.
     redactions: Vec<(&'static str, Regex)>,
@@ -110,7 +113,8 @@ impl Variation {
                 let known: Vec<_> = PRESETS.iter().map(|(n, ..)| *n).collect();
                 bail!("unknown preset {preset:?}; known presets: {known:?}");
             };
-            redactions.push((*placeholder, Regex::new(pattern)?));
+            let pattern = pattern.replace("TIME_UNIT", &TIME_UNITS.join("|"));
+            redactions.push((*placeholder, Regex::new(&pattern)?));
             whys.push((*why).to_owned());
         }
         for (name, pattern) in &self.redact {

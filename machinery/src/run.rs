@@ -5,11 +5,13 @@ use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use cargo_metadata::Message;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
+use wait_timeout::ChildExt;
 
 use crate::Project;
 use crate::listing::{Kind, Listing};
@@ -62,20 +64,13 @@ pub fn build_binaries(
         );
     }
     let mut executables = HashMap::new();
-    for line in output
-        .stdout
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-    {
-        let message: serde_json::Value = serde_json::from_slice(line)
-            .context("cargo printed a line that is not JSON")?;
-        if message["reason"] == "compiler-artifact"
-            && let (Some(name), Some(path)) = (
-                message["target"]["name"].as_str(),
-                message["executable"].as_str(),
-            )
+    for message in Message::parse_stream(output.stdout.as_slice()) {
+        if let Message::CompilerArtifact(artifact) =
+            message.context("cannot read cargo's messages")?
+            && let Some(executable) = artifact.executable
         {
-            executables.insert(name.to_owned(), PathBuf::from(path));
+            executables
+                .insert(artifact.target.name, executable.into_std_path_buf());
         }
     }
     Ok(executables)
@@ -140,15 +135,12 @@ pub fn check_rejection(
         .process_group(0)
         .spawn()
         .with_context(|| format!("cannot start {}", exe.display()))?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while child.try_wait()?.is_none() {
-        if Instant::now() >= deadline {
-            let _ = killpg(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    let group = Pid::from_raw(child.id() as i32);
+    if child.wait_timeout(Duration::from_secs(30))?.is_none() {
+        let _ = killpg(group, Signal::SIGKILL);
     }
     let output = child.wait_with_output()?;
+    clean_up_group(group);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let problem = if output.status.code() != Some(2) {
         Some(format!("exited with {} instead of code 2", output.status))
@@ -211,19 +203,16 @@ pub fn run_listing(
         let _ = sender.send(bytes);
     });
 
-    let deadline =
-        Instant::now() + Duration::from_secs(listing.spec.timeout_secs);
-    let mut timed_out = false;
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            timed_out = true;
+    let timeout = Duration::from_secs(listing.spec.timeout_secs);
+    let (status, timed_out) = match child
+        .wait_timeout(timeout)
+        .with_context(|| format!("cannot wait for {}", listing.name))?
+    {
+        Some(status) => (status, false),
+        None => {
             let _ = killpg(group, Signal::SIGKILL);
-            break child.wait()?;
+            (child.wait()?, true)
         }
-        std::thread::sleep(Duration::from_millis(20));
     };
     // The leader is reaped: whatever is still in its group was left behind. (The kernel does
     // not reuse the group's number while any member lives, so this never names a stranger.)
@@ -280,24 +269,20 @@ pub fn group_members(group: Pid) -> Vec<String> {
     members
 }
 
-/// Kills what is left of a process group and reaps those of its members that are ours.
+/// Kills what is left of a process group and reaps those of its members that are ours (all
+/// of them when we are a subreaper: a member whose parent dies is adopted by us at once).
+/// Blocking waits are enough: a process with `SIGKILL` pending cannot `fork` any more
+/// (the kernel refuses, `kernel/fork.c`), so the group only shrinks, and `waitpid` says
+/// `ECHILD` once no child of ours is left in it.
 fn clean_up_group(group: Pid) {
-    use nix::sys::wait::{WaitPidFlag, waitpid};
-    let _ = killpg(group, Signal::SIGKILL);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        // Reap any child of ours in the group; ECHILD once none is left.
-        match waitpid(
-            Pid::from_raw(-group.as_raw()),
-            Some(WaitPidFlag::WNOHANG),
-        ) {
-            Ok(nix::sys::wait::WaitStatus::StillAlive) => {}
-            Ok(_) => continue,
-            Err(_) => {}
+    use nix::errno::Errno;
+    use nix::sys::wait::waitpid;
+    loop {
+        // Again each time: a member may have been created before the last signal landed.
+        let _ = killpg(group, Signal::SIGKILL);
+        match waitpid(Pid::from_raw(-group.as_raw()), None) {
+            Ok(_) | Err(Errno::EINTR) => continue,
+            Err(_) => return, // ECHILD: no child of ours left in the group
         }
-        if killpg(group, None).is_err() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
     }
 }

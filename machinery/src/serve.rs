@@ -24,7 +24,12 @@ use crate::book::LoadedBook;
 const LIVE_RELOAD_ENDPOINT: &str = "__livereload";
 
 /// What `cargo book serve` watches: every input of the book.
-const WATCHED: &[&str] = &["src", "listings", "theme", "book.toml"];
+const WATCHED: &[&str] = &[
+    crate::paths::CHAPTERS_DIR,
+    crate::paths::LISTINGS_DIR,
+    crate::paths::THEME_DIR,
+    crate::paths::BOOK_TOML,
+];
 
 /// The files under `root`, and the reload socket fed by `reload`.
 fn app(root: &Path, reload: broadcast::Sender<()>) -> Router {

@@ -170,7 +170,34 @@ pub fn relabel_tests(
     if expected.next().is_some() {
         bail!("skeptic generated fewer tests than the book has Rust blocks");
     }
-    Ok((renamed.into_owned(), tests))
+    let wrapped = wrap_bodies(&renamed, &tests)?;
+    Ok((wrapped, tests))
+}
+
+/// Wraps skeptic's call in each generated test (`skeptic::rt::run_test(...)` or
+/// `compile_test`) in `book_tests::snippet::run("src/CHAPTER.md:LINE", || ...)`, which
+/// reports a failure like a compiler error and starts a snippet again when `exec` met
+/// ETXTBSY (see `tests/snippet.rs`).
+fn wrap_bodies(generated: &str, tests: &[SnippetTest]) -> Result<String> {
+    let call = Regex::new(r"(?m)^(\s*)(skeptic::rt::\w+\(.*\));$")
+        .expect("valid regex");
+    let mut tests = tests.iter();
+    let mut missing = false;
+    let wrapped = call.replace_all(generated, |caps: &regex::Captures| {
+        let Some(test) = tests.next() else {
+            missing = true;
+            return caps[0].to_owned();
+        };
+        let at = format!("src/{}:{}", test.chapter.display(), test.line);
+        format!(
+            "{}book_tests::snippet::run({at:?}, || {});",
+            &caps[1], &caps[2]
+        )
+    });
+    if missing || tests.next().is_some() {
+        bail!("skeptic's tests do not each make one call to skeptic::rt");
+    }
+    Ok(wrapped.into_owned())
 }
 
 /// The build script's work: the chapters go to skeptic as the reader sees them; the tests it

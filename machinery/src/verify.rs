@@ -4,6 +4,8 @@
 
 use std::sync::OnceLock;
 
+use anyhow::{Context, Result, anyhow, bail};
+
 use crate::Project;
 use crate::listing::{Kind, Listing};
 use crate::output::StoredOutput;
@@ -12,6 +14,7 @@ use crate::run::{Executables, build_listings, check_rejection, run_listing};
 /// The listings, built once per profile, on first need.
 #[derive(Default)]
 pub struct Builds {
+    /// A failed build is kept as its message, to report it to every listing that needs it.
     debug: OnceLock<Result<Executables, String>>,
     release: OnceLock<Result<Executables, String>>,
 }
@@ -29,23 +32,23 @@ impl Builds {
         &self,
         project: &Project,
         release: bool,
-    ) -> Result<&Executables, String> {
+    ) -> Result<&Executables> {
         let cell = if release { &self.release } else { &self.debug };
         cell.get_or_init(|| {
             build_listings(project, release, true).map_err(|e| format!("{e:#}"))
         })
         .as_ref()
-        .map_err(Clone::clone)
+        .map_err(|e| anyhow!("{e}"))
     }
 }
 
-/// Everything the test suite checks about one listing; `Err` is the failure message, which
-/// names the file at fault and the command that fixes it.
+/// Everything the test suite checks about one listing; the error is the failure message,
+/// which names the file at fault and the command that fixes it.
 pub fn check_listing(
     project: &Project,
     listing: &Listing,
     builds: &Builds,
-) -> Result<(), String> {
+) -> Result<()> {
     let output_path = listing.output_path();
     let shown = output_path.display();
     let fix = format!(
@@ -54,46 +57,45 @@ pub fn check_listing(
     );
     let file = std::fs::read_to_string(project.root.join(&output_path))
         .map_err(|_| {
-            format!(
+            anyhow!(
                 "{}: no stored output {shown}; make it with `{}`",
                 listing.source.display(),
                 listing.refresh_command()
             )
         })?;
-    let stored = StoredOutput::parse(&file).ok_or_else(|| {
+    let stored = StoredOutput::parse(&file).with_context(|| {
         format!("{shown}: does not start with `$ COMMAND`; {fix}")
     })?;
     if stored.command != listing.command() {
-        return Err(format!(
+        bail!(
             "{shown}: made with `{}`, but the book now runs `{}`; {fix}",
             stored.command,
             listing.command()
-        ));
+        );
     }
-    let matcher = listing.spec.vary.compile().map_err(|e| format!("{e:#}"))?;
+    let matcher = &listing.matcher;
     let unused = matcher.unused_declarations(&stored.text);
     if !unused.is_empty() {
-        return Err(format!(
+        bail!(
             "{}.toml declares variation that {shown} does not show: {}; remove it or fix it",
             listing.source.with_extension("").display(),
             unused.join("; ")
-        ));
+        );
     }
     let executables = match listing.kind {
         Kind::Program => builds.get(project, listing.spec.release)?,
         Kind::CompileFail => &Executables::new(),
     };
-    let run = run_listing(project, listing, executables)
-        .map_err(|e| format!("{e:#}"))?;
+    let run = run_listing(project, listing, executables)?;
     if let Some(problem) = run.problem(listing) {
-        return Err(format!(
+        bail!(
             "{}: {problem}\n--- what it printed ---\n{}",
             listing.source.display(),
             run.text
-        ));
+        );
     }
     matcher.compare(&stored.text, &run.text).map_err(|diff| {
-        format!(
+        anyhow!(
             "{shown} no longer matches a fresh run of {}:\n{diff}\n{fix}",
             listing.name
         )
@@ -102,20 +104,18 @@ pub fn check_listing(
         .unwrap_or_default();
     check_fork_safety(listing, &source)?;
     if source.contains("cli::parse") && listing.spec.rejects.is_empty() {
-        return Err(format!(
+        bail!(
             "{}: takes arguments but its .toml declares no `rejects = [[...]]`: list bad \
              argument lists (a non-number, zero, an absurd size, an unknown flag)",
             listing.source.display()
-        ));
+        );
     }
     for args in &listing.spec.rejects {
-        let exe = executables.get(&listing.name).ok_or_else(|| {
+        let exe = executables.get(&listing.name).with_context(|| {
             format!("{}: `rejects` is only for programs", listing.name)
         })?;
-        if let Some(problem) =
-            check_rejection(exe, args).map_err(|e| format!("{e:#}"))?
-        {
-            return Err(format!("{}: {problem}", listing.source.display()));
+        if let Some(problem) = check_rejection(exe, args)? {
+            bail!("{}: {problem}", listing.source.display());
         }
     }
     Ok(())
@@ -123,7 +123,7 @@ pub fn check_listing(
 
 /// Every `unsafe { fork() }` has a SAFETY comment just above it that says which rule makes it
 /// sound: no other thread exists yet, or the child only does async-signal-safe work.
-fn check_fork_safety(listing: &Listing, source: &str) -> Result<(), String> {
+fn check_fork_safety(listing: &Listing, source: &str) -> Result<()> {
     let lines: Vec<&str> = source.lines().collect();
     for (i, line) in lines.iter().enumerate() {
         if !(line.contains("unsafe") && line.contains("fork()")) {
@@ -139,13 +139,13 @@ fn check_fork_safety(listing: &Listing, source: &str) -> Result<(), String> {
             && (comment.contains("thread")
                 || comment.contains("async-signal-safe"));
         if !justified {
-            return Err(format!(
+            bail!(
                 "{}:{}: fork needs a `// SAFETY:` comment right above it saying why it is sound: \
                  no other thread exists yet, or the child only calls async-signal-safe \
                  functions before _exit/exec (signal-safety(7))",
                 listing.source.display(),
                 i + 1
-            ));
+            );
         }
     }
     Ok(())
@@ -153,10 +153,7 @@ fn check_fork_safety(listing: &Listing, source: &str) -> Result<(), String> {
 
 /// The listing's claims hold on its stored output, and every value it declares can be read
 /// from it. Deterministic: it judges the stored run, never a fresh one.
-pub fn check_claims(
-    project: &Project,
-    listing: &Listing,
-) -> Result<(), String> {
+pub fn check_claims(project: &Project, listing: &Listing) -> Result<()> {
     let sidecar = listing.source.with_extension("toml");
     let sidecar = sidecar.display();
     let output_path = listing.output_path();
@@ -164,30 +161,30 @@ pub fn check_claims(
         && listing.spec.claims.is_empty()
         && listing.spec.no_claims.is_none()
     {
-        return Err(format!(
+        bail!(
             "{sidecar}: no [[claims]]: state what the chapter says about this output \
              (see CONTRIBUTING.md, Claims), or say why there is nothing to claim with \
              `no_claims = \"...\"`"
-        ));
+        );
     }
     if listing.spec.values.is_empty() && listing.spec.claims.is_empty() {
         return Ok(());
     }
     let file = std::fs::read_to_string(project.root.join(&output_path))
         .map_err(|_| {
-            format!(
+            anyhow!(
                 "{}: no stored output; make it with `{}`",
                 output_path.display(),
                 listing.refresh_command()
             )
         })?;
-    let stored = StoredOutput::parse(&file).ok_or_else(|| {
+    let stored = StoredOutput::parse(&file).with_context(|| {
         format!("{}: does not start with `$ COMMAND`", output_path.display())
     })?;
     let readings =
         crate::claims::read_values(&listing.spec.values, &stored.text)
             .map_err(|e| {
-                format!(
+                anyhow!(
                     "{sidecar}: {e:#} of {}; fix the pattern in [values]",
                     output_path.display()
                 )
@@ -203,7 +200,7 @@ pub fn check_claims(
     if failed.is_empty() {
         return Ok(());
     }
-    Err(format!(
+    bail!(
         "{}: the stored output of {} no longer supports what the book says:\n{}\n\
          If the output is right, fix the sentence in the chapter and the claim in \
          {sidecar}; if the run was disturbed, refresh it on a quiet machine with `{}`",
@@ -211,5 +208,5 @@ pub fn check_claims(
         listing.name,
         failed.join("\n"),
         listing.refresh_command()
-    ))
+    );
 }

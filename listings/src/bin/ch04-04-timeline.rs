@@ -3,14 +3,12 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
-use listings::bench::{human, machine};
-use nix::sched::{CpuSet, sched_setaffinity};
+use listings::bench::{allowed_cpus, human, machine, pin_to};
 use nix::time::{ClockId, clock_gettime};
-use nix::unistd::Pid;
 
 const CPU_TIME: Duration = Duration::from_millis(60); // work per thread
 const COLUMNS: usize = 60; // the first 15 ms...
-const COLUMN: Duration = Duration::from_micros(250); // ...in quarters of a millisecond
+const COLUMN: Duration = Duration::from_micros(250); // ...in 0.25 ms columns
 
 /// This thread's CPU time so far (CLOCK_THREAD_CPUTIME_ID).
 fn cpu_time() -> Result<Duration> {
@@ -19,15 +17,35 @@ fn cpu_time() -> Result<Duration> {
     Ok(Duration::from(t))
 }
 
-/// Works in small slices until it has used CPU_TIME of CPU, noting when each slice ends.
-fn worker(start: Instant, go: &Barrier, pin: bool) -> Result<Vec<Duration>> {
-    if pin {
-        let mut cpu0 = CpuSet::new();
-        cpu0.set(0).context("CPU 0 out of range")?;
-        sched_setaffinity(Pid::from_raw(0), &cpu0)
-            .context("sched_setaffinity failed")?;
+/// One row of the timeline: `#` in the columns where a slice ended.
+fn row(ends: &[Duration]) -> String {
+    let mut row = ['.'; COLUMNS];
+    for end in ends {
+        let column = (end.as_micros() / COLUMN.as_micros()) as usize;
+        if let Some(cell) = row.get_mut(column) {
+            *cell = '#';
+        }
     }
-    go.wait();
+    row.iter().collect()
+}
+
+/// The longest time between two consecutive slice ends of one thread.
+fn longest_pause(ends: &[Duration]) -> Duration {
+    let pairs = ends.windows(2);
+    pairs.map(|w| w[1] - w[0]).max().unwrap_or_default()
+}
+
+// ANCHOR: main
+/// Works in small slices until it has used CPU_TIME of CPU, noting when
+/// each slice ends.
+fn worker(
+    start: Instant,
+    go: &Barrier,
+    pin: Option<usize>,
+) -> Result<Vec<Duration>> {
+    let pinned = pin.map(pin_to).transpose();
+    go.wait(); // reached even if pinning failed: no thread waits forever
+    pinned?;
     let (mut ends, begin, mut x) = (Vec::new(), cpu_time()?, 1_u64);
     while cpu_time()? - begin < CPU_TIME {
         for _ in 0..5_000 {
@@ -41,18 +59,18 @@ fn worker(start: Instant, go: &Barrier, pin: bool) -> Result<Vec<Duration>> {
 
 fn main() -> Result<()> {
     println!("{}", machine()?);
+    let one = allowed_cpus()?[0]; // the first CPU this process may use
     println!(
-        "each thread works for {} of CPU time; shown: the first {}, one column per {}",
+        "each thread works for {} of CPU time; shown: the first {}, \
+         one column per {}",
         human(CPU_TIME),
         human(COLUMN * COLUMNS as u32),
         human(COLUMN)
     );
-    println!(
-        "# = the thread completed work in that column, . = it did not run"
-    );
+    println!("# = the thread completed work in that column, . = it did not");
     for (label, pin) in [
-        ("2 threads pinned to CPU 0", true),
-        ("2 threads free on all CPUs", false),
+        (format!("2 threads pinned to CPU {one}"), Some(one)),
+        ("2 threads free on the allowed CPUs".to_owned(), None),
     ] {
         let go = Barrier::new(2);
         let start = Instant::now();
@@ -65,18 +83,26 @@ fn main() -> Result<()> {
                 .map(|h| h.join().map_err(|_| anyhow!("panicked"))?)
                 .collect::<Result<Vec<_>>>()
         })?;
-        println!("{label} (elapsed {}):", human(start.elapsed()));
-        for (n, ends) in timelines.iter().enumerate() {
-            let mut row = ['.'; COLUMNS];
-            for end in ends {
-                if let Some(cell) =
-                    row.get_mut((end.as_micros() / COLUMN.as_micros()) as usize)
-                {
-                    *cell = '#';
-                }
-            }
-            println!("  thread {} |{}|", n + 1, row.iter().collect::<String>());
-        }
+        print_timelines(&label, start.elapsed(), &timelines);
     }
     Ok(())
+}
+// ANCHOR_END: main
+
+/// Prints the two rows, and how often both threads ran and paused.
+fn print_timelines(label: &str, elapsed: Duration, ends: &[Vec<Duration>]) {
+    println!("{label} (elapsed {}):", human(elapsed));
+    let rows: Vec<_> = ends.iter().map(|e| row(e)).collect();
+    for (n, row) in rows.iter().enumerate() {
+        println!("  thread {} |{row}|", n + 1);
+    }
+    let both = (0..COLUMNS)
+        .filter(|&c| rows.iter().all(|r| r.as_bytes()[c] == b'#'))
+        .count();
+    let pause = ends.iter().map(|e| longest_pause(e)).max();
+    println!(
+        "  both ran in {both} of {COLUMNS} columns; longest pause of a \
+         thread: {}",
+        human(pause.unwrap_or_default())
+    );
 }

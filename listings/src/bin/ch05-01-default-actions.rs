@@ -2,7 +2,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use nix::sys::prctl::set_dumpable;
-use nix::sys::signal::{Signal, kill};
+use nix::sys::signal::signal as signal_disposition;
+use nix::sys::signal::{SigHandler, Signal, kill};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork, pause};
 
@@ -20,6 +21,16 @@ impl Sleeper {
         match unsafe { fork() }.context("fork failed")? {
             ForkResult::Child => {
                 let _ = set_dumpable(false); // no core file for SIGQUIT
+                // Dispositions are inherited: a shell starts background jobs
+                // with SIGINT and SIGQUIT ignored, nohup ignores SIGHUP. Start
+                // from the defaults (SIGPIPE is left as std set it).
+                for signal in [Signal::SIGHUP, Signal::SIGINT, Signal::SIGQUIT]
+                {
+                    // SAFETY: SIG_DFL installs no handler; single-threaded.
+                    let _ = unsafe {
+                        signal_disposition(signal, SigHandler::SigDfl)
+                    };
+                }
                 loop {
                     pause();
                 }

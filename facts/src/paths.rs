@@ -1,0 +1,23 @@
+//! Where things are in the project, relative to its root (the folder that holds
+//! [`BOOK_TOML`]). Every path the code names is here.
+
+/// mdBook's configuration; its folder is the project root.
+pub const BOOK_TOML: &str = "book.toml";
+/// The chapters (mdBook's `src`).
+pub const CHAPTERS_DIR: &str = "src";
+/// The figures, each drawn by its binary `figures/src/bin/NAME.rs`.
+pub const IMAGES_DIR: &str = "src/img";
+/// The `listings` package: programs, compile-fail files and stored outputs.
+pub const LISTINGS_DIR: &str = "listings";
+/// Runnable listings `NAME.rs` with their sidecars `NAME.toml`.
+pub const PROGRAMS_DIR: &str = "listings/src/bin";
+/// Listings rustc must reject, with their sidecars.
+pub const COMPILE_FAIL_DIR: &str = "listings/compile-fail";
+/// Stored outputs `NAME.txt`, written only by `cargo book refresh`.
+pub const OUTPUTS_DIR: &str = "listings/output";
+/// mdBook's theme overrides: the listings' CSS and script, the page head.
+pub const THEME_DIR: &str = "theme";
+/// The architecture map, checked against the folders and the machinery's modules.
+pub const ARCHITECTURE_MD: &str = "ARCHITECTURE.md";
+/// The machinery's modules.
+pub const MACHINERY_SRC_DIR: &str = "machinery/src";
