@@ -58,9 +58,9 @@ pub fn quick() -> bool {
     std::env::var_os("BOOK_QUICK").is_some_and(|v| v == "1")
 }
 
-/// How many repetitions to make of `runs`: all of them, or, in a quick run ([`quick`]), a
-/// fifth of them (at least 3, never more than asked). A listing that repeats by itself
-/// instead of through [`repeat`] can use this to honour `BOOK_QUICK` too.
+/// How many repetitions to make of `runs`: all of them, or, in a quick run
+/// ([`quick`]), a fifth of them (at least 3, never more than asked). A
+/// listing that repeats by itself can use this to honour `BOOK_QUICK` too.
 pub fn repetitions(runs: usize) -> usize {
     if quick() {
         (runs / 5).max(3).min(runs)
@@ -69,10 +69,11 @@ pub fn repetitions(runs: usize) -> usize {
     }
 }
 
-/// Runs `once` `warmup` times unmeasured, then `runs` times, each returning the duration it
-/// measured itself (so that set-up and tear-down can stay outside the timed part). In a
-/// quick run ([`quick`]) it makes fewer repetitions ([`repetitions`]) and one warm-up; the
-/// summary says how many runs it made.
+/// Runs `once` `warmup` times unmeasured, then `runs` times, each returning
+/// the duration it measured itself (so that set-up and tear-down can stay
+/// outside the timed part). In a quick run ([`quick`]) it makes fewer
+/// repetitions ([`repetitions`]) and one warm-up; the summary says how many
+/// runs it made.
 pub fn repeat(
     warmup: usize,
     runs: usize,
@@ -107,6 +108,11 @@ pub fn repeat_interleaved(
 ) -> Result<Vec<Summary>> {
     ensure!(!cases.is_empty(), "no cases to measure");
     let n = cases.len();
+    let (warmup, runs) = if quick() {
+        (warmup.min(1), repetitions(runs))
+    } else {
+        (warmup, runs)
+    };
     for _ in 0..warmup {
         for case in cases.iter_mut() {
             case()?;

@@ -282,8 +282,7 @@ impl ListingPreprocessor {
                        <code>cargo book compare</code>.</p>\n"
                 .to_owned());
         };
-        let matcher = listing.spec.vary.compile()?;
-        let output = render_marked(&matcher, &fresh.text);
+        let output = render_marked(&listing.matcher, &fresh.text);
         let claims = render_claims(
             listing,
             &fresh.text,

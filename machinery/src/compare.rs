@@ -720,7 +720,7 @@ pub fn compare(project: &Project, options: &Options) -> Result<Report> {
         quick: options.quick,
         built,
         took: started.elapsed(),
-        book_machine: machine_of(&project.root.join(facts::paths::OUTPUTS_DIR))
+        book_machine: machine_of(&project.root.join(crate::paths::OUTPUTS_DIR))
             .or_else(|| book_machine(project)),
         your_machine: machine_of(&outputs),
         listings,
@@ -736,7 +736,7 @@ pub fn compare(project: &Project, options: &Options) -> Result<Report> {
 
 /// The machine line of any stored output.
 fn book_machine(project: &Project) -> Option<String> {
-    let dir = project.root.join(facts::paths::OUTPUTS_DIR);
+    let dir = project.root.join(crate::paths::OUTPUTS_DIR);
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .ok()?
         .flatten()
@@ -801,7 +801,7 @@ fn redraw_figures(
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    for dir in [&project.root.join(facts::paths::OUTPUTS_DIR), fresh] {
+    for dir in [&project.root.join(crate::paths::OUTPUTS_DIR), fresh] {
         for entry in std::fs::read_dir(dir)? {
             let path = entry?.path();
             if let Some(name) = path.file_name() {

@@ -90,7 +90,7 @@ pub fn store(dir: &Path, listing: &Listing, text: String) -> Result<()> {
 
 pub fn refresh(project: &Project, names: &[String]) -> Result<()> {
     let batch = Batch::prepare(project, names, false)?;
-    let outputs = project.root.join(facts::paths::OUTPUTS_DIR);
+    let outputs = project.root.join(crate::paths::OUTPUTS_DIR);
     let mut failed = Vec::new();
     for listing in &batch.listings {
         eprint!("refresh {:<40} ", listing.name);
