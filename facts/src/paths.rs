@@ -21,3 +21,11 @@ pub const THEME_DIR: &str = "theme";
 pub const ARCHITECTURE_MD: &str = "ARCHITECTURE.md";
 /// The machinery's modules.
 pub const MACHINERY_SRC_DIR: &str = "machinery/src";
+
+/// The nearest folder at or above `start` that holds [`BOOK_TOML`]: the project root.
+pub fn book_root_above(start: &std::path::Path) -> Option<std::path::PathBuf> {
+    start
+        .ancestors()
+        .find(|dir| dir.join(BOOK_TOML).is_file())
+        .map(std::path::Path::to_path_buf)
+}

@@ -18,9 +18,7 @@ pub fn root() -> PathBuf {
         return PathBuf::from(root);
     }
     let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    here.ancestors()
-        .find(|dir| dir.join(paths::BOOK_TOML).is_file())
-        .map_or_else(|| here.clone(), PathBuf::from)
+    paths::book_root_above(&here).unwrap_or(here)
 }
 
 /// The text a listing printed, as stored (without the `$ command` line). The outputs are

@@ -46,10 +46,8 @@ impl Project {
             None => std::env::current_dir()
                 .context("cannot read the current folder")?,
         };
-        start
-            .ancestors()
-            .find(|dir| dir.join(paths::BOOK_TOML).is_file())
-            .map(Project::at)
+        paths::book_root_above(&start)
+            .map(|root| Project { root })
             .with_context(|| {
                 format!(
                     "no book.toml in {} or above it: run this inside the book's \

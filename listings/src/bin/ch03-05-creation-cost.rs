@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, ensure};
 use clap::Parser;
-use listings::bench::{Summary, machine};
+use listings::bench::{machine, repeat_interleaved};
 use nix::errno::Errno;
 use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, fork};
@@ -33,25 +33,6 @@ fn glibc_single_threaded() -> c_char {
     // SAFETY: glibc defines this byte; only glibc's pthread_create writes
     // it, and no thread is being created while we read it.
     unsafe { __libc_single_threaded }
-}
-
-/// Runs each case once per round, round-robin, so that drift in the
-/// machine's speed affects every case alike; one summary per case.
-fn interleaved(
-    warmup: usize,
-    runs: usize,
-    cases: &[fn() -> Result<Duration>],
-) -> Result<Vec<Summary>> {
-    let mut samples = vec![Vec::with_capacity(runs); cases.len()];
-    for round in 0..warmup + runs {
-        for (case, samples) in cases.iter().zip(&mut samples) {
-            let took = std::hint::black_box(case()?);
-            if round >= warmup {
-                samples.push(took);
-            }
-        }
-    }
-    Ok(samples.into_iter().map(Summary::of).collect())
 }
 
 // ANCHOR: cases
@@ -121,10 +102,12 @@ fn main() -> Result<()> {
     println!("{}", machine()?);
     println!("glibc single-threaded flag: {}", glibc_single_threaded());
     // Processes first, while no thread has ever existed.
-    let processes = interleaved(10, runs, &[fork_wait, command])?;
+    let processes =
+        repeat_interleaved(10, runs, &mut [&mut fork_wait, &mut command])?;
     println!("fork + _exit + waitpid:        {}", processes[0]);
     println!("Command /bin/true + wait:      {}", processes[1]);
-    let threads = interleaved(10, runs, &[std_thread, pthread])?;
+    let threads =
+        repeat_interleaved(10, runs, &mut [&mut std_thread, &mut pthread])?;
     println!("std::thread::spawn + join:     {}", threads[0]);
     println!("pthread_create + pthread_join: {}", threads[1]);
     println!("glibc single-threaded flag: {}", glibc_single_threaded());
