@@ -5,6 +5,7 @@
 //! Without Chromium these tests are skipped with a loud message, except under CI (`CI` set),
 //! where they fail.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,69 +16,113 @@ use machinery::Project;
 use machinery::browser::{Session, set_theme, unavailable};
 use serde_json::Value;
 
-type Shared = Arc<Mutex<Session>>;
+type Shared = Arc<Mutex<Browser>>;
 
-/// Runs `js` (a function body) on `page` and returns its result.
-fn eval(session: &Session, page: &str, js: &str) -> Result<Value> {
-    session.run(async {
-        session
-            .client
-            .goto(&format!("{}{page}", session.base))
-            .await?;
-        Ok(session.client.execute(js, vec![]).await?)
-    })
+/// The browser, and what it found on every page of the book, gathered on the first check
+/// that needs it: each page is loaded once, however many checks read it.
+struct Browser {
+    session: Session,
+    survey: Option<BTreeMap<String, Value>>,
 }
 
-fn no_script_errors(session: &Session) -> Result<()> {
-    for page in session.pages()? {
-        let errors = eval(session, &page, "return window.bookErrors;")?;
+/// What one page shows, read in the browser once the page has loaded.
+const SURVEY: &str = r#"
+    document.querySelectorAll("details").forEach((d) => (d.open = true)); // solutions
+    const shown = (e) => e !== null && e.getBoundingClientRect().height > 0;
+    return {
+        errors: window.bookErrors,
+        resources: performance.getEntriesByType("resource").map((e) => e.name),
+        text: document.body.innerText,
+        listings: [...document.querySelectorAll("figure.listing")].map((f) => {
+            const marks = [...f.querySelectorAll(".listing-output pre .varies")];
+            return {
+                id: f.id,
+                code_shown: shown(f.querySelector("pre code.language-rust")),
+                output_shown: shown(f.querySelector(".listing-output pre")),
+                output_text: (f.querySelector(".listing-output") || {}).innerText || "",
+                copied: (f.querySelector(".listing-output pre code") || {}).textContent,
+                marks: marks.length,
+                marks_explained: marks.every((m) => m.title.length > 0 &&
+                    getComputedStyle(m).textDecorationStyle === "dotted"),
+                verdicts: [...f.querySelectorAll(".listing-claims li .verdict")]
+                    .map((v) => v.textContent),
+            };
+        }),
+    };"#;
+
+impl Browser {
+    /// Every page's survey, by page (`index.html`, ...).
+    fn survey(&mut self) -> Result<&BTreeMap<String, Value>> {
+        if self.survey.is_none() {
+            let session = &self.session;
+            let mut pages = BTreeMap::new();
+            for page in session.pages()? {
+                let found = session.run(async {
+                    session.open(&page).await?;
+                    Ok(session.client.execute(SURVEY, vec![]).await?)
+                })?;
+                pages.insert(page, found);
+            }
+            self.survey = Some(pages);
+        }
+        Ok(self.survey.as_ref().expect("surveyed above"))
+    }
+}
+
+/// The listings a page shows (print.html repeats every chapter's, and is left out).
+fn listings_on(survey: &BTreeMap<String, Value>) -> Vec<(&str, &Value)> {
+    survey
+        .iter()
+        .filter(|(page, _)| *page != "print.html")
+        .flat_map(|(page, found)| {
+            found["listings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(move |listing| (page.as_str(), listing))
+        })
+        .collect()
+}
+
+fn no_script_errors(browser: &mut Browser) -> Result<()> {
+    for (page, found) in browser.survey()? {
+        let errors = &found["errors"];
         ensure!(
             errors.is_array(),
             "{page}: the error recorder (theme/head.hbs) is missing"
         );
         ensure!(
-            errors == Value::Array(vec![]),
+            *errors == Value::Array(vec![]),
             "{page}: script errors: {errors}"
         );
     }
     Ok(())
 }
 
-fn listings_visible(session: &Session) -> Result<()> {
-    let js = r#"
-        document.querySelectorAll("details").forEach((d) => (d.open = true)); // solutions
-        const shown = (e) => e !== null && e.getBoundingClientRect().height > 0;
-        return [...document.querySelectorAll("figure.listing")].map((f) => [
-            f.id, shown(f.querySelector("pre code.language-rust")),
-            shown(f.querySelector(".listing-output pre")),
-            (f.querySelector(".listing-output") || {}).innerText || "",
-        ]);"#;
-    let mut seen = 0;
-    for page in session.pages()?.iter().filter(|p| *p != "print.html") {
-        for listing in eval(session, page, js)?
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-        {
-            let id = listing[0].as_str().unwrap_or("?");
-            ensure!(listing[1] == true, "{page}#{id}: the code is not visible");
-            ensure!(
-                listing[2] == true,
-                "{page}#{id}: the output panel is not visible"
-            );
-            let output = listing[3].as_str().unwrap_or("");
-            ensure!(
-                output.trim().len() > "Output".len(),
-                "{page}#{id}: the output is empty"
-            );
-            seen += 1;
-        }
+fn listings_visible(browser: &mut Browser) -> Result<()> {
+    let listings = listings_on(browser.survey()?);
+    for (page, listing) in &listings {
+        let id = listing["id"].as_str().unwrap_or("?");
+        ensure!(
+            listing["code_shown"] == true,
+            "{page}#{id}: the code is not visible"
+        );
+        ensure!(
+            listing["output_shown"] == true,
+            "{page}#{id}: the output panel is not visible"
+        );
+        let output = listing["output_text"].as_str().unwrap_or("");
+        ensure!(
+            output.trim().len() > "Output".len(),
+            "{page}#{id}: the output is empty"
+        );
     }
-    ensure!(seen > 0, "no listing found on any page");
+    ensure!(!listings.is_empty(), "no listing found on any page");
     Ok(())
 }
 
-fn search_finds_fork(session: &Session) -> Result<()> {
+fn search_finds_fork(browser: &mut Browser) -> Result<()> {
+    let session = &browser.session;
     session.run(async {
         let client = &session.client;
         session.open("").await?;
@@ -107,19 +152,21 @@ fn search_finds_fork(session: &Session) -> Result<()> {
     })
 }
 
-fn dark_theme_works(session: &Session) -> Result<()> {
+fn dark_theme_works(browser: &mut Browser) -> Result<()> {
+    let session = &browser.session;
     let background =
         "return getComputedStyle(document.documentElement).backgroundColor;";
-    let light = eval(session, "index.html", background)?;
-    let (dark, classes) = session.run(async {
+    let (light, dark, classes) = session.run(async {
         let client = &session.client;
+        session.open("index.html").await?;
+        let light = client.execute(background, vec![]).await?;
         set_theme(client, "navy").await?;
         let dark = client.execute(background, vec![]).await?;
         let classes = client
             .execute("return document.documentElement.className;", vec![])
             .await?;
         set_theme(client, "light").await?; // the choice persists: leave the default behind
-        Ok((dark, classes))
+        Ok((light, dark, classes))
     })?;
     ensure!(
         classes.as_str().unwrap_or("").contains("navy"),
@@ -133,11 +180,14 @@ fn dark_theme_works(session: &Session) -> Result<()> {
 }
 
 fn print_page_has_every_chapter(
-    session: &Session,
+    browser: &mut Browser,
     project: &Project,
 ) -> Result<()> {
-    let text = eval(session, "print.html", "return document.body.innerText;")?;
-    let text = text.as_str().unwrap_or("");
+    let survey = browser.survey()?;
+    let text = survey
+        .get("print.html")
+        .and_then(|found| found["text"].as_str())
+        .unwrap_or("");
     for chapter in machinery::book::LoadedBook::load(project)?.chapters()? {
         let title = chapter
             .source
@@ -154,19 +204,14 @@ fn print_page_has_every_chapter(
     Ok(())
 }
 
-fn nothing_remote(session: &Session) -> Result<()> {
-    let js =
-        "return performance.getEntriesByType('resource').map((e) => e.name);";
-    for page in session.pages()? {
-        for url in eval(session, &page, js)?
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-        {
+fn nothing_remote(browser: &mut Browser) -> Result<()> {
+    let base = browser.session.base.clone();
+    for (page, found) in browser.survey()? {
+        for url in found["resources"].as_array().into_iter().flatten() {
             let url = url.as_str().unwrap_or("");
             // A `data:` URL is content inlined in the page (mdBook's icons), not a request.
             ensure!(
-                url.starts_with(&session.base) || url.starts_with("data:"),
+                url.starts_with(&base) || url.starts_with("data:"),
                 "{page} loaded {url} from outside the machine"
             );
         }
@@ -178,52 +223,41 @@ fn nothing_remote(session: &Session) -> Result<()> {
 /// reason), the panel still copies as exactly the stored text, and each claim is listed with
 /// its verdict.
 fn variation_and_claims_shown(
-    session: &Session,
+    browser: &mut Browser,
     project: &Project,
 ) -> Result<()> {
-    use machinery::book::LoadedBook;
     use machinery::listing::Listing;
     use machinery::output::StoredOutput;
-    let uses = LoadedBook::load(project)?.listing_uses();
+    let shown: BTreeMap<&str, (&str, &Value)> = listings_on(browser.survey()?)
+        .into_iter()
+        .filter_map(|(page, found)| {
+            let id = found["id"].as_str()?.strip_prefix("listing-")?;
+            Some((id, (page, found)))
+        })
+        .collect();
     let (mut marked, mut claims_seen) = (0, 0);
     for listing in Listing::all(project)? {
-        let Some(shown) = uses.get(&listing.name).and_then(|u| u.first())
-        else {
-            continue;
+        let Some((page, found)) = shown.get(listing.name.as_str()) else {
+            bail!("listing {} is on no page", listing.name);
         };
-        let page = shown.chapter.with_extension("html");
-        let page = page.display();
         let stored =
             std::fs::read_to_string(project.root.join(listing.output_path()))?;
         let stored = StoredOutput::parse(&stored).ok_or_else(|| {
             anyhow::anyhow!("{}: no command line", listing.name)
         })?;
-        let js = format!(
-            r#"const f = document.getElementById("listing-{name}");
-            const code = f.querySelector(".listing-output pre code");
-            const marks = Array.from(f.querySelectorAll(".listing-output pre .varies"));
-            return [code.textContent,
-                marks.length,
-                marks.every(m => m.title.length > 0 &&
-                    getComputedStyle(m).textDecorationStyle === "dotted"),
-                Array.from(f.querySelectorAll(".listing-claims li"))
-                    .map(li => li.querySelector(".verdict").textContent)];"#,
-            name = listing.name
-        );
-        let found = eval(session, &page.to_string(), &js)?;
         ensure!(
-            found[0].as_str() == Some(stored.text.as_str()),
+            found["copied"].as_str() == Some(stored.text.as_str()),
             "{page}#listing-{}: the output panel does not copy as the stored text",
             listing.name
         );
-        let marks = found[1].as_u64().unwrap_or(0);
         ensure!(
-            found[2] == true,
+            found["marks_explained"] == true,
             "{page}#listing-{}: a mark has no reason or is not underlined",
             listing.name
         );
-        marked += marks;
-        let verdicts = found[3].as_array().cloned().unwrap_or_default();
+        marked += found["marks"].as_u64().unwrap_or(0);
+        let verdicts =
+            found["verdicts"].as_array().cloned().unwrap_or_default();
         ensure!(
             verdicts.len() == listing.spec.claims.len()
                 && verdicts.iter().all(|v| v == "✓"),
@@ -238,23 +272,23 @@ fn variation_and_claims_shown(
     Ok(())
 }
 
-type Check = fn(&Session, &Project) -> Result<()>;
+type Check = fn(&mut Browser, &Project) -> Result<()>;
 
 fn main() {
     let project = book_tests::project_or_exit();
     let checks: [(&str, Check); 7] = [
-        ("pages_load_without_script_errors", |s, _| {
-            no_script_errors(s)
+        ("pages_load_without_script_errors", |b, _| {
+            no_script_errors(b)
         }),
-        ("every_listing_shows_code_and_output", |s, _| {
-            listings_visible(s)
+        ("every_listing_shows_code_and_output", |b, _| {
+            listings_visible(b)
         }),
-        ("search_for_fork_lists_the_processes_chapter", |s, _| {
-            search_finds_fork(s)
+        ("search_for_fork_lists_the_processes_chapter", |b, _| {
+            search_finds_fork(b)
         }),
-        ("the_dark_theme_works", |s, _| dark_theme_works(s)),
+        ("the_dark_theme_works", |b, _| dark_theme_works(b)),
         ("print_html_has_every_chapter", print_page_has_every_chapter),
-        ("nothing_is_loaded_from_outside", |s, _| nothing_remote(s)),
+        ("nothing_is_loaded_from_outside", |b, _| nothing_remote(b)),
         (
             "outputs_mark_what_varies_and_list_their_claims",
             variation_and_claims_shown,
@@ -267,27 +301,32 @@ fn main() {
         eprintln!("\n*** BROWSER TESTS SKIPPED: {reason} ***\n");
     }
     // Shared by every trial: a failure to start is kept as its message.
-    let session: Option<Result<Shared, String>> = match &missing {
+    let browser: Option<Result<Shared, String>> = match &missing {
         Some(_) => None,
         None => Some(
             Session::start(&project)
-                .map(|s| Arc::new(Mutex::new(s)))
+                .map(|session| {
+                    Arc::new(Mutex::new(Browser {
+                        session,
+                        survey: None,
+                    }))
+                })
                 .map_err(|e| format!("{e:#}")),
         ),
     };
     let trials = checks
         .into_iter()
         .map(|(name, check)| {
-            let (project, session, missing) =
-                (project.clone(), session.clone(), missing.clone());
+            let (project, browser, missing) =
+                (project.clone(), browser.clone(), missing.clone());
             let under_ci = std::env::var_os("CI").is_some();
             let skip = missing.is_some() && !under_ci;
-            trial(name, move || match (session, missing) {
-                (Some(Ok(session)), _) => {
-                    let session = session.lock().map_err(|_| {
+            trial(name, move || match (browser, missing) {
+                (Some(Ok(browser)), _) => {
+                    let mut browser = browser.lock().map_err(|_| {
                         anyhow::anyhow!("an earlier check panicked")
                     })?;
-                    check(&session, &project)
+                    check(&mut browser, &project)
                 }
                 (Some(Err(e)), _) => bail!("cannot start the browser: {e}"),
                 (None, Some(reason)) if under_ci => {
@@ -299,6 +338,6 @@ fn main() {
         })
         .collect();
     let conclusion = book_tests::run_serially(trials);
-    drop(session); // ends chromedriver and the browser before exiting
+    drop(browser); // ends chromedriver and the browser before exiting
     conclusion.exit()
 }

@@ -13,35 +13,57 @@ use machinery::snippets::{
     SnippetTest, fenced_blocks, is_rust_to_reader, is_rust_to_skeptic,
 };
 
-/// The book builds, and every listing's caption and output are in the HTML.
-pub fn builds(project: &Project) -> Result<()> {
-    let dest =
-        std::env::temp_dir().join(format!("book-test-{}", std::process::id()));
-    let mut book = LoadedBook::load(project)?;
-    let result = book.build_html(Some(&dest)).and_then(|dir| {
-        let mut html = String::new();
-        for entry in std::fs::read_dir(&dir)? {
-            let path = entry?.path();
-            if path.extension().is_some_and(|e| e == "html")
-                && !path.ends_with("print.html")
-            {
-                html += &std::fs::read_to_string(&path)?;
-            }
+/// The book built into a temporary folder, shared by the checks that read the HTML; the
+/// folder is removed when this is dropped.
+pub struct Site {
+    pub dir: PathBuf,
+    /// Where each listing is shown.
+    uses: BTreeMap<String, Vec<machinery::book::Use>>,
+}
+
+impl Site {
+    pub fn build(project: &Project) -> Result<Site> {
+        let dest = std::env::temp_dir()
+            .join(format!("book-test-{}", std::process::id()));
+        let mut book = LoadedBook::load(project)?;
+        let dir = book.build_html(Some(&dest)).inspect_err(|_| {
+            let _ = std::fs::remove_dir_all(&dest);
+        })?;
+        Ok(Site {
+            dir,
+            uses: book.listing_uses(),
+        })
+    }
+}
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Every listing's caption and output are in the built HTML.
+pub fn shows_every_listing(site: &Site) -> Result<()> {
+    let mut html = String::new();
+    for entry in std::fs::read_dir(&site.dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "html")
+            && !path.ends_with("print.html")
+        {
+            html += &std::fs::read_to_string(&path)?;
         }
-        for (name, uses) in book.listing_uses() {
-            let id = format!("id=\"listing-{name}\"");
-            if !html.contains(&id) {
-                bail!(
-                    "listing {name} (src/{}:{}) is not in the built HTML",
-                    uses[0].chapter.display(),
-                    uses[0].line
-                );
-            }
+    }
+    for (name, uses) in &site.uses {
+        let id = format!("id=\"listing-{name}\"");
+        if !html.contains(&id) {
+            bail!(
+                "listing {name} (src/{}:{}) is not in the built HTML",
+                uses[0].chapter.display(),
+                uses[0].line
+            );
         }
-        Ok(())
-    });
-    let _ = std::fs::remove_dir_all(&dest);
-    result
+    }
+    Ok(())
 }
 
 /// Each listing is shown by exactly one `{{#listing}}` of a chapter.
@@ -162,20 +184,16 @@ pub fn figures_fresh(project: &Project) -> Result<()> {
 /// Every internal link and `#anchor` of the built book resolves; external links are listed on
 /// stderr, not fetched (the machine has no network, and the book must not depend on one).
 pub fn links_resolve(project: &Project) -> Result<()> {
-    let dest =
-        std::env::temp_dir().join(format!("links-test-{}", std::process::id()));
-    let result = LoadedBook::load(project)
-        .and_then(|mut book| book.build_html(Some(&dest)))
-        .and_then(|site| check_links(&site));
-    let _ = std::fs::remove_dir_all(&dest);
-    result
+    check_links(&Site::build(project)?.dir)
 }
 
 /// The link check on a built site.
 pub fn check_links(site: &std::path::Path) -> Result<()> {
     let attribute =
         regex::Regex::new(r#"(?:href|src)="([^"]*)""#).expect("valid regex");
+    let id = regex::Regex::new(r#"\bid="([^"]*)""#).expect("valid regex");
     let mut pages = BTreeMap::new();
+    let mut ids = BTreeMap::new();
     for entry in std::fs::read_dir(site)? {
         let path = entry?.path();
         if path.extension().is_some_and(|e| e == "html") {
@@ -184,7 +202,11 @@ pub fn check_links(site: &std::path::Path) -> Result<()> {
                 .unwrap_or_default()
                 .to_string_lossy()
                 .into_owned();
-            pages.insert(name, std::fs::read_to_string(&path)?);
+            let html = std::fs::read_to_string(&path)?;
+            let found: std::collections::HashSet<String> =
+                id.captures_iter(&html).map(|c| c[1].to_owned()).collect();
+            ids.insert(name.clone(), found);
+            pages.insert(name, html);
         }
     }
     let (mut broken, mut external) =
@@ -206,13 +228,12 @@ pub fn check_links(site: &std::path::Path) -> Result<()> {
             if !site.join(target).exists() {
                 broken
                     .push(format!("{page}: link to {link}: no file {target}"));
-            } else if !anchor.is_empty() {
-                let ids = pages.get(target).map(String::as_str).unwrap_or("");
-                if !ids.contains(&format!("id=\"{anchor}\"")) {
-                    broken.push(format!(
-                        "{page}: link to {link}: {target} has no id {anchor:?}"
-                    ));
-                }
+            } else if !anchor.is_empty()
+                && !ids.get(target).is_some_and(|ids| ids.contains(anchor))
+            {
+                broken.push(format!(
+                    "{page}: link to {link}: {target} has no id {anchor:?}"
+                ));
             }
         }
     }

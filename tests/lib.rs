@@ -26,9 +26,10 @@ pub fn trial(
     })
 }
 
-/// Runs the trials with the command line cargo gave, and exits with their verdict.
-pub fn run(trials: Vec<Trial>) -> ! {
-    libtest_mimic::run(&Arguments::from_args(), trials).exit()
+/// Runs the trials with the command line cargo gave, and returns their verdict, so that the
+/// caller can clean up before exiting with it.
+pub fn run(trials: Vec<Trial>) -> libtest_mimic::Conclusion {
+    libtest_mimic::run(&Arguments::from_args(), trials)
 }
 
 /// Like [`run`], with `threads` trials at a time unless the command line says otherwise

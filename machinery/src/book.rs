@@ -208,11 +208,12 @@ impl ListingPreprocessor {
             }
             None => format!("{up}{}", listing.source.display()),
         };
-        // skeptic compiles and runs every rust block; measurements are only compiled (the
-        // listings test runs them), and a compile-fail listing is checked by the listings test.
+        // skeptic compiles and runs every rust block, except two kinds the listings test
+        // checks: a measurement, which it builds with --release and runs (skeptic could only
+        // compile it, in debug and anew on every run: it caches only what it runs), and a
+        // compile-fail listing.
         let info = match (listing.kind, listing.spec.release) {
-            (Kind::CompileFail, _) => "rust,ignore",
-            (Kind::Program, true) => "rust,no_run",
+            (Kind::CompileFail, _) | (Kind::Program, true) => "rust,ignore",
             (Kind::Program, false) => "rust",
         };
         let note = match listing.kind {

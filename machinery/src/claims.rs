@@ -20,22 +20,48 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use regex::Regex;
 use serde::Deserialize;
 
-/// How to read one value from an output.
+/// How to read one value from an output: a regex, compiled when the sidecar is read, and
+/// whether every match is wanted (a list) or it must match exactly once.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "RawValueSpec")]
+pub struct ValueSpec {
+    pub pattern: String,
+    pub all: bool,
+    regex: Regex,
+}
+
+/// A `[values]` entry as written: a regex alone, or a table with `all`.
+#[derive(Deserialize)]
 #[serde(untagged)]
-pub enum ValueSpec {
-    /// A regex that must match exactly once.
+enum RawValueSpec {
     One(String),
-    /// A regex, and whether every match is wanted (a list).
     Table {
         pattern: String,
         #[serde(default)]
         all: bool,
     },
+}
+
+impl TryFrom<RawValueSpec> for ValueSpec {
+    type Error = String;
+
+    fn try_from(raw: RawValueSpec) -> Result<ValueSpec, String> {
+        let (pattern, all) = match raw {
+            RawValueSpec::One(pattern) => (pattern, false),
+            RawValueSpec::Table { pattern, all } => (pattern, all),
+        };
+        let regex = Regex::new(&format!("(?m){pattern}"))
+            .map_err(|e| format!("invalid regex {pattern:?}: {e}"))?;
+        Ok(ValueSpec {
+            pattern,
+            all,
+            regex,
+        })
+    }
 }
 
 /// A statement over the values, and the sentence of the book it supports.
@@ -87,13 +113,9 @@ pub fn read_values(
 ) -> Result<BTreeMap<String, Reading>> {
     let mut readings = BTreeMap::new();
     for (name, spec) in values {
-        let (pattern, all) = match spec {
-            ValueSpec::One(p) => (p.as_str(), false),
-            ValueSpec::Table { pattern, all } => (pattern.as_str(), *all),
-        };
-        let regex = Regex::new(&format!("(?m){pattern}"))
-            .with_context(|| format!("value {name}: invalid regex"))?;
-        let texts: Vec<&str> = regex
+        let (pattern, all) = (&spec.pattern, spec.all);
+        let texts: Vec<&str> = spec
+            .regex
             .captures_iter(output)
             .map(|caps| {
                 caps.name("v")
@@ -181,49 +203,66 @@ fn dynamic(value: &Value) -> rhai::Dynamic {
     }
 }
 
-/// Rhai reserves words this book needs as value names (`thread`, `spawn`, `shared`, `sync`,
-/// ...): the expression sees every value under the prefix `v_`, added here to each name that
-/// is not inside a string literal and not a method (after a dot).
-fn prefixed(expression: &str, names: &BTreeMap<String, Reading>) -> String {
-    let mut out = String::with_capacity(expression.len() + 16);
+/// The names an expression uses: each word outside string literals that is not a method
+/// (after a dot), with the byte offset where it starts.
+fn names_used(expression: &str) -> Vec<(usize, &str)> {
+    let mut used = Vec::new();
     let mut chars = expression.char_indices().peekable();
     let mut in_string = false;
     let mut previous = ' ';
     while let Some((i, c)) = chars.next() {
         if in_string {
-            out.push(c);
             if c == '\\' {
-                if let Some((_, escaped)) = chars.next() {
-                    out.push(escaped);
-                }
+                chars.next();
             } else if c == '"' {
                 in_string = false;
             }
         } else if c == '"' {
             in_string = true;
-            out.push(c);
         } else if c.is_alphabetic() || c == '_' {
             let mut end = i + c.len_utf8();
-            while let Some(&(j, d)) = chars.peek() {
-                if !(d.is_alphanumeric() || d == '_') {
-                    break;
-                }
+            while let Some(&(j, d)) = chars
+                .peek()
+                .filter(|(_, d)| d.is_alphanumeric() || *d == '_')
+            {
                 end = j + d.len_utf8();
                 chars.next();
             }
-            let word = &expression[i..end];
-            if previous != '.' && names.contains_key(word) {
-                out.push_str("v_");
+            if previous != '.' {
+                used.push((i, &expression[i..end]));
             }
-            out.push_str(word);
-        } else {
-            out.push(c);
         }
         if !c.is_whitespace() {
             previous = c;
         }
     }
+    used
+}
+
+/// Rhai reserves words this book needs as value names (`thread`, `spawn`, `shared`, `sync`,
+/// ...): the expression sees every value under the prefix `v_`, added here to each use of a
+/// value's name.
+fn prefixed(expression: &str, names: &BTreeMap<String, Reading>) -> String {
+    let mut out = String::with_capacity(expression.len() + 16);
+    let mut last = 0;
+    for (start, word) in names_used(expression) {
+        if names.contains_key(word) {
+            out.push_str(&expression[last..start]);
+            out.push_str("v_");
+            last = start;
+        }
+    }
+    out.push_str(&expression[last..]);
     out
+}
+
+thread_local! {
+    /// Rhai's engine, made once: making one registers its whole standard library.
+    static ENGINE: rhai::Engine = {
+        let mut engine = rhai::Engine::new();
+        engine.set_max_operations(100_000);
+        engine
+    };
 }
 
 /// Judges every claim on the readings of one output.
@@ -231,29 +270,33 @@ pub fn judge(
     claims: &[ClaimSpec],
     readings: &BTreeMap<String, Reading>,
 ) -> Vec<Verdict> {
-    let mut engine = rhai::Engine::new();
-    engine.set_max_operations(100_000);
+    let mut scope = rhai::Scope::new();
+    for (name, reading) in readings {
+        scope.push_constant_dynamic(
+            format!("v_{name}"),
+            dynamic(&reading.value),
+        );
+    }
     claims
         .iter()
         .map(|claim| {
-            let mut scope = rhai::Scope::new();
-            let mut values = Vec::new();
-            for (name, reading) in readings {
-                scope.push_constant_dynamic(
-                    format!("v_{name}"),
-                    dynamic(&reading.value),
-                );
-                let word = Regex::new(&format!(r"\b{}\b", regex::escape(name)))
-                    .expect("valid regex");
-                if word.is_match(&claim.holds) {
-                    values.push((name.clone(), reading.text.clone()));
-                }
-            }
-            let holds = engine
-                .eval_expression_with_scope::<bool>(
-                    &mut scope,
-                    &prefixed(&claim.holds, readings),
-                )
+            let used: std::collections::BTreeSet<&str> =
+                names_used(&claim.holds)
+                    .into_iter()
+                    .map(|(_, w)| w)
+                    .collect();
+            let values = readings
+                .iter()
+                .filter(|(name, _)| used.contains(name.as_str()))
+                .map(|(name, reading)| (name.clone(), reading.text.clone()))
+                .collect();
+            let holds = ENGINE
+                .with(|engine| {
+                    engine.eval_expression_with_scope::<bool>(
+                        &mut scope.clone(),
+                        &prefixed(&claim.holds, readings),
+                    )
+                })
                 .map_err(|e| e.to_string().replace("v_", ""));
             Verdict {
                 claim: claim.clone(),
@@ -301,6 +344,24 @@ mod tests {
         assert_eq!(r["ends"].text, "SIGKILL, SIGTERM");
         assert!(read_values(&values("x = 'median'"), out).is_err());
         assert!(read_values(&values("x = 'nowhere'"), out).is_err());
+    }
+
+    #[test]
+    fn only_value_names_outside_strings_and_methods_are_prefixed() {
+        let reading = Reading {
+            value: Value::Number(1.0),
+            text: "1".into(),
+        };
+        let names: BTreeMap<String, Reading> = ["thread", "len"]
+            .map(|n| (n.to_owned(), reading.clone()))
+            .into();
+        assert_eq!(
+            prefixed(
+                r#"thread > 2 * x.len() && "thread \" len" != len"#,
+                &names
+            ),
+            r#"v_thread > 2 * x.len() && "thread \" len" != v_len"#
+        );
     }
 
     fn claim(holds: &str) -> ClaimSpec {
