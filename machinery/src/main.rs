@@ -90,18 +90,6 @@ fn main() -> ExitCode {
         .with_max_level(tracing::Level::WARN)
         .init();
     let cli = Cli::parse();
-    // The measuring listings read BOOK_QUICK (listings::bench::quick) to repeat less:
-    // `compare --quick` sets it for them, and a refresh never inherits it.
-    let quick = matches!(cli.command, Command::Compare { quick: true, .. });
-    // SAFETY: no other thread exists yet (nothing has started one), so nothing can read
-    // the environment while it changes (std::env::set_var's safety section).
-    unsafe {
-        if quick {
-            std::env::set_var("BOOK_QUICK", "1");
-        } else {
-            std::env::remove_var("BOOK_QUICK");
-        }
-    }
     if matches!(
         cli.command,
         Command::Compare { .. } | Command::Refresh { .. }

@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use crate::Project;
 use crate::listing::{Kind, Listing};
 use crate::output::StoredOutput;
-use crate::run::{Executables, Run, build_listings, run_listing};
+use crate::run::{Executables, Repetitions, Run, build_listings, run_listing};
 
 /// Listings chosen by name (all when no name is given), built in the profiles they need.
 pub struct Batch {
@@ -63,13 +63,18 @@ impl Batch {
     }
 
     /// Runs one listing of the batch as the book shows it.
-    pub fn run(&self, project: &Project, listing: &Listing) -> Result<Run> {
+    pub fn run(
+        &self,
+        project: &Project,
+        listing: &Listing,
+        repetitions: Repetitions,
+    ) -> Result<Run> {
         let executables = if listing.spec.release {
             &self.release
         } else {
             &self.debug
         };
-        run_listing(project, listing, executables)
+        run_listing(project, listing, executables, repetitions)
     }
 }
 
@@ -94,7 +99,7 @@ pub fn refresh(project: &Project, names: &[String]) -> Result<()> {
     let mut failed = Vec::new();
     for listing in &batch.listings {
         eprint!("refresh {:<40} ", listing.name);
-        let run = batch.run(project, listing)?;
+        let run = batch.run(project, listing, Repetitions::Full)?;
         if let Some(problem) = run.problem(listing) {
             eprintln!("FAILED: {problem}\n{}", run.text);
             failed.push(listing.name.clone());

@@ -16,6 +16,31 @@ use wait_timeout::ChildExt;
 use crate::Project;
 use crate::listing::{Kind, Listing};
 
+/// How many repetitions the measuring listings make: all of them (the book's outputs), or
+/// fewer (`BOOK_QUICK=1`, read by `listings::bench::quick`) where only the shape of the output
+/// matters or the reader asked for a quick run. A quick run prints other run counts ("N
+/// runs"), so its output is compared with them left out ([`Repetitions::comparable`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repetitions {
+    Full,
+    Quick,
+}
+
+impl Repetitions {
+    /// `text` as it can be compared with a run of the other kind: run counts, which a quick
+    /// run cuts ("1000 runs", "9 runs each"), become "N runs".
+    pub fn comparable(self, text: &str) -> std::borrow::Cow<'_, str> {
+        static RUNS: std::sync::LazyLock<regex::Regex> =
+            std::sync::LazyLock::new(|| {
+                regex::Regex::new(r"\b\d+ runs\b").expect("valid regex")
+            });
+        match self {
+            Repetitions::Full => text.into(),
+            Repetitions::Quick => RUNS.replace_all(text, "N runs"),
+        }
+    }
+}
+
 /// Executables of a package, by binary name, for one profile.
 pub type Executables = HashMap<String, PathBuf>;
 
@@ -165,6 +190,7 @@ pub fn run_listing(
     project: &Project,
     listing: &Listing,
     executables: &Executables,
+    repetitions: Repetitions,
 ) -> Result<Run> {
     let mut cmd = match listing.kind {
         Kind::Program => {
@@ -187,6 +213,10 @@ pub fn run_listing(
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .process_group(0);
+    match repetitions {
+        Repetitions::Full => cmd.env_remove("BOOK_QUICK"),
+        Repetitions::Quick => cmd.env("BOOK_QUICK", "1"),
+    };
     let (mut reader, writer) =
         std::io::pipe().context("cannot create a pipe")?;
     cmd.stdout(writer.try_clone()?).stderr(writer);
@@ -284,5 +314,20 @@ fn clean_up_group(group: Pid) {
             Ok(_) | Err(Errno::EINTR) => continue,
             Err(_) => return, // ECHILD: no child of ours left in the group
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Repetitions;
+
+    #[test]
+    fn quick_runs_do_not_compare_run_counts() {
+        let text = "median 1 ms (min 1 ms, max 2 ms, 1000 runs)";
+        assert_eq!(Repetitions::Full.comparable(text), text);
+        assert_eq!(
+            Repetitions::Quick.comparable(text),
+            "median 1 ms (min 1 ms, max 2 ms, N runs)"
+        );
     }
 }

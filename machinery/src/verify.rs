@@ -9,7 +9,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use crate::Project;
 use crate::listing::{Kind, Listing};
 use crate::output::StoredOutput;
-use crate::run::{Executables, build_listings, check_rejection, run_listing};
+use crate::run::{
+    Executables, Repetitions, build_listings, check_rejection, run_listing,
+};
 
 /// The listings, built once per profile, on first need.
 #[derive(Default)]
@@ -86,7 +88,14 @@ pub fn check_listing(
         Kind::Program => builds.get(project, listing.spec.release)?,
         Kind::CompileFail => &Executables::new(),
     };
-    let run = run_listing(project, listing, executables)?;
+    // A measurement is checked for its shape, which needs no more than a few repetitions
+    // (its claims are judged on the stored output, from a full run).
+    let repetitions = if listing.spec.release {
+        Repetitions::Quick
+    } else {
+        Repetitions::Full
+    };
+    let run = run_listing(project, listing, executables, repetitions)?;
     if let Some(problem) = run.problem(listing) {
         bail!(
             "{}: {problem}\n--- what it printed ---\n{}",
@@ -94,7 +103,11 @@ pub fn check_listing(
             run.text
         );
     }
-    matcher.compare(&stored.text, &run.text).map_err(|diff| {
+    let (stored_text, run_text) = (
+        repetitions.comparable(&stored.text),
+        repetitions.comparable(&run.text),
+    );
+    matcher.compare(&stored_text, &run_text).map_err(|diff| {
         anyhow!(
             "{shown} no longer matches a fresh run of {}:\n{diff}\n{fix}",
             listing.name
