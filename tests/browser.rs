@@ -1,12 +1,15 @@
 //! The built book in a real browser (headless Chromium): pages load without script errors,
 //! listings show their code and output, search works, the dark theme works, the print page
-//! has every chapter, and nothing is loaded from outside the machine.
+//! has every chapter, nothing is loaded from outside the machine, and the book printed to PDF
+//! (`cargo book pdf`) has one bookmark per chapter.
 //!
 //! Without Chromium these tests are skipped with a loud message, except under CI (`CI` set),
 //! where they fail.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail, ensure};
@@ -23,6 +26,9 @@ type Shared = Arc<Mutex<Browser>>;
 struct Browser {
     session: Session,
     survey: Option<BTreeMap<String, Value>>,
+    /// The PDF, printed by another Chromium while the checks use this one: its top-level
+    /// outline entries.
+    printing: Option<JoinHandle<Result<Vec<String>>>>,
 }
 
 /// What one page shows, read in the browser once the page has loaded.
@@ -272,11 +278,61 @@ fn variation_and_claims_shown(
     Ok(())
 }
 
+/// Prints the site to PDF with Chromium, in the background, and reads the titles of the
+/// PDF's top-level outline entries (its bookmarks).
+fn print_in_background(site: PathBuf) -> JoinHandle<Result<Vec<String>>> {
+    std::thread::spawn(move || {
+        let scratch = std::env::temp_dir()
+            .join(format!("book-pdf-test-{}", std::process::id()));
+        let pdf = scratch.join("book.pdf");
+        let printed =
+            machinery::pdf::print_site(&site, &pdf, &scratch.join("profile"))
+                .and_then(|_| Ok(lopdf::Document::load(&pdf)?.get_toc()?));
+        let _ = std::fs::remove_dir_all(&scratch);
+        Ok(printed?
+            .toc
+            .into_iter()
+            .filter(|entry| entry.level == 1)
+            .map(|entry| entry.title)
+            .collect())
+    })
+}
+
+/// The PDF has one top-level outline entry per chapter, titled as the chapter's heading, in
+/// the book's order.
+fn pdf_has_a_bookmark_per_chapter(
+    browser: &mut Browser,
+    project: &Project,
+) -> Result<()> {
+    let Some(printing) = browser.printing.take() else {
+        bail!("the PDF was printed once, for an earlier run of this check");
+    };
+    let outline = printing
+        .join()
+        .map_err(|_| anyhow::anyhow!("printing the PDF panicked"))??;
+    let chapters: Vec<String> = machinery::book::LoadedBook::load(project)?
+        .chapters()?
+        .iter()
+        .filter_map(|chapter| {
+            chapter.source.lines().find_map(|line| {
+                line.strip_prefix("# ").map(|t| t.trim().to_owned())
+            })
+        })
+        .collect();
+    ensure!(
+        outline == chapters,
+        "the PDF's top-level outline should list the chapters, one entry each: a chapter \
+         with no `# ` heading, or with two, breaks it\n  outline:  {outline:?}\n  \
+         chapters: {chapters:?}"
+    );
+    Ok(())
+}
+
 type Check = fn(&mut Browser, &Project) -> Result<()>;
 
 fn main() {
     let project = book_tests::project_or_exit();
-    let checks: [(&str, Check); 7] = [
+    let checks: [(&str, Check); 8] = [
         ("pages_load_without_script_errors", |b, _| {
             no_script_errors(b)
         }),
@@ -293,6 +349,11 @@ fn main() {
             "outputs_mark_what_varies_and_list_their_claims",
             variation_and_claims_shown,
         ),
+        // Last: the PDF prints while the checks above run.
+        (
+            "the_pdf_has_one_bookmark_per_chapter",
+            pdf_has_a_bookmark_per_chapter,
+        ),
     ];
     let missing = unavailable();
     if let Some(reason) = &missing
@@ -306,9 +367,11 @@ fn main() {
         None => Some(
             Session::start(&project)
                 .map(|session| {
+                    let printing = print_in_background(session.site.clone());
                     Arc::new(Mutex::new(Browser {
                         session,
                         survey: None,
+                        printing: Some(printing),
                     }))
                 })
                 .map_err(|e| format!("{e:#}")),

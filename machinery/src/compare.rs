@@ -30,7 +30,7 @@ use crate::claims::{self, Reading, Value, Verdict};
 use crate::listing::{Kind, Listing};
 use crate::output::StoredOutput;
 use crate::refresh::{Batch, store};
-use crate::run::Repetitions;
+use crate::run::Pace;
 
 /// Where `cargo book compare` writes, relative to the project root, unless told otherwise.
 pub const DEFAULT_DIR: &str = "target/compare";
@@ -43,7 +43,7 @@ pub const OUTPUTS: &str = "outputs";
 pub struct Options {
     /// Listing names; all listings when empty.
     pub listings: Vec<String>,
-    /// Fewer repetitions (the listings run with `BOOK_QUICK=1`: [`Repetitions::Quick`]).
+    /// Fewer repetitions (the listings run with `BOOK_QUICK=1`: [`Pace::Quick`]).
     pub quick: bool,
     /// The compare folder (default [`DEFAULT_DIR`]).
     pub out: PathBuf,
@@ -539,7 +539,7 @@ fn judge_listing(
     project: &Project,
     listing: &Listing,
     fresh: Result<String, String>,
-    repetitions: Repetitions,
+    pace: Pace,
 ) -> ListingReport {
     let stored =
         std::fs::read_to_string(project.root.join(listing.output_path()))
@@ -600,10 +600,7 @@ fn judge_listing(
         }
     }
     let compared = listing.spec.vary.compile().map(|matcher| {
-        matcher.compare(
-            &repetitions.comparable(&stored),
-            &repetitions.comparable(&fresh),
-        )
+        matcher.compare(&pace.comparable(&stored), &pace.comparable(&fresh))
     });
     report.outcome = match (compared, readings) {
         (Err(e), _) => Outcome::Failed(format!("{e:#}")),
@@ -646,10 +643,10 @@ pub fn compare(project: &Project, options: &Options) -> Result<Report> {
             bar.println(line);
         }
     };
-    let repetitions = if options.quick {
-        Repetitions::Quick
+    let pace = if options.quick {
+        Pace::Quick
     } else {
-        Repetitions::Full
+        Pace::Full
     };
     let mut listings = Vec::new();
     for (i, listing) in batch.listings.iter().enumerate() {
@@ -660,7 +657,7 @@ pub fn compare(project: &Project, options: &Options) -> Result<Report> {
             listing.name
         ));
         let began = Instant::now();
-        let fresh = match batch.run(project, listing, repetitions) {
+        let fresh = match batch.run(project, listing, pace) {
             Ok(run) => {
                 let problem = run.problem(listing);
                 store(&outputs, listing, run.text.clone())?;
@@ -674,7 +671,7 @@ pub fn compare(project: &Project, options: &Options) -> Result<Report> {
             }
             Err(e) => Err(format!("{e:#}")),
         };
-        let mut report = judge_listing(project, listing, fresh, repetitions);
+        let mut report = judge_listing(project, listing, fresh, pace);
         report.took = began.elapsed();
         let verdict = match &report.outcome {
             Outcome::Matches => "matches the book",

@@ -92,6 +92,10 @@ pub struct Spec {
     /// (the listings test runs it).
     #[serde(default)]
     pub release: bool,
+    /// Arguments the listings test adds to a measurement's run, which it checks only for the
+    /// output's shape: less work per repetition, the same lines (e.g. `["--runs", "1"]`).
+    #[serde(default)]
+    pub shape_args: Vec<String>,
     /// Seconds before a run counts as hung and is killed with its process group.
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,

@@ -35,6 +35,12 @@ pub fn print(project: &Project, out: &Path) -> Result<u64> {
 fn print_in(project: &Project, out: &Path, scratch: &Path) -> Result<u64> {
     let site =
         LoadedBook::load(project)?.build_html(Some(&scratch.join("site")))?;
+    print_site(&site, out, &scratch.join("profile"))
+}
+
+/// Prints the `print.html` of a built `site` to `out`, with Chromium's profile in `profile`
+/// (a folder of its own: two Chromiums cannot share one); returns the PDF's size in bytes.
+pub fn print_site(site: &Path, out: &Path, profile: &Path) -> Result<u64> {
     let page = site.join("print.html");
     let out = if out.is_absolute() {
         out.to_path_buf()
@@ -56,10 +62,7 @@ fn print_in(project: &Project, out: &Path, scratch: &Path) -> Result<u64> {
             // Time for mdBook's scripts and the fonts before printing.
             "--virtual-time-budget=5000",
         ])
-        .arg(format!(
-            "--user-data-dir={}",
-            scratch.join("profile").display()
-        ))
+        .arg(format!("--user-data-dir={}", profile.display()))
         .arg(format!("--print-to-pdf={}", out.display()))
         .arg(file_url(&page))
         .stdin(Stdio::null())

@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use crate::Project;
 use crate::listing::{Kind, Listing};
 use crate::output::StoredOutput;
-use crate::run::{Executables, Repetitions, Run, build_listings, run_listing};
+use crate::run::{Executables, Pace, Run, build_listings, run_listing};
 
 /// Listings chosen by name (all when no name is given), built in the profiles they need.
 pub struct Batch {
@@ -67,14 +67,14 @@ impl Batch {
         &self,
         project: &Project,
         listing: &Listing,
-        repetitions: Repetitions,
+        pace: Pace,
     ) -> Result<Run> {
         let executables = if listing.spec.release {
             &self.release
         } else {
             &self.debug
         };
-        run_listing(project, listing, executables, repetitions)
+        run_listing(project, listing, executables, pace)
     }
 }
 
@@ -99,7 +99,7 @@ pub fn refresh(project: &Project, names: &[String]) -> Result<()> {
     let mut failed = Vec::new();
     for listing in &batch.listings {
         eprint!("refresh {:<40} ", listing.name);
-        let run = batch.run(project, listing, Repetitions::Full)?;
+        let run = batch.run(project, listing, Pace::Full)?;
         if let Some(problem) = run.problem(listing) {
             eprintln!("FAILED: {problem}\n{}", run.text);
             failed.push(listing.name.clone());

@@ -16,18 +16,21 @@ use wait_timeout::ChildExt;
 use crate::Project;
 use crate::listing::{Kind, Listing};
 
-/// How many repetitions the measuring listings make: all of them (the book's outputs), or
-/// fewer (`BOOK_QUICK=1`, read by `listings::bench::quick`) where only the shape of the output
-/// matters or the reader asked for a quick run. A quick run prints other run counts ("N
-/// runs"), so its output is compared with them left out ([`Repetitions::comparable`]).
+/// How hard a run of a measuring listing works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Repetitions {
+pub enum Pace {
+    /// As the book runs it: every repetition (refresh, compare).
     Full,
+    /// Fewer repetitions (`BOOK_QUICK=1`, read by `listings::bench::quick`), the same work
+    /// in each: `cargo book compare --quick`, whose numbers are still compared.
     Quick,
+    /// Quick, and with the sidecar's `shape_args` (less work in each repetition): the
+    /// listings test, which checks only the output's shape.
+    Shape,
 }
 
-impl Repetitions {
-    /// `text` as it can be compared with a run of the other kind: run counts, which a quick
+impl Pace {
+    /// `text` as it can be compared with a run at another pace: run counts, which a quick
     /// run cuts ("1000 runs", "9 runs each"), become "N runs".
     pub fn comparable(self, text: &str) -> std::borrow::Cow<'_, str> {
         static RUNS: std::sync::LazyLock<regex::Regex> =
@@ -35,8 +38,8 @@ impl Repetitions {
                 regex::Regex::new(r"\b\d+ runs\b").expect("valid regex")
             });
         match self {
-            Repetitions::Full => text.into(),
-            Repetitions::Quick => RUNS.replace_all(text, "N runs"),
+            Pace::Full => text.into(),
+            Pace::Quick | Pace::Shape => RUNS.replace_all(text, "N runs"),
         }
     }
 }
@@ -190,7 +193,7 @@ pub fn run_listing(
     project: &Project,
     listing: &Listing,
     executables: &Executables,
-    repetitions: Repetitions,
+    pace: Pace,
 ) -> Result<Run> {
     let mut cmd = match listing.kind {
         Kind::Program => {
@@ -213,9 +216,12 @@ pub fn run_listing(
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .process_group(0);
-    match repetitions {
-        Repetitions::Full => cmd.env_remove("BOOK_QUICK"),
-        Repetitions::Quick => cmd.env("BOOK_QUICK", "1"),
+    match pace {
+        Pace::Full => cmd.env_remove("BOOK_QUICK"),
+        Pace::Quick => cmd.env("BOOK_QUICK", "1"),
+        Pace::Shape => {
+            cmd.env("BOOK_QUICK", "1").args(&listing.spec.shape_args)
+        }
     };
     let (mut reader, writer) =
         std::io::pipe().context("cannot create a pipe")?;
@@ -319,14 +325,14 @@ fn clean_up_group(group: Pid) {
 
 #[cfg(test)]
 mod tests {
-    use super::Repetitions;
+    use super::Pace;
 
     #[test]
     fn quick_runs_do_not_compare_run_counts() {
         let text = "median 1 ms (min 1 ms, max 2 ms, 1000 runs)";
-        assert_eq!(Repetitions::Full.comparable(text), text);
+        assert_eq!(Pace::Full.comparable(text), text);
         assert_eq!(
-            Repetitions::Quick.comparable(text),
+            Pace::Quick.comparable(text),
             "median 1 ms (min 1 ms, max 2 ms, N runs)"
         );
     }

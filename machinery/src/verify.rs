@@ -10,7 +10,7 @@ use crate::Project;
 use crate::listing::{Kind, Listing};
 use crate::output::StoredOutput;
 use crate::run::{
-    Executables, Repetitions, build_listings, check_rejection, run_listing,
+    Executables, Pace, build_listings, check_rejection, run_listing,
 };
 
 /// The listings, built once per profile, on first need.
@@ -88,14 +88,14 @@ pub fn check_listing(
         Kind::Program => builds.get(project, listing.spec.release)?,
         Kind::CompileFail => &Executables::new(),
     };
-    // A measurement is checked for its shape, which needs no more than a few repetitions
-    // (its claims are judged on the stored output, from a full run).
-    let repetitions = if listing.spec.release {
-        Repetitions::Quick
+    // A measurement is checked for its shape, which needs only a short run (its claims are
+    // judged on the stored output, from a full run).
+    let pace = if listing.spec.release {
+        Pace::Shape
     } else {
-        Repetitions::Full
+        Pace::Full
     };
-    let run = run_listing(project, listing, executables, repetitions)?;
+    let run = run_listing(project, listing, executables, pace)?;
     if let Some(problem) = run.problem(listing) {
         bail!(
             "{}: {problem}\n--- what it printed ---\n{}",
@@ -103,10 +103,8 @@ pub fn check_listing(
             run.text
         );
     }
-    let (stored_text, run_text) = (
-        repetitions.comparable(&stored.text),
-        repetitions.comparable(&run.text),
-    );
+    let (stored_text, run_text) =
+        (pace.comparable(&stored.text), pace.comparable(&run.text));
     matcher.compare(&stored_text, &run_text).map_err(|diff| {
         anyhow!(
             "{shown} no longer matches a fresh run of {}:\n{diff}\n{fix}",
