@@ -31,6 +31,16 @@ struct Browser {
     printing: Option<JoinHandle<Result<Vec<String>>>>,
 }
 
+impl Drop for Browser {
+    /// Waits for the PDF if no check did (one was skipped, or filtered out), so that its
+    /// Chromium is not left running.
+    fn drop(&mut self) {
+        if let Some(printing) = self.printing.take() {
+            let _ = printing.join();
+        }
+    }
+}
+
 /// What one page shows, read in the browser once the page has loaded.
 const SURVEY: &str = r#"
     document.querySelectorAll("details").forEach((d) => (d.open = true)); // solutions

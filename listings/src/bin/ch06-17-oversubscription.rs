@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
 use clap::Parser;
-use listings::bench::{Summary, human, machine};
+use listings::bench::{Summary, human, machine, repetitions};
 use nix::sys::resource::{UsageWho, getrusage};
 
 /// The same CPU-bound work split over more and more threads.
@@ -57,7 +57,8 @@ fn main() -> Result<()> {
     let names = ["1 thread", "1 per CPU", "4 per CPU", "16 per CPU"];
     let names = names.into_iter().chain(["64 per CPU"]);
     let mut samples = vec![(Vec::new(), Vec::new()); counts.len()];
-    for run in 0..6 {
+    // Five measured runs (fewer in a quick run: BOOK_QUICK), after a warm-up.
+    for run in 0..=repetitions(5) {
         for (i, &threads) in counts.iter().enumerate() {
             let (time, switches) = split(threads, args.units)?;
             if run > 0 {
