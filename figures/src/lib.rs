@@ -7,8 +7,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use facts::paths;
+use plotters::coord::CoordTranslate;
+use plotters::prelude::*;
 
 /// The project root: `BOOK_ROOT` (set by `cargo book figures` and the tests), else the
 /// nearest folder above the current one that holds `book.toml`, else the current folder.
@@ -49,6 +51,40 @@ pub fn svg_path(figure: &str) -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join(paths::IMAGES_DIR));
     dir.join(format!("{figure}.svg"))
+}
+
+/// A duration as `listings::bench::human` prints it ("2.40 ms"), in milliseconds, read by
+/// the book's one parser of quantities (`facts::units::parse`).
+pub fn millis(text: &str) -> Result<f64> {
+    let unit = text.split_whitespace().nth(1).unwrap_or("");
+    match facts::units::parse(text) {
+        Some(seconds) if facts::units::TIME_UNITS.contains(&unit) => {
+            Ok(seconds * 1e3)
+        }
+        _ => bail!("{text:?} is not a duration as the listings print one"),
+    }
+}
+
+/// The figures' font, in their ink colour, at `size` pixels.
+pub fn ink(size: u32) -> TextStyle<'static> {
+    ("sans-serif", size).into_font().color(&palette::INK)
+}
+
+/// Draws the chart's series labels the way every figure does: at `position`, on the card,
+/// framed in grey, in `size`-pixel ink.
+pub fn draw_legend<'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+    position: SeriesLabelPosition,
+    size: u32,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(palette::CARD)
+        .border_style(palette::GREY)
+        .label_font(ink(size))
+        .draw()?;
+    Ok(())
 }
 
 /// Colours of the figures. Every figure is drawn on a light card (`CARD`), so that it reads

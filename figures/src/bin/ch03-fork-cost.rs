@@ -7,18 +7,6 @@ use anyhow::{Context, Result, bail};
 use figures::palette;
 use plotters::prelude::*;
 
-/// A duration as printed by `listings::bench::human`, in milliseconds.
-fn millis(value: &str, unit: &str) -> Result<f64> {
-    let value: f64 = value.parse().context("a duration is a number")?;
-    Ok(match unit {
-        "ns" => value / 1e6,
-        "µs" => value / 1e3,
-        "ms" => value,
-        "s" => value * 1e3,
-        _ => bail!("unknown unit {unit:?}"),
-    })
-}
-
 /// A tick label without needless decimals: "5", "2.5", "0.25".
 fn tick(value: &f64) -> String {
     let text = format!("{value:.2}");
@@ -48,8 +36,8 @@ fn main() -> Result<()> {
             && let Ok(mib) = mib.parse::<f64>()
             && let Some((key, _, _)) = SERIES.iter().find(|s| s.0 == *name)
         {
-            let point =
-                (mib, millis(v1, u1)?, millis(v2, u2)?, millis(v3, u3)?);
+            let ms = |v, u| figures::millis(&format!("{v} {u}"));
+            let point = (mib, ms(v1, u1)?, ms(v2, u2)?, ms(v3, u3)?);
             series.entry(key).or_default().push(point);
         }
     }
@@ -63,9 +51,11 @@ fn main() -> Result<()> {
     let path = figures::svg_path("ch03-fork-cost");
     let root = SVGBackend::new(&path, (700, 400)).into_drawing_area();
     root.fill(&palette::CARD)?;
-    let ink = |size| ("sans-serif", size).into_font().color(&palette::INK);
     let mut chart = ChartBuilder::on(&root)
-        .caption("Creating a process against the parent's memory", ink(17))
+        .caption(
+            "Creating a process against the parent's memory",
+            figures::ink(17),
+        )
         .margin(15)
         .x_label_area_size(40)
         .y_label_area_size(60)
@@ -78,7 +68,7 @@ fn main() -> Result<()> {
         .y_label_formatter(&tick)
         .axis_style(palette::GREY)
         .light_line_style(palette::CARD)
-        .label_style(ink(13))
+        .label_style(figures::ink(13))
         .draw()?;
     for (key, label, colour) in SERIES {
         let points = &series[key];
@@ -122,13 +112,7 @@ fn main() -> Result<()> {
                     palette::GREY.stroke_width(1),
                 )
         });
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(palette::CARD)
-        .border_style(palette::GREY)
-        .label_font(ink(13))
-        .draw()?;
+    figures::draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, 13)?;
     root.present().context("cannot write the SVG")?;
     Ok(())
 }

@@ -56,10 +56,7 @@ fn main() -> Result<()> {
     for (area, panel) in root.split_evenly((2, 1)).iter().zip(&panels) {
         let width = panel.rows[0].len() as f64 * column_ms;
         let mut chart = ChartBuilder::on(area)
-            .caption(
-                &panel.title,
-                ("sans-serif", 16).into_font().color(&palette::INK),
-            )
+            .caption(&panel.title, figures::ink(16))
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(70)
@@ -75,7 +72,7 @@ fn main() -> Result<()> {
             })
             .x_desc("time since the start (ms)")
             .axis_style(palette::GREY)
-            .label_style(("sans-serif", 12).into_font().color(&palette::INK))
+            .label_style(figures::ink(12))
             .draw()?;
         for (n, row) in panel.rows.iter().enumerate() {
             let band = 1.0 - n as f64; // thread 1 on top

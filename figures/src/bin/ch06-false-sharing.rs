@@ -5,18 +5,6 @@ use anyhow::{Context, Result, bail};
 use figures::palette;
 use plotters::prelude::*;
 
-/// A duration as printed by `listings::bench::human`, in milliseconds.
-fn millis(value: &str, unit: &str) -> Result<f64> {
-    let value: f64 = value.parse().context("a duration is a number")?;
-    Ok(match unit {
-        "ns" => value / 1e6,
-        "µs" => value / 1e3,
-        "ms" => value,
-        "s" => value * 1e3,
-        _ => bail!("unknown unit {unit:?}"),
-    })
-}
-
 /// The median of some values (the middle one, as `bench::Summary` takes it).
 fn median(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();
@@ -41,8 +29,8 @@ fn main() -> Result<()> {
         if let [run, s, su, p, pu] = words.as_slice()
             && run.parse::<u32>().is_ok()
         {
-            same.push(millis(s, su)?);
-            apart.push(millis(p, pu)?);
+            same.push(figures::millis(&format!("{s} {su}"))?);
+            apart.push(figures::millis(&format!("{p} {pu}"))?);
         }
     }
     if same.is_empty() {
@@ -55,9 +43,11 @@ fn main() -> Result<()> {
     let path = figures::svg_path("ch06-false-sharing");
     let root = SVGBackend::new(&path, (640, 380)).into_drawing_area();
     root.fill(&palette::CARD)?;
-    let ink = |size| ("sans-serif", size).into_font().color(&palette::INK);
     let mut chart = ChartBuilder::on(&root)
-        .caption("Two threads, two counters: time of each run", ink(17))
+        .caption(
+            "Two threads, two counters: time of each run",
+            figures::ink(17),
+        )
         .margin(15)
         .x_label_area_size(40)
         .y_label_area_size(60)
@@ -76,7 +66,7 @@ fn main() -> Result<()> {
         .y_label_formatter(&|y: &f64| tick(*y))
         .axis_style(palette::GREY)
         .light_line_style(palette::CARD)
-        .label_style(ink(13))
+        .label_style(figures::ink(13))
         .draw()?;
     let cases = [
         (0.0, &same, palette::ORANGE, "one run, counters on one line"),
@@ -110,13 +100,7 @@ fn main() -> Result<()> {
                 palette::INK.stroke_width(3),
             )
         });
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(palette::CARD)
-        .border_style(palette::GREY)
-        .label_font(ink(13))
-        .draw()?;
+    figures::draw_legend(&mut chart, SeriesLabelPosition::UpperRight, 13)?;
     root.present().context("cannot write the SVG")?;
     Ok(())
 }

@@ -5,20 +5,6 @@ use anyhow::{Context, Result, bail};
 use figures::palette;
 use plotters::prelude::*;
 
-/// A duration as printed by `listings::bench::human`, in milliseconds.
-fn millis(text: &str) -> Result<f64> {
-    let (value, unit) =
-        text.split_once(' ').context("a duration has a unit")?;
-    let value: f64 = value.parse().context("a duration is a number")?;
-    Ok(match unit {
-        "ns" => value / 1e6,
-        "µs" => value / 1e3,
-        "ms" => value,
-        "s" => value * 1e3,
-        _ => bail!("unknown unit {unit:?}"),
-    })
-}
-
 /// The ways, in the order of the output, with their colour and mark.
 const WAYS: [(&str, RGBColor); 3] = [
     ("Command (posix_spawn)", palette::BLUE),
@@ -54,7 +40,7 @@ fn main() -> Result<()> {
             continue;
         };
         if let Some(way) = WAYS.iter().position(|w| w.0 == name) {
-            series[way].push((mib, millis(median)?));
+            series[way].push((mib, figures::millis(median)?));
         }
     }
     if series.iter().any(|s| s.len() < 2) {
@@ -67,9 +53,11 @@ fn main() -> Result<()> {
     let path = figures::svg_path("ch07-spawn-cost");
     let root = SVGBackend::new(&path, (700, 380)).into_drawing_area();
     root.fill(&palette::CARD)?;
-    let ink = |size| ("sans-serif", size).into_font().color(&palette::INK);
     let mut chart = ChartBuilder::on(&root)
-        .caption("Starting /bin/true as the parent grows (medians)", ink(17))
+        .caption(
+            "Starting /bin/true as the parent grows (medians)",
+            figures::ink(17),
+        )
         .margin(15)
         .x_label_area_size(40)
         .y_label_area_size(60)
@@ -88,7 +76,7 @@ fn main() -> Result<()> {
         })
         .axis_style(palette::GREY)
         .light_line_style(palette::CARD)
-        .label_style(ink(13))
+        .label_style(figures::ink(13))
         .draw()?;
     for (way, (&(name, colour), points)) in WAYS.iter().zip(&series).enumerate()
     {
@@ -116,13 +104,7 @@ fn main() -> Result<()> {
             });
         chart.draw_series(points.iter().map(|&p| mark(way, p, colour)))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(palette::CARD)
-        .border_style(palette::GREY)
-        .label_font(ink(13))
-        .draw()?;
+    figures::draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, 13)?;
     root.present().context("cannot write the SVG")?;
     Ok(())
 }

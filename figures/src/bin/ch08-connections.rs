@@ -1,22 +1,17 @@
 //! Idle connections against a thread-per-connection server and a tokio
 //! server, from Listing 8.3's output: memory, setup time, round trip.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
 use figures::palette;
 use plotters::prelude::*;
 
-/// A duration or a size as the listing prints it, in `unit`s.
-fn scaled(value: &str, unit: &str, want: f64) -> Result<f64> {
-    let value: f64 = value.parse().context("a number")?;
-    let base = match unit {
-        "ns" => 1e-9,
-        "µs" => 1e-6,
-        "ms" => 1e-3,
-        "s" => 1.0,
-        "KiB" | "KiB/conn" => 1.0,
-        _ => bail!("unknown unit {unit:?}"),
-    };
-    Ok(value * base / want)
+/// A size as the listing prints it in KiB ("10.2 KiB", "16.0 KiB/conn").
+fn kib(value: &str, unit: &str) -> Result<f64> {
+    ensure!(
+        unit.starts_with("KiB"),
+        "expected a size in KiB, found {unit:?}"
+    );
+    value.parse().context("a number of KiB")
 }
 
 #[derive(Default)]
@@ -40,12 +35,13 @@ fn parse(output: &str) -> Result<[Server; 2]> {
         let conns: f64 = w[1].parse().context("connections")?;
         // Memory rows: kind conns threads X MiB Y KiB Z KiB/conn
         if w.len() == 9 && w[4] == "MiB" {
-            server.rss_kib.push((conns, scaled(w[5], w[6], 1.0)?));
-            server.kernel_kib.push((conns, scaled(w[7], w[8], 1.0)?));
+            server.rss_kib.push((conns, kib(w[5], w[6])?));
+            server.kernel_kib.push((conns, kib(w[7], w[8])?));
         // Time rows: kind conns S unit M unit (min unit, max unit)
         } else if w.len() == 10 {
-            server.setup_ms.push((conns, scaled(w[2], w[3], 1e-3)?));
-            server.rtt_us.push((conns, scaled(w[4], w[5], 1e-6)?));
+            let ms = |v, u| figures::millis(&format!("{v} {u}"));
+            server.setup_ms.push((conns, ms(w[2], w[3])?));
+            server.rtt_us.push((conns, ms(w[4], w[5])? * 1e3));
         }
     }
     if servers
@@ -67,7 +63,6 @@ fn panel(
     log_y: bool,
     series: &[Series],
 ) -> Result<()> {
-    let ink = |size| ("sans-serif", size).into_font().color(&palette::INK);
     let max_x = series
         .iter()
         .flat_map(|s| s.2.iter().map(|p| p.0))
@@ -78,7 +73,7 @@ fn panel(
         .fold((f64::MAX, 0.0_f64), |(lo, hi), y| (lo.min(y), hi.max(y)));
     let mut builder = ChartBuilder::on(area);
     builder
-        .caption(title, ink(16))
+        .caption(title, figures::ink(16))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(55);
@@ -104,7 +99,7 @@ fn panel(
                 .y_label_formatter(&label_y)
                 .axis_style(palette::GREY)
                 .light_line_style(palette::CARD)
-                .label_style(ink(12))
+                .label_style(figures::ink(12))
                 .draw()?;
             for &(name, colour, points) in series {
                 chart
@@ -125,13 +120,11 @@ fn panel(
                     points.iter().map(|&p| Circle::new(p, 4, colour.filled())),
                 )?;
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(palette::CARD)
-                .border_style(palette::GREY)
-                .label_font(ink(12))
-                .draw()?;
+            figures::draw_legend(
+                &mut chart,
+                SeriesLabelPosition::UpperLeft,
+                12,
+            )?;
         }};
     }
     if log_y {
