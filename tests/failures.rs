@@ -279,11 +279,21 @@ fn a_hanging_listing_is_killed_with_its_children() {
         .unwrap();
     // Dead but not yet reaped (state Z) counts as killed: this test process is no
     // subreaper, so the orphaned `sleep`s are reaped by whoever adopted them, in its time.
-    let left: Vec<String> =
+    // A process sent SIGKILL dies when it next runs, which on a loaded machine can take a
+    // moment: it is given ten seconds, far more than that, and far less than its sleep.
+    let alive = || -> Vec<String> {
         machinery::run::group_members(nix::unistd::Pid::from_raw(group))
             .into_iter()
             .filter(|member| !member.ends_with("state Z"))
-            .collect();
+            .collect()
+    };
+    let deadline =
+        std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut left = alive();
+    while !left.is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        left = alive();
+    }
     assert!(left.is_empty(), "still running after the timeout: {left:?}");
 }
 
