@@ -1,12 +1,14 @@
 //! The built book in a real browser (headless Chromium): pages load without script errors,
 //! listings show their code and output, search works, the dark theme works, the print page
-//! has every chapter, nothing is loaded from outside the machine, and the book printed to PDF
-//! (`cargo book pdf`) has one bookmark per chapter.
+//! has every chapter, nothing is loaded from outside the machine, `cargo book serve` reloads
+//! the open page when its chapter changes, and the book printed to PDF (`cargo book pdf`) has
+//! one bookmark per chapter.
 //!
 //! Without Chromium these tests are skipped with a loud message, except under CI (`CI` set),
 //! where they fail.
 
 use std::collections::BTreeMap;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -338,11 +340,92 @@ fn pdf_has_a_bookmark_per_chapter(
     Ok(())
 }
 
+/// `cargo book serve` on a copy of the book: the page open in the browser shows an edit of
+/// its chapter without being reloaded by anyone but the server (live reload).
+fn serve_reloads_an_edited_chapter(
+    browser: &mut Browser,
+    project: &Project,
+) -> Result<()> {
+    let copy = std::env::temp_dir()
+        .join(format!("book-serve-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&copy);
+    std::fs::create_dir_all(&copy)?;
+    // The book's inputs only: never an edit of the tree under test.
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .args(["book.toml", "src", "theme", "listings"])
+        .arg(&copy)
+        .current_dir(&project.root)
+        .status()?;
+    ensure!(
+        copied.success(),
+        "cannot copy the book to {}",
+        copy.display()
+    );
+    let book =
+        machinery::run::build_binaries(project, "machinery", false, true)?
+            .remove("book")
+            .ok_or_else(|| anyhow::anyhow!("cargo built no `book` binary"))?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let server = std::process::Command::new(book)
+        .args(["serve", "--port", &port.to_string()])
+        .current_dir(&copy)
+        .env_remove("CARGO_MANIFEST_DIR") // find the copy, not this tree
+        .stdout(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()?;
+    let group = nix::unistd::Pid::from_raw(server.id() as i32);
+    let result = reloads(browser, &copy, port);
+    let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+    let mut server = server;
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&copy);
+    result
+}
+
+/// Opens the conclusion served on `port`, appends a paragraph to its source in `copy`, and
+/// waits for the open page to show it.
+fn reloads(browser: &Browser, copy: &std::path::Path, port: u16) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        ensure!(Instant::now() < deadline, "cargo book serve did not listen");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let session = &browser.session;
+    let marker = format!("Edited while served ({}).", std::process::id());
+    let shows = format!("return document.body.innerText.includes({marker:?});");
+    session.run(async {
+        let client = &session.client;
+        let page = format!("http://127.0.0.1:{port}/ch09-conclusion.html");
+        client.goto(&page).await?;
+        ensure!(
+            client.execute(&shows, vec![]).await? == false,
+            "the marker is on the page before the edit"
+        );
+        let chapter = copy.join("src/ch09-conclusion.md");
+        let text = std::fs::read_to_string(&chapter)?;
+        std::fs::write(&chapter, format!("{text}\n{marker}\n"))?;
+        // No navigation from here on: only the server's reload can show the marker.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while client.execute(&shows, vec![]).await? != true {
+            ensure!(
+                Instant::now() < deadline,
+                "the served page did not reload within 60 s of editing \
+                 src/ch09-conclusion.md"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        Ok(())
+    })
+}
+
 type Check = fn(&mut Browser, &Project) -> Result<()>;
 
 fn main() {
     let project = book_tests::project_or_exit();
-    let checks: [(&str, Check); 8] = [
+    let checks: [(&str, Check); 9] = [
         ("pages_load_without_script_errors", |b, _| {
             no_script_errors(b)
         }),
@@ -358,6 +441,10 @@ fn main() {
         (
             "outputs_mark_what_varies_and_list_their_claims",
             variation_and_claims_shown,
+        ),
+        (
+            "serve_reloads_the_page_when_a_chapter_changes",
+            serve_reloads_an_edited_chapter,
         ),
         // Last: the PDF prints while the checks above run.
         (
