@@ -31,6 +31,8 @@ struct Browser {
     /// The PDF, printed by another Chromium while the checks use this one: its top-level
     /// outline entries.
     printing: Option<JoinHandle<Result<Vec<String>>>>,
+    /// `cargo book serve` on a copy of the book, for the live-reload check.
+    served: Option<Result<Served, String>>,
 }
 
 impl Drop for Browser {
@@ -340,49 +342,76 @@ fn pdf_has_a_bookmark_per_chapter(
     Ok(())
 }
 
-/// `cargo book serve` on a copy of the book: the page open in the browser shows an edit of
-/// its chapter without being reloaded by anyone but the server (live reload).
+/// `cargo book serve` on a copy of the book (its inputs only: the test never edits the tree
+/// under test), started when the harness starts so that its first build overlaps the other
+/// checks. Dropping it ends the server and removes the copy.
+struct Served {
+    copy: PathBuf,
+    port: u16,
+    server: std::process::Child,
+}
+
+impl Served {
+    fn start(project: &Project) -> Result<Served> {
+        let copy = std::env::temp_dir()
+            .join(format!("book-serve-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&copy);
+        std::fs::create_dir_all(&copy)?;
+        let copied = std::process::Command::new("cp")
+            .arg("-a")
+            .args(["book.toml", "src", "theme", "listings"])
+            .arg(&copy)
+            .current_dir(&project.root)
+            .status()?;
+        ensure!(
+            copied.success(),
+            "cannot copy the book to {}",
+            copy.display()
+        );
+        let book =
+            machinery::run::build_binaries(project, "machinery", false, true)?
+                .remove("book")
+                .ok_or_else(|| {
+                    anyhow::anyhow!("cargo built no `book` binary")
+                })?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let server = std::process::Command::new(book)
+            .args(["serve", "--port", &port.to_string()])
+            .current_dir(&copy)
+            .env_remove("CARGO_MANIFEST_DIR") // find the copy, not this tree
+            .stdout(std::process::Stdio::null())
+            .process_group(0)
+            .spawn()?;
+        Ok(Served { copy, port, server })
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let group = nix::unistd::Pid::from_raw(self.server.id() as i32);
+        let _ =
+            nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+        let _ = self.server.wait();
+        let _ = std::fs::remove_dir_all(&self.copy);
+    }
+}
+
+/// The page open in the browser shows an edit of its chapter without being reloaded by
+/// anyone but the server (live reload).
 fn serve_reloads_an_edited_chapter(
     browser: &mut Browser,
-    project: &Project,
+    _: &Project,
 ) -> Result<()> {
-    let copy = std::env::temp_dir()
-        .join(format!("book-serve-test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&copy);
-    std::fs::create_dir_all(&copy)?;
-    // The book's inputs only: never an edit of the tree under test.
-    let copied = std::process::Command::new("cp")
-        .arg("-a")
-        .args(["book.toml", "src", "theme", "listings"])
-        .arg(&copy)
-        .current_dir(&project.root)
-        .status()?;
-    ensure!(
-        copied.success(),
-        "cannot copy the book to {}",
-        copy.display()
-    );
-    let book =
-        machinery::run::build_binaries(project, "machinery", false, true)?
-            .remove("book")
-            .ok_or_else(|| anyhow::anyhow!("cargo built no `book` binary"))?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let server = std::process::Command::new(book)
-        .args(["serve", "--port", &port.to_string()])
-        .current_dir(&copy)
-        .env_remove("CARGO_MANIFEST_DIR") // find the copy, not this tree
-        .stdout(std::process::Stdio::null())
-        .process_group(0)
-        .spawn()?;
-    let group = nix::unistd::Pid::from_raw(server.id() as i32);
-    let result = reloads(browser, &copy, port);
-    let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-    let mut server = server;
-    let _ = server.wait();
-    let _ = std::fs::remove_dir_all(&copy);
-    result
+    let served = match browser.served.take() {
+        Some(Ok(served)) => served,
+        Some(Err(e)) => bail!("cannot start cargo book serve: {e}"),
+        None => {
+            bail!("cargo book serve was used by an earlier run of this check")
+        }
+    };
+    reloads(browser, &served.copy, served.port)
 }
 
 /// Opens the conclusion served on `port`, appends a paragraph to its source in `copy`, and
@@ -465,10 +494,13 @@ fn main() {
             Session::start(&project)
                 .map(|session| {
                     let printing = print_in_background(session.site.clone());
+                    let served =
+                        Served::start(&project).map_err(|e| format!("{e:#}"));
                     Arc::new(Mutex::new(Browser {
                         session,
                         survey: None,
                         printing: Some(printing),
+                        served: Some(served),
                     }))
                 })
                 .map_err(|e| format!("{e:#}")),
