@@ -226,9 +226,27 @@ pub fn run_listing(
     let (mut reader, writer) =
         std::io::pipe().context("cannot create a pipe")?;
     cmd.stdout(writer.try_clone()?).stderr(writer);
-    let mut child = cmd
-        .spawn()
-        .with_context(|| format!("cannot start {}", listing.name))?;
+    // ETXTBSY: a program just written (a test's stand-in) is still open for writing in a
+    // child that another thread forked and that has not yet called exec (execve(2)); that
+    // window is microseconds, so a start refused for it is tried again.
+    let mut attempt = 0;
+    let mut child = loop {
+        match cmd.spawn() {
+            Err(e)
+                if e.raw_os_error()
+                    == Some(nix::errno::Errno::ETXTBSY as i32)
+                    && attempt < 5 =>
+            {
+                attempt += 1;
+                std::thread::sleep(Duration::from_millis(20 * attempt));
+            }
+            result => {
+                break result.with_context(|| {
+                    format!("cannot start {}", listing.name)
+                })?;
+            }
+        }
+    };
     drop(cmd); // closes our copies of the pipe's write end, so EOF can come
     let group = Pid::from_raw(child.id() as i32);
 
