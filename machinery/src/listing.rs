@@ -206,6 +206,11 @@ impl Listing {
     }
 
     /// The stored output, relative to the project root.
+    /// The sidecar `NAME.toml` beside the listing's source.
+    pub fn sidecar(&self) -> PathBuf {
+        self.source.with_extension("toml")
+    }
+
     pub fn output_path(&self) -> PathBuf {
         Path::new(OUTPUTS_DIR).join(format!("{}.txt", self.name))
     }
