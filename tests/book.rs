@@ -6,8 +6,8 @@ use std::sync::{Arc, OnceLock};
 
 use book_tests::checks::{
     Site, architecture_is_mapped, check_links, figures_fresh,
-    listings_shown_once, references_cited, rust_blocks_tested,
-    shows_every_listing,
+    lines_fit_their_columns, listings_shown_once, references_cited,
+    rust_blocks_tested, shows_every_listing,
 };
 use book_tests::trial;
 use machinery::Project;
@@ -19,7 +19,11 @@ type SiteCheck = fn(&Site) -> anyhow::Result<()>;
 
 fn main() {
     let project = book_tests::project_or_exit();
-    let checks: [(&str, Check); 5] = [
+    let checks: [(&str, Check); 6] = [
+        (
+            "code_and_outputs_fit_their_columns",
+            lines_fit_their_columns,
+        ),
         ("every_reference_is_cited", references_cited),
         ("figures_are_drawn_from_the_stored_outputs", figures_fresh),
         ("every_listing_is_shown_once", listings_shown_once),

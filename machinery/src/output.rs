@@ -43,6 +43,12 @@ pub const PRESETS: &[(&str, &str, &str, &str)] = &[
         r"(?<redacted>\b\d+(?:\.\d+)?\s?(?:[KMGT]i?B|B)/s)",
     ),
     (
+        "std-source",
+        "[STD_SOURCE]",
+        "where rustc finds std's source: the path and the line move with every Rust release",
+        r"--> (?<redacted>/rustc/[0-9a-f]{40}/library/\S+)",
+    ),
+    (
         "machine",
         "[MACHINE]",
         "the machine the numbers come from: yours will differ",
