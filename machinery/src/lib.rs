@@ -18,6 +18,7 @@ pub mod refresh;
 pub mod run;
 pub mod serve;
 pub mod snippets;
+pub mod verdict;
 pub mod verify;
 
 /// Where things are in the project, and how quantities are printed and read back: shared
