@@ -46,8 +46,9 @@ fn spawn_with_hook() -> Result<()> {
 
 /// fork, then execv, by hand.
 fn fork_exec(program: &CString) -> Result<()> {
-    // SAFETY: this program is single-threaded; the child only calls execv
-    // and _exit, both async-signal-safe (signal-safety(7)).
+    // SAFETY: this program is single-threaded, so the child may run any
+    // code: nix's execv allocates its argv array before the system call,
+    // which would not be async-signal-safe after a fork with threads.
     match unsafe { fork() }.context("fork failed")? {
         ForkResult::Child => {
             let _ = execv(program, &[program]);
