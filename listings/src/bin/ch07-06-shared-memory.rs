@@ -115,7 +115,7 @@ fn reader_gone(mut sock: &UnixStream) -> bool {
     }
 }
 
-// ANCHOR: writer
+// ANCHOR: writer-and-reader
 fn writer() -> Result<()> {
     // Our standard input is our end of the reader's socket pair.
     let stdin = std::io::stdin().as_fd().try_clone_to_owned();
@@ -181,7 +181,7 @@ fn reader(shared: &Shared, writer: &mut Child) -> Result<()> {
     }
     Ok(())
 }
-// ANCHOR_END: writer
+// ANCHOR_END: writer-and-reader
 
 fn send_fd(sock: &UnixStream, fd: RawFd) -> Result<()> {
     let fds = [fd];
