@@ -360,6 +360,35 @@ impl Tally {
     }
 }
 
+/// The lines around the tally in the README; what is between them is the table.
+pub const README_START: &str =
+    "<!-- tally: written by `cargo book tally --readme` -->";
+pub const README_END: &str = "<!-- /tally -->";
+
+/// The README's tally table: what stands between [`README_START`] and [`README_END`].
+pub fn readme_table(readme: &str) -> Option<&str> {
+    let start = readme.find(README_START)? + README_START.len();
+    let end = start + readme[start..].find(README_END)?;
+    Some(readme[start..end].trim_start_matches('\n'))
+}
+
+/// The README with `table` between the tally's markers.
+pub fn with_readme_table(readme: &str, table: &str) -> Option<String> {
+    let old = readme_table(readme)?;
+    let start = old.as_ptr() as usize - readme.as_ptr() as usize;
+    Some(format!(
+        "{}{table}{}",
+        &readme[..start],
+        &readme[start + old.len()..]
+    ))
+}
+
+/// The total of verdicts marked in a tally table, as the README records it.
+pub fn verdicts_in_table(table: &str) -> Option<usize> {
+    let total = table.lines().find(|l| l.starts_with("| **Total**"))?;
+    total.split('|').nth(2)?.trim().parse().ok()
+}
+
 fn row(name: &str, count: &Count) -> String {
     format!(
         "| {name} | {} | {} | {} | {} |",
@@ -388,6 +417,17 @@ mod tests {
                 .then(|| "118 µs".to_owned())),
             "costs 118 µs a time"
         );
+    }
+
+    #[test]
+    fn the_readme_table_is_found_and_replaced_between_its_markers() {
+        let readme = format!("a\n{README_START}\n| old |\n{README_END}\nb\n");
+        assert_eq!(readme_table(&readme), Some("| old |\n"));
+        let table = "| **Total** | 7 | 9 | 3 | 2 |\n";
+        let new = with_readme_table(&readme, table).unwrap();
+        assert_eq!(new, format!("a\n{README_START}\n{table}{README_END}\nb\n"));
+        assert_eq!(verdicts_in_table(table), Some(7));
+        assert_eq!(readme_table("no markers"), None);
     }
 
     #[test]
