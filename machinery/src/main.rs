@@ -235,6 +235,15 @@ fn tally(project: &Project, readme: bool, unmarked: bool) -> Result<()> {
     let tally = LoadedBook::load(project)?.tally(project)?;
     let table = tally.table();
     print!("{table}");
+    if !tally.dead.is_empty() {
+        println!(
+            "\nDead claims: of listings no chapter shows, and no verdict rests on them ({}):",
+            tally.dead.len()
+        );
+        for claim in &tally.dead {
+            println!("  {claim}");
+        }
+    }
     if unmarked {
         println!(
             "\nClaims no verdict of the prose rests on ({}):",
