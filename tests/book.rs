@@ -6,14 +6,15 @@ use std::sync::{Arc, OnceLock};
 
 use book_tests::checks::{
     Site, architecture_is_mapped, check_links, figures_fresh,
-    lines_fit_their_columns, listings_shown_once, references_cited,
-    rust_blocks_tested, shows_every_listing,
+    lines_fit_their_columns, listings_shown_once, readme_tally_current,
+    references_cited, rust_blocks_tested, shows_every_listing,
 };
 use book_tests::trial;
 use machinery::Project;
 use machinery::listing::Listing;
 use machinery::verify::{
-    check_claims, check_other_machine, check_variation, check_verdicts,
+    check_claims, check_claims_elsewhere, check_other_machine, check_variation,
+    check_verdicts,
 };
 
 type Check = fn(&Project) -> anyhow::Result<()>;
@@ -21,7 +22,7 @@ type SiteCheck = fn(&Site) -> anyhow::Result<()>;
 
 fn main() {
     let project = book_tests::project_or_exit();
-    let checks: [(&str, Check); 7] = [
+    let checks: [(&str, Check); 8] = [
         (
             "code_and_outputs_fit_their_columns",
             lines_fit_their_columns,
@@ -31,6 +32,10 @@ fn main() {
         ("every_listing_is_shown_once", listings_shown_once),
         ("every_rust_block_is_tested_by_skeptic", rust_blocks_tested),
         ("every_verdict_rests_on_claims_that_hold", check_verdicts),
+        (
+            "the_readme_keeps_the_tally_of_verdicts",
+            readme_tally_current,
+        ),
         (
             "architecture_map_names_every_folder_and_module",
             architecture_is_mapped,
@@ -103,7 +108,8 @@ fn variations_exercised(project: &Project) -> anyhow::Result<()> {
 }
 
 /// One trial per output of another machine (`machines/MACHINE/outputs/NAME.txt`): it
-/// matches the book's stored output within the listing's declared variation.
+/// matches the book's stored output within the listing's declared variation, and every claim
+/// that does not hold on it says why it may not (`why_not`).
 fn other_machines(project: &Project) -> Vec<libtest_mimic::Trial> {
     let found = || -> anyhow::Result<Vec<libtest_mimic::Trial>> {
         let listings = Listing::all(project)?;
@@ -141,7 +147,9 @@ fn other_machines(project: &Project) -> Vec<libtest_mimic::Trial> {
                             relative.display()
                         )
                     })?;
-                        check_other_machine(&project, &listing, &relative)
+                        check_other_machine(&project, &listing, &relative)?;
+                        check_claims_elsewhere(&project, &listing, &relative)
+                            .map(drop)
                     },
                 ));
             }
