@@ -234,7 +234,76 @@ struct Row {
     kstack_kib: i64,
     setup: Duration,
     rtt: Summary,
+    load: Load,
     overflows: [u64; 2],
+}
+
+/// Many connections active at once: what the server sustains.
+struct Load {
+    per_second: f64,  // requests answered per second, all clients
+    cpu_per_req: f64, // the server's CPU time per request, in seconds
+    median: Duration, // one request's round trip, under this load
+    p99: Duration,    // the 99th percentile of the same
+}
+
+/// Connections kept busy at once in the loaded phase, and for how long.
+const ACTIVE: usize = 100;
+const LOAD_SPAN: Duration = Duration::from_millis(500);
+
+/// The CPU time a process has used, user and system, in seconds: fields
+/// 14 and 15 of /proc/PID/stat, in clock ticks (proc(5)).
+fn cpu_time(pid: u32) -> Result<f64> {
+    use nix::unistd::{SysconfVar, sysconf};
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .context("cannot read /proc/PID/stat")?;
+    let after = stat.rsplit(')').next().context("no ')' in stat")?;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| -> Result<f64> {
+        let field = fields.get(i).context("a short stat line")?;
+        Ok(field.parse::<u64>().context("not a number")? as f64)
+    };
+    let hz = sysconf(SysconfVar::CLK_TCK).context("sysconf")?;
+    let hz = hz.context("no CLK_TCK")? as f64;
+    // After the ')', field 3 (state) comes first: utime is 14, stime 15.
+    Ok((ticks(14 - 3)? + ticks(15 - 3)?) / hz)
+}
+
+/// Round trips on every one of `streams` at once, one client thread
+/// each, for LOAD_SPAN: a load of many active connections.
+fn load(streams: &mut [TcpStream], pid: u32) -> Result<Load> {
+    let cpu_before = cpu_time(pid)?;
+    let start = Instant::now();
+    let times = std::thread::scope(|s| {
+        let mut clients = Vec::new();
+        for stream in streams.iter_mut() {
+            let client =
+                std::thread::Builder::new().spawn_scoped(s, move || {
+                    let mut times = Vec::new();
+                    while start.elapsed() < LOAD_SPAN {
+                        times.push(bench::time(|| round_trip(stream))?);
+                    }
+                    Ok::<_, anyhow::Error>(times)
+                });
+            // A failed spawn ends the loop; the others end with the span.
+            clients.push(client.context("cannot spawn a client")?);
+        }
+        let mut all = Vec::new();
+        for client in clients {
+            let ended = client.join().map_err(|_| anyhow!("a panic"))?;
+            all.extend(ended?);
+        }
+        Ok::<_, anyhow::Error>(all)
+    });
+    let (elapsed, cpu) = (start.elapsed(), cpu_time(pid)? - cpu_before);
+    let mut times = times?;
+    times.sort();
+    let requests = times.len().max(1);
+    Ok(Load {
+        per_second: requests as f64 / elapsed.as_secs_f64(),
+        cpu_per_req: cpu / requests as f64,
+        median: times.get(requests / 2).copied().unwrap_or_default(),
+        p99: times.get(requests * 99 / 100).copied().unwrap_or_default(),
+    })
 }
 
 /// At most this many connections wait in the server's accept queue at
@@ -283,6 +352,7 @@ fn measure(kind: Kind, conns: usize) -> Result<Row> {
     let dropped_after = listen_overflows()?;
     let probe = &mut streams[conns / 2];
     let rtt = bench::repeat(50, 500, || bench::time(|| round_trip(probe)))?;
+    let load = load(&mut streams[..ACTIVE.min(conns)], pid)?;
 
     let (rss_after, pte_after, threads) = status(pid)?;
     let kstack_after = kernel_stacks()?;
@@ -300,6 +370,7 @@ fn measure(kind: Kind, conns: usize) -> Result<Row> {
         kstack_kib: kstack_after - kstack_before,
         setup,
         rtt,
+        load,
         overflows: [0, 1].map(|i| dropped_after[i] - dropped_before[i]),
     })
 }
@@ -335,7 +406,7 @@ fn main() -> Result<()> {
     println!("transparent huge pages: {}", thp_mode());
     let runs = bench::repetitions(args.runs as usize);
     println!(
-        "{runs} runs of each server per size, alternated; connections \
+        "runs of each server per size, alternated: {runs}; connections \
          opened {BATCH} at a time"
     );
     let mut rows = Vec::new();
@@ -435,6 +506,28 @@ fn print_tables(rows: &[Row]) {
             human(rtt.median),
             human(min),
             human(max)
+        );
+    }
+    println!(
+        "server load     conns  active  requests/s  CPU per request  \
+         round trip median  (99th percentile)"
+    );
+    for (kind, conns, runs) in &groups {
+        let med = |f: &dyn Fn(&Load) -> f64| {
+            median(runs.iter().map(|r| f(&r.load)).collect())
+        };
+        let secs = |f: &dyn Fn(&Load) -> Duration| {
+            Duration::from_secs_f64(med(&|l| f(l).as_secs_f64()))
+        };
+        println!(
+            "{:<14} {:>6} {:>7} {:>11.0} {:>16} {:>18}  ({})",
+            kind.name(),
+            conns,
+            ACTIVE.min(*conns),
+            med(&|l| l.per_second),
+            human(Duration::from_secs_f64(med(&|l| l.cpu_per_req))),
+            human(secs(&|l| l.median)),
+            human(secs(&|l| l.p99)),
         );
     }
 }
