@@ -28,7 +28,7 @@ use crate::Project;
 use crate::book::{LoadedBook, escape_html};
 use crate::claims::{self, ClaimRef, Reading, Value, Verdict};
 use crate::listing::{Kind, Listing};
-use crate::output::StoredOutput;
+use crate::output::{StoredOutput, machine_line};
 use crate::refresh::{Batch, store};
 use crate::run::Pace;
 use crate::verdict;
@@ -602,14 +602,6 @@ fn minutes(d: Duration) -> String {
     } else {
         format!("{:.1} s", d.as_secs_f64())
     }
-}
-
-/// The machine line a listing printed, if it printed one.
-fn machine_line(text: &str) -> Option<String> {
-    static MACHINE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?m)^machine: (.+)$").expect("valid regex")
-    });
-    MACHINE.captures(text).map(|c| c[1].trim().to_owned())
 }
 
 /// Whether a value is a measurement: a number printed with a unit ("118 µs", "2.5 GiB/s",
