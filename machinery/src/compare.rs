@@ -36,6 +36,13 @@ use crate::verdict;
 /// Where `cargo book compare` writes, relative to the project root, unless told otherwise.
 pub const DEFAULT_DIR: &str = "target/compare";
 
+/// How a reader's run, or an error they found, reaches the book: said at the end of every
+/// report.
+pub const SHARE: &str = "Your run differs, or a claim fails here? Keep it with `cargo book \
+compare --export NAME` (a full run) and propose machines/NAME/ with the repository's \"My run \
+differs\" issue template (.github/ISSUE_TEMPLATE/); an error in the text goes to its \
+\"Erratum\" template.";
+
 /// The fresh outputs, inside the compare folder.
 pub const OUTPUTS: &str = "outputs";
 
@@ -356,7 +363,7 @@ impl Report {
         }
         let _ = writeln!(
             t,
-            "\nyour outputs: {}\nthe report as a page: {}",
+            "\nyour outputs: {}\nthe report as a page: {}\n{SHARE}",
             self.out.join(OUTPUTS).display(),
             self.out.join("report.html").display()
         );
@@ -497,6 +504,7 @@ impl Report {
             }
             h.push_str("</section>\n");
         }
+        let _ = writeln!(h, "<p>{}</p>", escape_html(SHARE));
         h.push_str("</body>\n</html>\n");
         h
     }
