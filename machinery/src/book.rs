@@ -282,19 +282,16 @@ impl ListingPreprocessor {
         let stored = self.stored_output(listing)?;
         let book = judge_on(&stored.text)
             .with_context(|| format!("{}", listing.output_path().display()))?;
-        let mine = self.mine.as_ref().map(|dir| {
-            let path = dir.join(format!("{}.txt", listing.name));
-            match std::fs::read_to_string(&path)
-                .ok()
-                .and_then(|f| StoredOutput::parse(&f))
-            {
-                None => Mine::NotRun,
-                Some(fresh) => match judge_on(&fresh.text) {
-                    Ok(verdict) => Mine::Judged(verdict),
-                    Err(e) => Mine::Unreadable(format!("{e:#}")),
-                },
-            }
-        });
+        let mine =
+            self.mine
+                .as_ref()
+                .map(|dir| match reader_output(dir, listing) {
+                    None => Mine::NotRun,
+                    Some(fresh) => match judge_on(&fresh.text) {
+                        Ok(verdict) => Mine::Judged(verdict),
+                        Err(e) => Mine::Unreadable(format!("{e:#}")),
+                    },
+                });
         Ok(Judged {
             claim: claim.clone(),
             label: listing.position.to_string(),
@@ -467,11 +464,7 @@ impl ListingPreprocessor {
         let Some(dir) = &self.mine else {
             return Ok(String::new());
         };
-        let path = dir.join(format!("{}.txt", listing.name));
-        let Some(fresh) = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|f| StoredOutput::parse(&f))
-        else {
+        let Some(fresh) = reader_output(dir, listing) else {
             return Ok("<p class=\"listing-mine-missing\">Not run by your \
                        <code>cargo book compare</code>.</p>\n"
                 .to_owned());
@@ -496,6 +489,12 @@ impl ListingPreprocessor {
             output = escape_directives(&output),
         ))
     }
+}
+
+/// The reader's output of `listing` in `dir` (`cargo book compare`'s outputs), if it ran.
+fn reader_output(dir: &Path, listing: &Listing) -> Option<StoredOutput> {
+    let path = dir.join(format!("{}.txt", listing.name));
+    StoredOutput::parse(&std::fs::read_to_string(path).ok()?)
 }
 
 /// The stored output as HTML, each part that may differ on the reader's run wrapped in a
