@@ -345,6 +345,9 @@ fn measure(kind: Kind, conns: usize) -> Result<Row> {
         }
         for stream in &mut streams[first..] {
             stream.set_nodelay(true).context("set_nodelay")?;
+            // A server that stops answering is an error, not a hang.
+            let patience = Some(Duration::from_secs(10));
+            stream.set_read_timeout(patience).context("timeout")?;
             round_trip(stream)?; // accepted and served: out of the queue
         }
     }
