@@ -310,26 +310,32 @@ fn load(streams: &mut [TcpStream], pid: u32) -> Result<Load> {
 /// once: fewer than its length (4096, or net.core.somaxconn if lower).
 const BATCH: usize = 1000;
 
-// ANCHOR: measure
-/// Starts a server process, opens `conns` connections to it, a batch at
-/// a time, each with one echo (setup), then times round trips on one
-/// connection among the idle others, and reads the server's memory.
-fn measure(kind: Kind, conns: usize) -> Result<Row> {
+/// Starts a server process of this kind; returns it, once it is ready,
+/// with its port.
+fn start_server(kind: Kind, conns: usize) -> Result<(Server, u16)> {
     let exe = std::env::current_exe().context("cannot find this program")?;
-    let name = kind.name();
     let child = Command::new(exe)
-        .args(["--serve", name, "--conns", &conns.to_string()])
+        .args(["--serve", kind.name(), "--conns", &conns.to_string()])
         .stdout(Stdio::piped())
         .spawn()
         .context("cannot start a server")?;
     let mut server = Server(child);
-    let pid = server.0.id();
     let out = server.0.stdout.take().context("no stdout")?;
     let mut line = String::new();
     BufReader::new(out)
         .read_line(&mut line)
         .context("no port")?;
     let port: u16 = line.trim().parse().context("the server failed")?;
+    Ok((server, port))
+}
+
+// ANCHOR: measure
+/// Starts a server process, opens `conns` connections to it, a batch at
+/// a time, each with one echo (setup), then times round trips on one
+/// connection among the idle others, loads it, and reads its memory.
+fn measure(kind: Kind, conns: usize) -> Result<Row> {
+    let (mut server, port) = start_server(kind, conns)?;
+    let (name, pid) = (kind.name(), server.0.id());
     let (rss_before, pte_before, _) = status(pid)?;
     let kstack_before = kernel_stacks()?;
     let dropped_before = listen_overflows()?;
