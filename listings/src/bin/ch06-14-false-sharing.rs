@@ -1,9 +1,10 @@
 use std::hint::black_box;
+use std::sync::Barrier;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow};
 use clap::Parser;
 use crossbeam_utils::CachePadded;
 use listings::bench::{Summary, human, machine};
@@ -35,7 +36,8 @@ struct SameLine {
     b: AtomicU64,
 }
 
-/// Each counter padded to its own 128 bytes (x86_64 prefetches lines in pairs).
+/// Each counter padded to 128 bytes: crossbeam's choice on x86_64, for
+/// Intel's spatial prefetcher, which fetches lines in pairs.
 #[derive(Default)]
 struct Apart {
     a: CachePadded<AtomicU64>,
@@ -50,15 +52,26 @@ fn bump(counter: &AtomicU64, n: u64) {
     }
 }
 
-/// Two threads, each adding 1 to its own counter `n` times.
+/// Two threads, each adding 1 to its own counter `n` times: the time from
+/// the moment both are ready (the spawn is not timed) until both are done.
 fn race(a: &AtomicU64, b: &AtomicU64, n: u64) -> Result<Duration> {
-    let start = Instant::now();
+    // This thread and one other: if the spawn fails, nobody waits here.
+    let ready = Barrier::new(2);
     thread::scope(|s| {
-        let other = s.spawn(|| bump(a, n));
+        let other = thread::Builder::new()
+            .spawn_scoped(s, || {
+                ready.wait();
+                bump(a, n);
+                Instant::now()
+            })
+            .context("cannot start a thread")?;
+        ready.wait();
+        let start = Instant::now();
         bump(b, n);
-        other.join().map_err(|_| anyhow!("a thread panicked"))
-    })?;
-    Ok(start.elapsed())
+        let mine = Instant::now();
+        let theirs = other.join().map_err(|_| anyhow!("a thread panicked"))?;
+        Ok(mine.max(theirs) - start)
+    })
 }
 
 fn main() -> Result<()> {
@@ -77,9 +90,16 @@ fn main() -> Result<()> {
     println!("run   same line   padded apart");
     let (mut t_same, mut t_apart) = (Vec::new(), Vec::new());
     for run in 0..=args.runs {
-        // The cases alternate within each run, so drift hits both alike.
-        let s = race(&same.a, &same.b, args.increments)?;
-        let p = race(&apart.a, &apart.b, args.increments)?;
+        // Both cases in every run, so drift hits both alike, and the one
+        // that goes first alternates from run to run.
+        let same_line = || race(&same.a, &same.b, args.increments);
+        let padded = || race(&apart.a, &apart.b, args.increments);
+        let (s, p) = if run % 2 == 0 {
+            (same_line()?, padded()?)
+        } else {
+            let p = padded()?;
+            (same_line()?, p)
+        };
         if run == 0 {
             continue; // a warm-up run, not measured
         }
