@@ -12,14 +12,16 @@ use book_tests::checks::{
 use book_tests::trial;
 use machinery::Project;
 use machinery::listing::Listing;
-use machinery::verify::{check_claims, check_other_machine, check_variation};
+use machinery::verify::{
+    check_claims, check_other_machine, check_variation, check_verdicts,
+};
 
 type Check = fn(&Project) -> anyhow::Result<()>;
 type SiteCheck = fn(&Site) -> anyhow::Result<()>;
 
 fn main() {
     let project = book_tests::project_or_exit();
-    let checks: [(&str, Check); 6] = [
+    let checks: [(&str, Check); 7] = [
         (
             "code_and_outputs_fit_their_columns",
             lines_fit_their_columns,
@@ -28,6 +30,7 @@ fn main() {
         ("figures_are_drawn_from_the_stored_outputs", figures_fresh),
         ("every_listing_is_shown_once", listings_shown_once),
         ("every_rust_block_is_tested_by_skeptic", rust_blocks_tested),
+        ("every_verdict_rests_on_claims_that_hold", check_verdicts),
         (
             "architecture_map_names_every_folder_and_module",
             architecture_is_mapped,

@@ -291,3 +291,39 @@ fn read_stored(project: &Project, listing: &Listing) -> Result<StoredOutput> {
         )
     })
 }
+
+/// Every claim a verdict of the prose rests on exists and holds on its listing's stored
+/// output; each failure names the chapter and line of the verdict, the claim and its values.
+pub fn check_verdicts(project: &Project) -> Result<()> {
+    let book = crate::book::LoadedBook::load(project)?;
+    let preprocessor = crate::book::ListingPreprocessor::new(project)?;
+    let mut problems = Vec::new();
+    for sentence in book.sentences() {
+        for claim in &sentence.claims {
+            match preprocessor.judge(claim) {
+                Ok(judged) if judged.book.holds() => {}
+                Ok(judged) => problems.push(format!(
+                    "{}: \"{}\" rests on {claim} (\"{}\"), which the stored output \
+                     {}/{}.txt does not support: {}\n  If the output is right, fix the \
+                     sentence and the claim; if the run was disturbed, refresh it on a \
+                     quiet machine with `cargo book refresh {}`",
+                    sentence.place(),
+                    crate::verdict::plain_text(&sentence.text, |_, _| None),
+                    judged.book.claim.says,
+                    crate::paths::OUTPUTS_DIR,
+                    claim.listing,
+                    judged.book,
+                    claim.listing,
+                )),
+                Err(e) => {
+                    problems.push(format!("{}: {e:#}", sentence.place()))
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        bail!("{}", problems.join("\n"))
+    }
+}
