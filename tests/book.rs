@@ -13,7 +13,8 @@ use book_tests::trial;
 use machinery::Project;
 use machinery::listing::Listing;
 use machinery::verify::{
-    check_claims, check_other_machine, check_variation, check_verdicts,
+    check_claims, check_claims_elsewhere, check_other_machine, check_variation,
+    check_verdicts,
 };
 
 type Check = fn(&Project) -> anyhow::Result<()>;
@@ -103,7 +104,8 @@ fn variations_exercised(project: &Project) -> anyhow::Result<()> {
 }
 
 /// One trial per output of another machine (`machines/MACHINE/outputs/NAME.txt`): it
-/// matches the book's stored output within the listing's declared variation.
+/// matches the book's stored output within the listing's declared variation, and every claim
+/// that does not hold on it says why it may not (`why_not`).
 fn other_machines(project: &Project) -> Vec<libtest_mimic::Trial> {
     let found = || -> anyhow::Result<Vec<libtest_mimic::Trial>> {
         let listings = Listing::all(project)?;
@@ -141,7 +143,9 @@ fn other_machines(project: &Project) -> Vec<libtest_mimic::Trial> {
                             relative.display()
                         )
                     })?;
-                        check_other_machine(&project, &listing, &relative)
+                        check_other_machine(&project, &listing, &relative)?;
+                        check_claims_elsewhere(&project, &listing, &relative)
+                            .map(drop)
                     },
                 ));
             }

@@ -12,8 +12,8 @@ use machinery::Project;
 use machinery::book::LoadedBook;
 use machinery::listing::Listing;
 use machinery::verify::{
-    Builds, check_claims, check_listing, check_other_machine, check_variation,
-    check_verdicts,
+    Builds, check_claims, check_claims_elsewhere, check_listing,
+    check_other_machine, check_variation, check_verdicts,
 };
 
 const LISTING: &str = "ch01-01-hello";
@@ -697,4 +697,43 @@ fn a_line_too_wide_for_the_page_is_named() {
             "cargo book refresh NAME",
         ],
     );
+}
+
+#[test]
+fn a_claim_failing_on_another_machine_without_why_not_is_named() {
+    let fixture = fixture_with_a_claim("claim-elsewhere", 3);
+    let theirs = "machines/other/outputs/ch01-01-hello.txt";
+    fixture.write(
+        theirs,
+        &format!("$ cargo run -p listings --bin {LISTING}\ncount 1\n"),
+    );
+    assert_failure(
+        check_claims_elsewhere(
+            &fixture.project(),
+            &fixture.listing(),
+            Path::new(theirs),
+        )
+        .map(drop),
+        &[
+            "listings/src/bin/ch01-01-hello.toml",
+            theirs,
+            "claim above-two",
+            "count = 1",
+            "why_not",
+        ],
+    );
+    // Saying why it may fail there is enough: the reader is told.
+    fixture.write(
+        &format!("listings/src/bin/{LISTING}.toml"),
+        "title = \"Hello\"\n[values]\ncount = 'count (?<v>\\d+)'\n\
+         [[claims]]\nid = \"above-two\"\nholds = \"count > 2\"\n\
+         says = \"the count is above two\"\nwhy_not = \"one CPU\"\n",
+    );
+    let held = check_claims_elsewhere(
+        &fixture.project(),
+        &fixture.listing(),
+        Path::new(theirs),
+    )
+    .unwrap();
+    assert_eq!(held, (0, 1));
 }

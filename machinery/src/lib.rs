@@ -12,6 +12,7 @@ pub mod chrome;
 pub mod claims;
 pub mod compare;
 pub mod directive;
+pub mod export;
 pub mod figures;
 pub mod listing;
 pub mod output;

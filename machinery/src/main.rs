@@ -56,6 +56,11 @@ enum Command {
         /// Where to write the outputs and the report.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Keep this full run as a result of the repository, machines/NAME/ (its outputs,
+        /// the report, a README.md to complete), which the tests then check.
+        #[arg(long, value_name = "NAME", value_parser = machine_name,
+              conflicts_with_all = ["quick", "listings"])]
+        export: Option<String>,
     },
     /// Print the book (print.html) to a PDF, with one bookmark per chapter, through a
     /// headless Chrome or Chromium (found as the README says: BOOK_CHROME, PATH, ...).
@@ -133,6 +138,7 @@ fn run(command: Command) -> Result<ExitCode> {
             listings,
             quick,
             out,
+            export,
         } => {
             let options = machinery::compare::Options {
                 listings,
@@ -143,6 +149,19 @@ fn run(command: Command) -> Result<ExitCode> {
             };
             let report = machinery::compare::compare(&project, &options)?;
             println!("{}", report.terminal());
+            if let Some(name) = export {
+                let folder = machinery::export::export(
+                    &project,
+                    &name,
+                    &options.out,
+                    &report,
+                )?;
+                println!(
+                    "exported to {}: complete its README.md, then propose it (see \
+                     machines/README.md)",
+                    folder.display()
+                );
+            }
             if !report.ok() {
                 return Ok(ExitCode::FAILURE);
             }
@@ -252,4 +271,16 @@ fn preprocess(project: &Project) -> Result<()> {
     let book = preprocessor.run(&ctx, book)?;
     serde_json::to_writer(std::io::stdout(), &book)?;
     Ok(())
+}
+
+/// A machine's name for `--export`: a folder name under machines/.
+fn machine_name(name: &str) -> Result<String, String> {
+    if machinery::export::valid_name(name) {
+        Ok(name.to_owned())
+    } else {
+        Err(
+            "use lower-case letters, digits and dashes, e.g. intel-xeon-2vcpu"
+                .into(),
+        )
+    }
 }
