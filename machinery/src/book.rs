@@ -593,6 +593,11 @@ impl LoadedBook {
         uses
     }
 
+    /// The verdicts, claims and values of each chapter, and the claims no verdict rests on.
+    pub fn tally(&self, project: &Project) -> Result<verdict::Tally> {
+        Ok(verdict::tally(&self.sources(), &Listing::all(project)?))
+    }
+
     /// Every verdict the prose marks, in the book's order.
     pub fn sentences(&self) -> Vec<Sentence> {
         self.sources()

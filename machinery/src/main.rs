@@ -71,6 +71,17 @@ enum Command {
     },
     /// Redraw every figure in src/img/ from the stored outputs.
     Figures,
+    /// Count, per chapter, the verdicts the prose marks ({{#verdict}}), the claims of the
+    /// listings it shows (and how many a verdict rests on) and the values it quotes
+    /// ({{#value}}); print the table the README keeps.
+    Tally {
+        /// Write the table into README.md, between its tally markers.
+        #[arg(long)]
+        readme: bool,
+        /// Also list the claims no verdict of the prose rests on yet.
+        #[arg(long)]
+        unmarked: bool,
+    },
     /// PNG screenshots of every page, light and dark, into screenshots/ (needs Chrome or
     /// Chromium).
     Screenshots,
@@ -177,6 +188,9 @@ fn run(command: Command) -> Result<ExitCode> {
                 println!("drew src/img/{name}.svg");
             }
         }
+        Command::Tally { readme, unmarked } => {
+            tally(&project, readme, unmarked)?
+        }
         Command::Screenshots => screenshots(&project)?,
         Command::Preprocess {
             supports: Some(Supports::Supports { renderer }),
@@ -222,6 +236,51 @@ fn default_signal_dispositions() {
             }
         }
     }
+}
+
+/// Prints the tally; with `readme`, writes it into the README; with `unmarked`, lists the
+/// claims no verdict rests on.
+fn tally(project: &Project, readme: bool, unmarked: bool) -> Result<()> {
+    use anyhow::Context;
+    use machinery::verdict;
+    let tally = LoadedBook::load(project)?.tally(project)?;
+    let table = tally.table();
+    print!("{table}");
+    if !tally.dead.is_empty() {
+        println!(
+            "\nDead claims: of listings no chapter shows, and no verdict rests on them ({}):",
+            tally.dead.len()
+        );
+        for claim in &tally.dead {
+            println!("  {claim}");
+        }
+    }
+    if unmarked {
+        println!(
+            "\nClaims no verdict of the prose rests on ({}):",
+            tally.unmarked.len()
+        );
+        for claim in &tally.unmarked {
+            println!("  {claim}");
+        }
+    }
+    if readme {
+        let path = project.root.join("README.md");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let Some(new) = verdict::with_readme_table(&text, &table) else {
+            anyhow::bail!(
+                "README.md has no tally markers: put the lines `{}` and `{}` where the \
+                 table goes",
+                verdict::README_START,
+                verdict::README_END
+            );
+        };
+        std::fs::write(&path, new)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("wrote the table into README.md");
+    }
+    Ok(())
 }
 
 #[cfg(feature = "browser")]
