@@ -28,13 +28,20 @@ use crate::Project;
 use crate::book::{LoadedBook, escape_html};
 use crate::claims::{self, ClaimRef, Reading, Value, Verdict};
 use crate::listing::{Kind, Listing};
-use crate::output::StoredOutput;
+use crate::output::{StoredOutput, machine_line};
 use crate::refresh::{Batch, store};
 use crate::run::Pace;
 use crate::verdict;
 
 /// Where `cargo book compare` writes, relative to the project root, unless told otherwise.
 pub const DEFAULT_DIR: &str = "target/compare";
+
+/// How a reader's run, or an error they found, reaches the book: said at the end of every
+/// report.
+pub const SHARE: &str = "Your run differs, or a claim fails here? Keep it with `cargo book \
+compare --export NAME` (a full run) and propose machines/NAME/ with the repository's \"My run \
+differs\" issue template (.github/ISSUE_TEMPLATE/); an error in the text goes to its \
+\"Erratum\" template.";
 
 /// The fresh outputs, inside the compare folder.
 pub const OUTPUTS: &str = "outputs";
@@ -356,7 +363,7 @@ impl Report {
         }
         let _ = writeln!(
             t,
-            "\nyour outputs: {}\nthe report as a page: {}",
+            "\nyour outputs: {}\nthe report as a page: {}\n{SHARE}",
             self.out.join(OUTPUTS).display(),
             self.out.join("report.html").display()
         );
@@ -497,6 +504,7 @@ impl Report {
             }
             h.push_str("</section>\n");
         }
+        let _ = writeln!(h, "<p>{}</p>", escape_html(SHARE));
         h.push_str("</body>\n</html>\n");
         h
     }
@@ -602,14 +610,6 @@ fn minutes(d: Duration) -> String {
     } else {
         format!("{:.1} s", d.as_secs_f64())
     }
-}
-
-/// The machine line a listing printed, if it printed one.
-fn machine_line(text: &str) -> Option<String> {
-    static MACHINE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?m)^machine: (.+)$").expect("valid regex")
-    });
-    MACHINE.captures(text).map(|c| c[1].trim().to_owned())
 }
 
 /// Whether a value is a measurement: a number printed with a unit ("118 µs", "2.5 GiB/s",

@@ -15,6 +15,7 @@ pub mod directive;
 pub mod export;
 pub mod figures;
 pub mod listing;
+pub mod machines;
 pub mod output;
 #[cfg(feature = "browser")]
 pub mod pdf;
