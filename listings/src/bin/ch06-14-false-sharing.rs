@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow};
 use clap::Parser;
 use crossbeam_utils::CachePadded;
-use listings::bench::{Summary, human, machine};
+use listings::bench::{Summary, allowed_cpus, human, machine, pin_to};
 
 /// Two threads, each incrementing its own counter: on one cache line, or apart.
 #[derive(Parser)]
@@ -54,15 +54,23 @@ fn bump(counter: &AtomicU64, n: u64) {
 
 /// Two threads, each adding 1 to its own counter `n` times: the time from
 /// the moment both are ready (the spawn is not timed) until both are done.
-fn race(a: &AtomicU64, b: &AtomicU64, n: u64) -> Result<Duration> {
+/// The other thread runs on `cpu` if given (this one is pinned by main).
+fn race(
+    a: &AtomicU64,
+    b: &AtomicU64,
+    n: u64,
+    cpu: Option<usize>,
+) -> Result<Duration> {
     // This thread and one other: if the spawn fails, nobody waits here.
     let ready = Barrier::new(2);
     thread::scope(|s| {
         let other = thread::Builder::new()
             .spawn_scoped(s, || {
-                ready.wait();
+                let pinned = cpu.map(pin_to).transpose();
+                ready.wait(); // even if pinning failed: main waits here
+                pinned?;
                 bump(a, n);
-                Instant::now()
+                anyhow::Ok(Instant::now())
             })
             .context("cannot start a thread")?;
         ready.wait();
@@ -70,7 +78,7 @@ fn race(a: &AtomicU64, b: &AtomicU64, n: u64) -> Result<Duration> {
         bump(b, n);
         let mine = Instant::now();
         let theirs = other.join().map_err(|_| anyhow!("a thread panicked"))?;
-        Ok(mine.max(theirs) - start)
+        Ok(mine.max(theirs?) - start)
     })
 }
 
@@ -87,13 +95,22 @@ fn main() -> Result<()> {
         gap(&apart.a, &apart.b),
         args.increments
     );
+    // Each thread on a CPU of its own, where the process may use two.
+    let cpus = allowed_cpus()?;
+    let other_cpu = if let [mine, other, ..] = cpus[..] {
+        pin_to(mine)?;
+        Some(other)
+    } else {
+        None
+    };
     println!("run   same line   padded apart");
     let (mut t_same, mut t_apart) = (Vec::new(), Vec::new());
     for run in 0..=args.runs {
         // Both cases in every run, so drift hits both alike, and the one
         // that goes first alternates from run to run.
-        let same_line = || race(&same.a, &same.b, args.increments);
-        let padded = || race(&apart.a, &apart.b, args.increments);
+        let n = args.increments;
+        let same_line = || race(&same.a, &same.b, n, other_cpu);
+        let padded = || race(&apart.a, &apart.b, n, other_cpu);
         let (s, p) = if run % 2 == 0 {
             (same_line()?, padded()?)
         } else {
