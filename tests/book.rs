@@ -115,11 +115,22 @@ fn other_machines(project: &Project) -> Vec<libtest_mimic::Trial> {
         let listings = Listing::all(project)?;
         let machines = project.root.join(machinery::paths::MACHINES_DIR);
         let mut trials = Vec::new();
-        for machine in std::fs::read_dir(&machines)? {
+        for machine in std::fs::read_dir(&machines)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", machines.display()))?
+        {
             let machine = machine?.path();
             if !machine.is_dir() {
                 continue;
             }
+            // A machine's folder says what the machine is, under a name a folder can have.
+            let folder = machine.clone();
+            trials.push(trial(
+                format!(
+                    "machines::{}::folder",
+                    folder.file_name().unwrap_or_default().to_string_lossy()
+                ),
+                move || machine_folder_well_formed(&folder),
+            ));
             let name = machine
                 .file_name()
                 .unwrap_or_default()
@@ -157,4 +168,27 @@ fn other_machines(project: &Project) -> Vec<libtest_mimic::Trial> {
         Ok(trials)
     };
     found().unwrap_or_else(|e| vec![trial("machines", move || Err(e))])
+}
+
+/// A machine's folder has a valid name (`export::valid_name`) and a README.md that says
+/// what the machine is.
+fn machine_folder_well_formed(folder: &std::path::Path) -> anyhow::Result<()> {
+    let name = folder
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    anyhow::ensure!(
+        machinery::export::valid_name(&name),
+        "{}: a machine's folder is named in lower-case letters, digits and dashes \
+         (e.g. intel-xeon-2vcpu); rename it",
+        folder.display()
+    );
+    let readme = folder.join("README.md");
+    anyhow::ensure!(
+        readme.is_file(),
+        "{}: missing; say what the machine is (see machines/README.md)",
+        readme.display()
+    );
+    Ok(())
 }

@@ -375,7 +375,13 @@ fn verdicts_marked_and_shown(
             .filter((e) => e.tabIndex >= 0 && e.getClientRects().length > 0);
         const mark = document.querySelector(".prose-verdict-mark");
         mark.scrollIntoView({ block: "center" });
-        tabbable[tabbable.indexOf(mark) - 1].focus();"#;
+        // The nearest element before the mark that really takes the focus (mdBook's copy
+        // buttons are hidden until hovered, and refuse it).
+        for (let i = tabbable.indexOf(mark) - 1; i >= 0; i--) {
+            tabbable[i].focus();
+            if (document.activeElement === tabbable[i]) break;
+        }
+        return null;"#;
     let state = r#"
         const mark = document.querySelector(".prose-verdict-mark");
         const popover = document.getElementById(mark.getAttribute("aria-describedby"));
@@ -399,13 +405,21 @@ fn verdicts_marked_and_shown(
             let client = session.client();
             session.open(&page).await?;
             set_theme(client, theme).await?;
+            // Tab from the element before the mark; a few more presses may be needed, since
+            // Chromium also stops on scrollable code blocks (keyboard-focusable scrollers).
             client.execute(before_mark, vec![]).await?;
-            client
-                .active_element()
-                .await?
-                .send_keys(&Key::Tab.to_string())
-                .await?;
-            let keyboard = client.execute(state, vec![]).await?;
+            let mut keyboard = Value::Null;
+            for _ in 0..8 {
+                client
+                    .active_element()
+                    .await?
+                    .send_keys(&Key::Tab.to_string())
+                    .await?;
+                keyboard = client.execute(state, vec![]).await?;
+                if keyboard["focused"] == true {
+                    break;
+                }
+            }
             client
                 .active_element()
                 .await?
@@ -415,10 +429,12 @@ fn verdicts_marked_and_shown(
             client
                 .execute("document.activeElement.blur();", vec![])
                 .await?;
-            let verdict = client.find(Locator::Css(".prose-verdict")).await?;
+            // The mark, not the clause: moving the pointer through a paragraph must not
+            // open popovers over the text.
+            let mark = client.find(Locator::Css(".prose-verdict-mark")).await?;
             let hover = MouseActions::new("pointer".into()).then(
                 PointerAction::MoveToElement {
-                    element: verdict,
+                    element: mark,
                     duration: None,
                     x: 0.0,
                     y: 0.0,

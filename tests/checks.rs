@@ -332,7 +332,10 @@ pub const OUTPUT_COLUMNS: usize = 120;
 pub fn lines_fit_their_columns(project: &Project) -> Result<()> {
     let mut problems = Vec::new();
     let mut check = |file: &str, line: usize, text: &str, limit: usize| {
-        let width = text.chars().count();
+        // A tab advances to the next multiple of 8, as a terminal and a <pre> show it.
+        let width = text.chars().fold(0, |col, c| {
+            if c == '\t' { col / 8 * 8 + 8 } else { col + 1 }
+        });
         if width > limit {
             problems
                 .push(format!("{file}:{line}: {width} columns, over {limit}"));
@@ -354,13 +357,18 @@ pub fn lines_fit_their_columns(project: &Project) -> Result<()> {
         let file = format!("src/{}", chapter.path.display());
         let mut in_rust = None;
         for (n, line) in chapter.source.lines().enumerate() {
-            let fence = line.trim_start().strip_prefix("```");
+            let trimmed = line.trim_start();
+            let fence = trimmed
+                .strip_prefix("```")
+                .or_else(|| trimmed.strip_prefix("~~~"));
+            // mdBook hides `# ` and a lone `#` in Rust blocks; `#[derive]` is shown.
+            let hidden = trimmed == "#" || trimmed.starts_with("# ");
             match (fence, in_rust) {
                 (Some(info), None) => {
                     in_rust = Some(is_rust_to_reader(info.trim()))
                 }
                 (Some(_), Some(_)) => in_rust = None,
-                (None, Some(true)) if !line.trim_start().starts_with('#') => {
+                (None, Some(true)) if !hidden => {
                     check(&file, n + 1, line, CODE_COLUMNS);
                 }
                 _ => {}

@@ -145,46 +145,24 @@ impl ListingPreprocessor {
     }
 
     /// The Machines appendix: every machine the book has outputs from, the `values` read on
-    /// each, and every claim that does not hold on all of them, with its `why_not`.
+    /// each, and every claim that does not hold on all of them, with its `why_not`. Built
+    /// with maud: machine lines and values come from contributed files, and are escaped.
     fn render_machines(&self, values: &[(String, String)]) -> Result<String> {
+        use maud::html;
         let machines = &self.machines.all;
-        let cell = |text: &str| text.replace('|', "\\|");
-        let mut md = String::from(
-            "| Machine | Its machine lines | Listings run |\n|---|---|---|\n",
-        );
-        for machine in machines {
-            let runs = self
-                .listings
-                .keys()
-                .filter(|name| machine.output(name).is_some())
-                .count();
-            let lines = machine.lines();
-            let line = match lines.as_slice() {
-                [] => "(none printed)".to_owned(),
-                [(line, _)] => line.clone(),
-                several => several
-                    .iter()
-                    .map(|(line, n)| format!("{line} ({n} outputs)"))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            };
-            md.push_str(&format!(
-                "| {} | {} | {runs} |\n",
-                cell(&machine.name),
-                cell(&line)
-            ));
-        }
-        md.push_str("\n| Value | ");
-        md.push_str(
-            &machines
+        let line_of = |machine: &crate::machines::Machine| match machine
+            .lines()
+            .as_slice()
+        {
+            [] => "(none printed)".to_owned(),
+            [(line, _)] => line.clone(),
+            several => several
                 .iter()
-                .map(|m| cell(&m.name))
+                .map(|(line, n)| format!("{line} ({n} outputs)"))
                 .collect::<Vec<_>>()
-                .join(" | "),
-        );
-        md.push_str(" |\n|---|");
-        md.push_str(&"---|".repeat(machines.len()));
-        md.push('\n');
+                .join("; "),
+        };
+        let mut rows = Vec::new();
         for (listing_name, value) in values {
             let listing =
                 self.listings.get(listing_name).with_context(|| {
@@ -206,42 +184,66 @@ impl ListingPreprocessor {
                         .output(listing_name)
                         .and_then(|o| claims::read_values(&one, &o.text).ok())
                         .and_then(|r| r.into_iter().next())
-                        .map_or_else(|| "—".to_owned(), |r| cell(&r.1.text))
+                        .map_or_else(|| "—".to_owned(), |r| r.1.text)
                 })
                 .collect();
-            md.push_str(&format!(
-                "| {} `{value}` | {} |\n",
-                listing.position,
-                cells.join(" | ")
-            ));
+            rows.push((listing.position.to_string(), value.clone(), cells));
         }
-        md.push_str("\n| Claim | What it says | Does not hold on | Why it may not |\n|---|---|---|---|\n");
+        let mut not_everywhere = Vec::new();
         let mut everywhere = 0;
         for listing in self.listings.values() {
             let spreads = self.machines.spreads(listing);
             for claim in &listing.spec.claims {
-                let Some(spread) = spreads.get(&claim.id) else {
-                    continue;
-                };
-                if spread.fails_on.is_empty() {
-                    everywhere += 1;
-                    continue;
+                match spreads.get(&claim.id) {
+                    Some(spread) if !spread.fails_on.is_empty() => {
+                        not_everywhere.push((listing, claim, spread.clone()))
+                    }
+                    Some(_) => everywhere += 1,
+                    None => {}
                 }
-                md.push_str(&format!(
-                    "| {} `{}` | {} | {} | {} |\n",
-                    listing.position,
-                    claim.id,
-                    cell(&claim.says),
-                    cell(&spread.fails_on.join(", ")),
-                    cell(claim.why_not.as_deref().unwrap_or("(not said)")),
-                ));
             }
         }
-        md.push_str(&format!(
-            "\nEvery other claim, {everywhere} of them, holds on every machine that ran its \
-             listing.\n"
-        ));
-        Ok(md)
+        let page = html! {
+            table class="machines" {
+                thead { tr { th { "Machine" } th { "Its machine lines" } th { "Listings run" } } }
+                tbody {
+                    @for machine in machines {
+                        tr {
+                            td { (machine.name) }
+                            td { (line_of(machine)) }
+                            td { (self.listings.keys().filter(|n| machine.output(n).is_some()).count()) }
+                        }
+                    }
+                }
+            }
+            table class="machines" {
+                thead { tr { th { "Value" } @for machine in machines { th { (machine.name) } } } }
+                tbody {
+                    @for (label, value, cells) in &rows {
+                        tr {
+                            td { (label) " " code { (value) } }
+                            @for cell in cells { td { (cell) } }
+                        }
+                    }
+                }
+            }
+            table class="machines" {
+                thead { tr { th { "Claim" } th { "What it says" } th { "Does not hold on" } th { "Why it may not" } } }
+                tbody {
+                    @for (listing, claim, spread) in &not_everywhere {
+                        tr {
+                            td { (listing.position) " " code { (claim.id) } }
+                            td { (claim.says) }
+                            td { (spread.fails_on.join(", ")) }
+                            td { (claim.why_not.as_deref().unwrap_or("(not said)")) }
+                        }
+                    }
+                }
+            }
+            p { "Every other claim, " (everywhere) " of them, holds on every machine that ran its listing." }
+        };
+        // An HTML block: markdown leaves it as it is; mdBook's own directives must not run.
+        Ok(format!("\n{}\n\n", escape_directives(&page.into_string())))
     }
 
     /// A claim a verdict of the prose names, judged on the stored output (and, with
@@ -572,9 +574,9 @@ fn render_claims(
             .filter(|s| s.holds_on.len() + s.fails_on.len() > 1)
             .map_or_else(String::new, |s| {
                 format!(
-                    " <span class=\"claim-machines\" title=\"{}\">({})</span>",
+                    " <span class=\"claim-machines\">({}: {})</span>",
+                    s.summary(),
                     escape_html(&s.detail()),
-                    s.summary()
                 )
             });
         html.push_str(&format!(

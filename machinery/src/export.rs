@@ -69,19 +69,20 @@ pub fn export(
         .with_context(|| format!("cannot write into {}", folder.display()))?;
     let readme = folder.join("README.md");
     if !readme.exists() {
-        std::fs::write(&readme, readme_template(name, report))
+        std::fs::write(&readme, readme_template(project, name, report))
             .with_context(|| format!("cannot write {}", readme.display()))?;
     }
     Ok(folder)
 }
 
-fn readme_template(name: &str, report: &Report) -> String {
+fn readme_template(project: &Project, name: &str, report: &Report) -> String {
     let machine = report
         .your_machine
         .as_deref()
         .unwrap_or("(no machine line found)");
     let commit = std::process::Command::new("git")
         .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(&project.root)
         .output()
         .ok()
         .filter(|o| o.status.success())

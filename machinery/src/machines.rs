@@ -73,16 +73,14 @@ impl Spread {
         format!("holds on {} of {judged} {machines}", self.holds_on.len())
     }
 
-    /// Where it was judged and how, for a tooltip: "holds: the book's, intel-xeon-2vcpu".
+    /// Where it was judged and how: "the book's machine; not on intel-xeon-2vcpu".
     pub fn detail(&self) -> String {
-        let mut parts = Vec::new();
-        if !self.holds_on.is_empty() {
-            parts.push(format!("holds: {}", self.holds_on.join(", ")));
+        let (holds, fails) = (self.holds_on.join(", "), self.fails_on.join(", "));
+        match (holds.is_empty(), fails.is_empty()) {
+            (_, true) => holds,
+            (true, false) => format!("not on {fails}"),
+            (false, false) => format!("{holds}; not on {fails}"),
         }
-        if !self.fails_on.is_empty() {
-            parts.push(format!("does not hold: {}", self.fails_on.join(", ")));
-        }
-        parts.join("; ")
     }
 }
 
@@ -173,6 +171,6 @@ mod tests {
             fails_on: vec!["intel".into()],
         };
         assert_eq!(spread.summary(), "holds on 1 of 2 machines");
-        assert_eq!(spread.detail(), "holds: the book's; does not hold: intel");
+        assert_eq!(spread.detail(), "the book's; not on intel");
     }
 }

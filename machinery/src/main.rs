@@ -81,6 +81,10 @@ enum Command {
         /// Also list the claims no verdict of the prose rests on yet.
         #[arg(long)]
         unmarked: bool,
+        /// With --readme: write a table with fewer checked verdicts than the README records
+        /// (refused otherwise: the count only grows).
+        #[arg(long, requires = "readme")]
+        allow_fewer: bool,
     },
     /// PNG screenshots of every page, light and dark, into screenshots/ (needs Chrome or
     /// Chromium).
@@ -188,9 +192,11 @@ fn run(command: Command) -> Result<ExitCode> {
                 println!("drew src/img/{name}.svg");
             }
         }
-        Command::Tally { readme, unmarked } => {
-            tally(&project, readme, unmarked)?
-        }
+        Command::Tally {
+            readme,
+            unmarked,
+            allow_fewer,
+        } => tally(&project, readme, unmarked, allow_fewer)?,
         Command::Screenshots => screenshots(&project)?,
         Command::Preprocess {
             supports: Some(Supports::Supports { renderer }),
@@ -240,7 +246,12 @@ fn default_signal_dispositions() {
 
 /// Prints the tally; with `readme`, writes it into the README; with `unmarked`, lists the
 /// claims no verdict rests on.
-fn tally(project: &Project, readme: bool, unmarked: bool) -> Result<()> {
+fn tally(
+    project: &Project,
+    readme: bool,
+    unmarked: bool,
+    allow_fewer: bool,
+) -> Result<()> {
     use anyhow::Context;
     use machinery::verdict;
     let tally = LoadedBook::load(project)?.tally(project)?;
@@ -268,6 +279,20 @@ fn tally(project: &Project, readme: bool, unmarked: bool) -> Result<()> {
         let path = project.root.join("README.md");
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
+        // The count of checked verdicts only grows: lowering it is a decision, said aloud.
+        let recorded =
+            verdict::readme_table(&text).and_then(verdict::verdicts_in_table);
+        if let (Some(was), Some(now)) =
+            (recorded, verdict::verdicts_in_table(&table))
+            && now < was
+            && !allow_fewer
+        {
+            anyhow::bail!(
+                "README.md records {was} checked verdicts and the chapters now mark {now}: \
+                 a verdict lost its mark. Restore it (or mark what replaced it); if the \
+                 sentence is gone for good, rerun with --allow-fewer and say why in the commit"
+            );
+        }
         let Some(new) = verdict::with_readme_table(&text, &table) else {
             anyhow::bail!(
                 "README.md has no tally markers: put the lines `{}` and `{}` where the \

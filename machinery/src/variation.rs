@@ -40,14 +40,18 @@ pub fn exercise(matcher: &Matcher, stored: &str) -> Exercise {
                     continue;
                 }
                 let original = &line[span.range.clone()];
-                let absorbed =
-                    variants(original, redactor).into_iter().find(|v| {
+                // Every kind of change a run can make must be absorbed: another value of
+                // the same length, and, for a number, one with a digit more or fewer (a
+                // cache of 512K on one machine is 2048K on another).
+                for (kind, candidates) in variants(original, redactor) {
+                    let absorbed = candidates.iter().any(|v| {
                         let changed = format!(
                             "{}{v}{}",
                             &line[..span.range.start],
                             &line[span.range.end..]
                         );
-                        // The same declaration must claim the new text, where the old one was.
+                        // The same declaration must claim the new text, where the old
+                        // one was.
                         let claimed = matcher.spans(&changed).iter().any(|s| {
                             std::ptr::eq(s.by, redactor)
                                 && s.range
@@ -56,16 +60,17 @@ pub fn exercise(matcher: &Matcher, stored: &str) -> Exercise {
                         });
                         claimed && accepts(&with_line(n, &changed))
                     });
-                match absorbed {
-                    Some(_) => found.absorbed += 1,
-                    None => found.problems.push(format!(
-                        "{} does not absorb a change of {original:?} on line {}: no other \
-                         value of the same shape (digits, letters, the pattern's \
-                         alternatives) is accepted there; make its pattern match the \
-                         values a run can print",
-                        redactor.declared,
-                        n + 1
-                    )),
+                    if absorbed {
+                        found.absorbed += 1;
+                    } else {
+                        found.problems.push(format!(
+                            "{} does not absorb {kind} in place of {original:?} on line \
+                             {} (tried {candidates:?}); make its pattern match the \
+                             values a run can print",
+                            redactor.declared,
+                            n + 1
+                        ));
+                    }
                 }
             }
         }
@@ -121,18 +126,17 @@ pub fn exercise(matcher: &Matcher, stored: &str) -> Exercise {
     found
 }
 
-/// Another value of the same kind as `original`, for each way of making one: its digits
-/// changed, its letters changed, both, or another alternative its pattern offers.
-fn variants(original: &str, redactor: &Redactor) -> Vec<String> {
-    let digits: String = original
-        .chars()
-        .map(|c| if c.is_ascii_digit() { shift(c) } else { c })
-        .collect();
-    let letters: String = original
-        .chars()
-        .map(|c| if c.is_ascii_alphabetic() { shift(c) } else { c })
-        .collect();
-    let both: String = original.chars().map(shift).collect();
+/// The kinds of change a run can make to `original`, each with the values that make it:
+/// another value of the same length (its digits changed, its letters, both, its last digit
+/// or letter, reversed, another alternative its pattern offers), and, where it holds a
+/// number, a number one digit longer and one digit shorter.
+fn variants(
+    original: &str,
+    redactor: &Redactor,
+) -> Vec<(&'static str, Vec<String>)> {
+    let map = |f: fn(char) -> char| original.chars().map(f).collect::<String>();
+    let digits = map(|c| if c.is_ascii_digit() { shift(c) } else { c });
+    let letters = map(|c| if c.is_ascii_alphabetic() { shift(c) } else { c });
     // Only the last digit or letter: a hexadecimal address stays one, `0x` and all.
     let last = |is: fn(&char) -> bool| {
         original
@@ -148,13 +152,64 @@ fn variants(original: &str, redactor: &Redactor) -> Vec<String> {
                 )
             })
     };
-    let mut variants = vec![digits, letters, both];
-    variants.extend(last(char::is_ascii_digit));
-    variants.extend(last(char::is_ascii_alphabetic));
-    variants.push(original.chars().rev().collect());
-    variants.extend(alternatives(redactor.regex.as_str(), original));
-    variants.retain(|v| v != original && !v.is_empty());
-    variants
+    let mut same = vec![digits, letters, map(shift)];
+    same.extend(last(char::is_ascii_digit));
+    same.extend(last(char::is_ascii_alphabetic));
+    same.push(original.chars().rev().collect());
+    same.extend(alternatives(redactor.regex.as_str(), original));
+    let mut kinds = vec![("another value of the same length", same)];
+    let runs: Vec<(usize, usize)> = digit_runs(original);
+    if let Some(&(first, _)) = runs.first() {
+        // A digit put before any number of the text, or its last digit doubled.
+        let (_, last_end) = runs[runs.len() - 1];
+        let mut longer: Vec<String> = runs
+            .iter()
+            .map(|&(start, _)| {
+                format!("{}1{}", &original[..start], &original[start..])
+            })
+            .collect();
+        longer.push(format!(
+            "{}{}{}",
+            &original[..last_end],
+            &original[last_end - 1..last_end],
+            &original[last_end..]
+        ));
+        kinds.push(("a number one digit longer", longer));
+        // Where the first number has two digits or more ("512K", "14.59", not "1.00",
+        // whose decimals are fixed), one of the numbers may have one digit fewer.
+        let (_, first_end) = runs[0];
+        if first_end - first > 1 {
+            let shorter = runs
+                .iter()
+                .filter(|(start, end)| end - start > 1)
+                .map(|&(start, _)| {
+                    format!("{}{}", &original[..start], &original[start + 1..])
+                })
+                .collect();
+            kinds.push(("a number one digit shorter", shorter));
+        }
+    }
+    for (_, candidates) in &mut kinds {
+        candidates.retain(|v| v != original && !v.is_empty());
+    }
+    kinds
+}
+
+/// The byte ranges of the runs of ASCII digits in `text`.
+fn digit_runs(text: &str) -> Vec<(usize, usize)> {
+    let mut runs = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
+        match (c.is_ascii_digit(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                runs.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    runs
 }
 
 /// The next digit or letter (9 → 0, z → a, keeping the case); anything else unchanged.
@@ -250,8 +305,9 @@ mod tests {
         let found =
             exercise(&m, "took 3.5 ms\npcid: yes\nworker a\nworker b\n");
         assert!(found.problems.is_empty(), "{:?}", found.problems);
-        // The duration, the PCID answer, the two workers' order.
-        assert_eq!(found.absorbed, 3);
+        // The duration (another, and one a digit longer), the PCID answer, the two
+        // workers' order.
+        assert_eq!(found.absorbed, 4);
         assert_eq!(found.rejected, 4);
     }
 
@@ -265,7 +321,8 @@ mod tests {
         );
         let found = exercise(&m, "cache of CPU 0: 512K\n");
         assert!(found.problems.is_empty(), "{:?}", found.problems);
-        assert_eq!(found.absorbed, 2);
+        // CPU: another, longer; CACHE: another, longer, shorter.
+        assert_eq!(found.absorbed, 5);
     }
 
     #[test]
@@ -280,7 +337,17 @@ mod tests {
     fn a_declaration_that_cannot_absorb_is_named() {
         let m = matcher("redact.ZERO = 'count (?<redacted>0)'");
         let found = exercise(&m, "count 0\n");
-        assert_eq!(found.problems.len(), 1, "{:?}", found.problems);
+        assert_eq!(found.problems.len(), 2, "{:?}", found.problems);
         assert!(found.problems[0].contains("redact.ZERO"));
+    }
+
+    #[test]
+    fn a_number_of_fixed_width_is_found() {
+        // The bug a second machine found: 512K on one, 2048K on the other.
+        let m = matcher("redact.CACHE = 'L2: (?<redacted>\\d{3}K)'");
+        let found = exercise(&m, "L2: 512K\n");
+        assert_eq!(found.problems.len(), 2, "{:?}", found.problems);
+        assert!(found.problems[0].contains("one digit longer"));
+        assert!(found.problems[1].contains("one digit shorter"));
     }
 }

@@ -181,12 +181,17 @@ pub fn render(id: &str, judged: &[Judged], text: &str) -> String {
         }
     };
     let mark = PreEscaped(markdown_safe(&mark.into_string()));
-    html! {
+    // Whitespace that starts the text (the opening tag ended a line) stays outside: a line
+    // that holds only an opening tag would start an HTML block, and its paragraph would no
+    // longer be read as markdown (CommonMark, HTML blocks, type 7).
+    let body = text.trim_start();
+    let lead = &text[..text.len() - body.len()];
+    let verdict = html! {
         span class={ "prose-verdict " (state.class()) } data-claims=(claims.join(" ")) {
-            (PreEscaped(text)) (mark)
+            (PreEscaped(body)) (mark)
         }
-    }
-    .into_string()
+    };
+    format!("{lead}{}", verdict.into_string())
 }
 
 /// One claim in a popover: its sentence, its check, the values, the verdict.
@@ -424,6 +429,13 @@ fn row(name: &str, count: &Count) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_verdict_opened_at_the_end_of_a_line_keeps_its_paragraph_markdown() {
+        let html = render("v-1", &[], "\nA plain `Command` stays flat");
+        assert!(html.starts_with("\n<span class=\"prose-verdict"), "{html}");
+        assert!(html.contains(">A plain `Command` stays flat"), "{html}");
+    }
 
     #[test]
     fn the_popover_text_cannot_be_read_as_markdown() {
