@@ -6,20 +6,24 @@ use std::sync::{Arc, OnceLock};
 
 use book_tests::checks::{
     Site, architecture_is_mapped, check_links, figures_fresh,
-    listings_shown_once, references_cited, rust_blocks_tested,
-    shows_every_listing,
+    lines_fit_their_columns, listings_shown_once, references_cited,
+    rust_blocks_tested, shows_every_listing,
 };
 use book_tests::trial;
 use machinery::Project;
 use machinery::listing::Listing;
-use machinery::verify::check_claims;
+use machinery::verify::{check_claims, check_other_machine, check_variation};
 
 type Check = fn(&Project) -> anyhow::Result<()>;
 type SiteCheck = fn(&Site) -> anyhow::Result<()>;
 
 fn main() {
     let project = book_tests::project_or_exit();
-    let checks: [(&str, Check); 5] = [
+    let checks: [(&str, Check); 6] = [
+        (
+            "code_and_outputs_fit_their_columns",
+            lines_fit_their_columns,
+        ),
         ("every_reference_is_cited", references_cited),
         ("figures_are_drawn_from_the_stored_outputs", figures_fresh),
         ("every_listing_is_shown_once", listings_shown_once),
@@ -63,7 +67,83 @@ fn main() {
         })),
         Err(e) => trials.push(trial("claims", move || Err(e))),
     }
+    trials.push(trial("every_declared_variation_is_exercised", {
+        let project = project.clone();
+        move || variations_exercised(&project)
+    }));
+    trials.extend(other_machines(&project));
     let conclusion = book_tests::run(trials);
     drop(site); // removes the built book
     conclusion.exit()
+}
+
+/// Every listing's `[vary]` is exercised on its stored output: each declared span made to
+/// vary must be absorbed, each change outside them rejected.
+fn variations_exercised(project: &Project) -> anyhow::Result<()> {
+    let (mut absorbed, mut rejected, mut failures) = (0, 0, Vec::new());
+    for listing in Listing::all(project)? {
+        match check_variation(project, &listing) {
+            Ok(found) => {
+                absorbed += found.absorbed;
+                rejected += found.rejected;
+            }
+            Err(e) => failures.push(format!("{e:#}")),
+        }
+    }
+    if !failures.is_empty() {
+        anyhow::bail!("{}", failures.join("\n"));
+    }
+    eprintln!(
+        "variations: {absorbed} declared changes absorbed, {rejected} other changes rejected"
+    );
+    Ok(())
+}
+
+/// One trial per output of another machine (`machines/MACHINE/outputs/NAME.txt`): it
+/// matches the book's stored output within the listing's declared variation.
+fn other_machines(project: &Project) -> Vec<libtest_mimic::Trial> {
+    let found = || -> anyhow::Result<Vec<libtest_mimic::Trial>> {
+        let listings = Listing::all(project)?;
+        let machines = project.root.join(machinery::paths::MACHINES_DIR);
+        let mut trials = Vec::new();
+        for machine in std::fs::read_dir(&machines)? {
+            let machine = machine?.path();
+            if !machine.is_dir() {
+                continue;
+            }
+            let name = machine
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let outputs = machine.join(machinery::paths::MACHINE_OUTPUTS);
+            for file in std::fs::read_dir(&outputs)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", outputs.display()))?
+            {
+                let path = file?.path();
+                let relative = path.strip_prefix(&project.root)?.to_path_buf();
+                let stem = path
+                    .file_stem()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned();
+                let listing = listings.iter().find(|l| l.name == stem).cloned();
+                let project = project.clone();
+                trials.push(trial(
+                    format!("machines::{name}::{stem}"),
+                    move || {
+                        let listing = listing.ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "{}: no listing is named {stem}; delete the file",
+                            relative.display()
+                        )
+                    })?;
+                        check_other_machine(&project, &listing, &relative)
+                    },
+                ));
+            }
+        }
+        Ok(trials)
+    };
+    found().unwrap_or_else(|e| vec![trial("machines", move || Err(e))])
 }

@@ -1,10 +1,10 @@
-//! The built book in a real browser (headless Chromium): pages load without script errors,
-//! listings show their code and output, search works, the dark theme works, the print page
-//! has every chapter, nothing is loaded from outside the machine, `cargo book serve` reloads
-//! the open page when its chapter changes, and the book printed to PDF (`cargo book pdf`) has
-//! one bookmark per chapter.
+//! The built book in a real browser (headless Chrome or Chromium): pages load without
+//! script errors, listings show their code and output, search works, the dark theme works,
+//! the print page has every chapter, nothing is loaded from outside the machine,
+//! `cargo book serve` reloads the open page when its chapter changes, and the book printed
+//! to PDF (`cargo book pdf`) has one bookmark per chapter.
 //!
-//! Without Chromium these tests are skipped with a loud message, except under CI (`CI` set),
+//! Without a browser these tests are skipped with a loud message, except under CI (`CI` set),
 //! where they fail.
 
 use std::collections::BTreeMap;
@@ -14,11 +14,12 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, bail, ensure};
+use anyhow::{Context, Result, bail, ensure};
 use book_tests::trial;
 use fantoccini::Locator;
 use machinery::Project;
-use machinery::browser::{Session, set_theme, unavailable};
+use machinery::browser::{Session, set_theme};
+use machinery::chrome::unavailable;
 use serde_json::Value;
 
 type Shared = Arc<Mutex<Browser>>;
@@ -28,7 +29,7 @@ type Shared = Arc<Mutex<Browser>>;
 struct Browser {
     session: Session,
     survey: Option<BTreeMap<String, Value>>,
-    /// The PDF, printed by another Chromium while the checks use this one: its top-level
+    /// The PDF, printed by another browser while the checks use this one: its top-level
     /// outline entries.
     printing: Option<JoinHandle<Result<Vec<String>>>>,
     /// `cargo book serve` on a copy of the book, for the live-reload check, when it runs.
@@ -37,7 +38,7 @@ struct Browser {
 
 impl Drop for Browser {
     /// Waits for the PDF if no check did (one was skipped, or filtered out), so that its
-    /// Chromium is not left running.
+    /// browser is not left running.
     fn drop(&mut self) {
         if let Some(printing) = self.printing.take() {
             let _ = printing.join();
@@ -79,7 +80,7 @@ impl Browser {
             for page in session.pages()? {
                 let found = session.run(async {
                     session.open(&page).await?;
-                    Ok(session.client.execute(SURVEY, vec![]).await?)
+                    Ok(session.client().execute(SURVEY, vec![]).await?)
                 })?;
                 pages.insert(page, found);
             }
@@ -144,7 +145,7 @@ fn listings_visible(browser: &mut Browser) -> Result<()> {
 fn search_finds_fork(browser: &mut Browser) -> Result<()> {
     let session = &browser.session;
     session.run(async {
-        let client = &session.client;
+        let client = session.client();
         session.open("").await?;
         client
             .find(Locator::Id("mdbook-search-toggle"))
@@ -177,7 +178,7 @@ fn dark_theme_works(browser: &mut Browser) -> Result<()> {
     let background =
         "return getComputedStyle(document.documentElement).backgroundColor;";
     let (light, dark, classes) = session.run(async {
-        let client = &session.client;
+        let client = session.client();
         session.open("index.html").await?;
         let light = client.execute(background, vec![]).await?;
         set_theme(client, "navy").await?;
@@ -292,18 +293,22 @@ fn variation_and_claims_shown(
     Ok(())
 }
 
-/// Prints the site to PDF with Chromium, in the background, and reads the titles of the
-/// PDF's top-level outline entries (its bookmarks).
+/// Prints the site to PDF (`cargo book pdf`'s way, with a browser of its own) in the
+/// background, and reads the titles of the PDF's top-level outline entries (its bookmarks).
 fn print_in_background(site: PathBuf) -> JoinHandle<Result<Vec<String>>> {
     std::thread::spawn(move || {
-        let scratch = std::env::temp_dir()
-            .join(format!("book-pdf-test-{}", std::process::id()));
-        let pdf = scratch.join("book.pdf");
-        let printed =
-            machinery::pdf::print_site(&site, &pdf, &scratch.join("profile"))
-                .and_then(|_| Ok(lopdf::Document::load(&pdf)?.get_toc()?));
-        let _ = std::fs::remove_dir_all(&scratch);
-        Ok(printed?
+        let scratch = machinery::Scratch::new("book-pdf-test")?;
+        let pdf = scratch.path().join("book.pdf");
+        machinery::pdf::print_site(&site, &pdf)?;
+        let toc = lopdf::Document::load(&pdf)
+            .and_then(|document| document.get_toc())
+            .with_context(|| {
+                format!(
+                    "cannot read the outline of the printed {}",
+                    pdf.display()
+                )
+            })?;
+        Ok(toc
             .toc
             .into_iter()
             .filter(|entry| entry.level == 1)
@@ -426,7 +431,7 @@ fn reloads(browser: &Browser, copy: &std::path::Path, port: u16) -> Result<()> {
     let marker = format!("Edited while served ({}).", std::process::id());
     let shows = format!("return document.body.innerText.includes({marker:?});");
     session.run(async {
-        let client = &session.client;
+        let client = session.client();
         let page = format!("http://127.0.0.1:{port}/ch09-conclusion.html");
         client.goto(&page).await?;
         ensure!(

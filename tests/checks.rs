@@ -320,3 +320,60 @@ pub fn architecture_is_mapped(project: &Project) -> Result<()> {
         ))
     }
 }
+
+/// The widths the page and the PDF show without clipping: the code column (`rustfmt.toml`)
+/// and the output panel (see CONTRIBUTING.md, Outputs).
+pub const CODE_COLUMNS: usize = 80;
+pub const OUTPUT_COLUMNS: usize = 120;
+
+/// Every line the reader sees fits its column: listings' code and the Rust blocks of the
+/// chapters in [`CODE_COLUMNS`] (hidden `# ` lines aside), stored outputs in
+/// [`OUTPUT_COLUMNS`].
+pub fn lines_fit_their_columns(project: &Project) -> Result<()> {
+    let mut problems = Vec::new();
+    let mut check = |file: &str, line: usize, text: &str, limit: usize| {
+        let width = text.chars().count();
+        if width > limit {
+            problems
+                .push(format!("{file}:{line}: {width} columns, over {limit}"));
+        }
+    };
+    for listing in Listing::all(project)? {
+        for (path, limit) in [
+            (listing.source.clone(), CODE_COLUMNS),
+            (listing.output_path(), OUTPUT_COLUMNS),
+        ] {
+            let text = std::fs::read_to_string(project.root.join(&path))
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            for (n, line) in text.lines().enumerate() {
+                check(&path.display().to_string(), n + 1, line, limit);
+            }
+        }
+    }
+    for chapter in LoadedBook::load(project)?.chapters()? {
+        let file = format!("src/{}", chapter.path.display());
+        let mut in_rust = None;
+        for (n, line) in chapter.source.lines().enumerate() {
+            let fence = line.trim_start().strip_prefix("```");
+            match (fence, in_rust) {
+                (Some(info), None) => {
+                    in_rust = Some(is_rust_to_reader(info.trim()))
+                }
+                (Some(_), Some(_)) => in_rust = None,
+                (None, Some(true)) if !line.trim_start().starts_with('#') => {
+                    check(&file, n + 1, line, CODE_COLUMNS);
+                }
+                _ => {}
+            }
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "lines wider than the page shows (the PDF clips them):\n  {}\nWrap code and \
+         comments by hand (rustfmt does not wrap them); shorten what a listing prints, then \
+         refresh its output with `cargo book refresh NAME`",
+        problems.join("\n  ")
+    )
+}

@@ -7,11 +7,13 @@ use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use book_tests::checks::listings_shown_once;
+use book_tests::checks::{lines_fit_their_columns, listings_shown_once};
 use machinery::Project;
 use machinery::book::LoadedBook;
 use machinery::listing::Listing;
-use machinery::verify::{Builds, check_claims, check_listing};
+use machinery::verify::{
+    Builds, check_claims, check_listing, check_other_machine, check_variation,
+};
 
 const LISTING: &str = "ch01-01-hello";
 
@@ -101,6 +103,15 @@ impl Fixture {
             .find(|l| l.name == LISTING)
             .unwrap();
         check_claims(&project, &listing)
+    }
+
+    /// The fixture's listing, as the checks load it.
+    fn listing(&self) -> Listing {
+        Listing::all(&self.project())
+            .unwrap()
+            .into_iter()
+            .find(|l| l.name == LISTING)
+            .unwrap()
     }
 
     /// The book's verdict on the fixture's chapters.
@@ -493,4 +504,85 @@ fn a_snippet_that_does_not_compile_reads_like_a_compiler_error() {
     assert!(!message.contains("--extern"), "{message}");
     // On request, the command line too.
     assert!(run(true).contains("--extern"));
+}
+
+/// A fixture whose output prints a PID, redacted by `pattern`.
+fn fixture_with_a_pid(test: &str, pattern: &str) -> Fixture {
+    let fixture = Fixture::new(test);
+    fixture.write(
+        &format!("listings/src/bin/{LISTING}.toml"),
+        &format!(
+            "title = \"Hello\"\nno_claims = \"a greeting\"\n\
+             [vary]\nredact.PID = '{pattern}'\n"
+        ),
+    );
+    fixture.write(
+        &format!("listings/output/{LISTING}.txt"),
+        &format!("$ cargo run -p listings --bin {LISTING}\npid 40\n"),
+    );
+    fixture
+}
+
+#[test]
+fn a_declared_variation_that_cannot_vary_names_the_sidecar_and_declaration() {
+    let sound = fixture_with_a_pid("vary-sound", "pid (?<redacted>\\d+)");
+    check_variation(&sound.project(), &sound.listing()).unwrap();
+    // A pattern that matches only the book's PID absorbs no other PID.
+    let narrow = fixture_with_a_pid("vary-narrow", "pid (?<redacted>40)");
+    assert_failure(
+        check_variation(&narrow.project(), &narrow.listing()).map(drop),
+        &[
+            "listings/src/bin/ch01-01-hello.toml",
+            "redact.PID",
+            "does not absorb a change of \"40\" on line 1",
+            "make its pattern match",
+        ],
+    );
+}
+
+#[test]
+fn another_machine_output_that_differs_names_both_files() {
+    let fixture = fixture_with_a_pid("machine", "pid (?<redacted>\\d+)");
+    let theirs = "machines/other/outputs/ch01-01-hello.txt";
+    fixture.write(
+        theirs,
+        &format!("$ cargo run -p listings --bin {LISTING}\npid 7\n"),
+    );
+    let listing = fixture.listing();
+    check_other_machine(&fixture.project(), &listing, Path::new(theirs))
+        .unwrap();
+    fixture.write(
+        theirs,
+        &format!("$ cargo run -p listings --bin {LISTING}\nppid 7\n"),
+    );
+    assert_failure(
+        check_other_machine(&fixture.project(), &listing, Path::new(theirs)),
+        &[
+            theirs,
+            "does not match listings/output/ch01-01-hello.txt",
+            "listings/src/bin/ch01-01-hello.toml",
+            "why_not",
+            "stale: delete",
+        ],
+    );
+}
+
+#[test]
+fn a_line_too_wide_for_the_page_is_named() {
+    let fixture = Fixture::new("wide");
+    lines_fit_their_columns(&fixture.project()).unwrap();
+    fixture.write(
+        &format!("listings/output/{LISTING}.txt"),
+        &format!(
+            "$ cargo run -p listings --bin {LISTING}\n{}\n",
+            "x".repeat(121)
+        ),
+    );
+    assert_failure(
+        lines_fit_their_columns(&fixture.project()),
+        &[
+            "listings/output/ch01-01-hello.txt:2: 121 columns, over 120",
+            "cargo book refresh NAME",
+        ],
+    );
 }

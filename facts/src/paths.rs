@@ -15,6 +15,11 @@ pub const PROGRAMS_DIR: &str = "listings/src/bin";
 pub const COMPILE_FAIL_DIR: &str = "listings/compile-fail";
 /// Stored outputs `NAME.txt`, written only by `cargo book refresh`.
 pub const OUTPUTS_DIR: &str = "listings/output";
+/// Outputs from other machines: `machines/MACHINE/outputs/NAME.txt`, one folder a machine,
+/// with a README.md that describes it.
+pub const MACHINES_DIR: &str = "machines";
+/// The folder of a machine's outputs, inside its folder under [`MACHINES_DIR`].
+pub const MACHINE_OUTPUTS: &str = "outputs";
 /// mdBook's theme overrides: the listings' CSS and script, the page head.
 pub const THEME_DIR: &str = "theme";
 /// The architecture map, checked against the folders and the machinery's modules.

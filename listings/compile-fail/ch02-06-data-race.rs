@@ -4,7 +4,8 @@ fn main() {
     let mut counter = 0;
     thread::scope(|s| {
         s.spawn(|| counter += 1);
-        s.spawn(|| counter += 1); // a second writer: a data race
+        // A second thread writing the same variable: a data race.
+        s.spawn(|| counter += 1);
     });
     println!("{counter}");
 }

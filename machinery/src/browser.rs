@@ -1,85 +1,49 @@
-//! Headless Chromium driven over WebDriver (Debian's `chromium` and `chromium-driver`), on the
-//! book built into a temporary folder and served on 127.0.0.1. Used by the browser tests and
-//! by `cargo screenshots`.
+//! The built book in a headless browser ([`crate::chrome`]): built into a temporary folder and
+//! served on 127.0.0.1. Used by the browser tests and by `cargo book screenshots`.
 
-use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
-use fantoccini::{Client, ClientBuilder};
-use hyper_util::client::legacy::connect::HttpConnector;
+use anyhow::{Result, bail};
+use fantoccini::Client;
 
-use crate::Project;
 use crate::book::LoadedBook;
+use crate::chrome::{Headless, Programs};
+use crate::{Project, Scratch};
 
-pub const CHROMIUM: &str = "/usr/bin/chromium";
-pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-/// Why the browser cannot run here, if it cannot.
-pub fn unavailable() -> Option<String> {
-    let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
-        .into_iter()
-        .filter(|path| !Path::new(path).exists())
-        .collect();
-    (!missing.is_empty()).then(|| {
-        format!(
-            "{} not found: install Debian's chromium and chromium-driver \
-             (apt-get install chromium chromium-driver)",
-            missing.join(" and ")
-        )
-    })
-}
-
-/// The built book, served, and a browser session on it. Dropping it ends chromedriver and
-/// the browser, and removes the temporary folders.
+/// The built book, served, and a browser session on it. Dropping it ends the browser and its
+/// driver, and removes the temporary folders.
 pub struct Session {
-    pub client: Client,
-    pub runtime: tokio::runtime::Runtime,
+    pub browser: Headless,
     /// `http://127.0.0.1:PORT/`
     pub base: String,
     /// Where the book was built.
     pub site: PathBuf,
-    driver: Child,
-    profile: PathBuf,
     _server: crate::serve::Background,
+    _scratch: Scratch,
 }
 
 impl Session {
     pub fn start(project: &Project) -> Result<Session> {
-        if let Some(reason) = unavailable() {
-            bail!("{reason}");
-        }
-        let scratch = std::env::temp_dir()
-            .join(format!("book-browser-{}", std::process::id()));
+        let programs = Programs::find()?;
+        let scratch = Scratch::new("book-browser")?;
         let site = LoadedBook::load(project)?
-            .build_html(Some(&scratch.join("site")))?;
+            .build_html(Some(&scratch.path().join("site")))?;
         let server = crate::serve::Background::start(&site)?;
-        let profile = scratch.join("profile");
-
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let driver = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0) // so that ending it ends the browsers it started
-            .spawn()
-            .context("cannot start chromedriver")?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let session = Session {
-            client: runtime.block_on(connect(port, &profile))?,
-            runtime,
+        let browser =
+            Headless::start(&programs, &scratch.path().join("profile"))?;
+        Ok(Session {
+            browser,
             base: server.url(""),
             site,
             _server: server,
-            driver,
-            profile: scratch,
-        };
-        Ok(session)
+            _scratch: scratch,
+        })
+    }
+
+    /// The WebDriver client.
+    pub fn client(&self) -> &Client {
+        &self.browser.client
     }
 
     /// Opens a page of the book, retrying a load that hangs (a loaded machine can stall
@@ -88,7 +52,7 @@ impl Session {
         let url = format!("{}{page}", self.base);
         let mut tries = 0;
         loop {
-            match self.client.goto(&url).await {
+            match self.client().goto(&url).await {
                 Ok(()) => return Ok(()),
                 Err(e) if tries == 2 => {
                     bail!("{url} did not load in three tries: {e}")
@@ -103,7 +67,7 @@ impl Session {
         &self,
         work: impl std::future::Future<Output = Result<T>>,
     ) -> Result<T> {
-        self.runtime.block_on(work)
+        self.browser.run(work)
     }
 
     /// The built pages, relative to the site: `index.html`, `ch01-processes.html`...
@@ -122,61 +86,6 @@ impl Session {
     }
 }
 
-async fn connect(port: u16, profile: &Path) -> Result<Client> {
-    let client = new_session(port, profile).await?;
-    let timeouts = fantoccini::wd::TimeoutConfiguration::new(
-        Some(Duration::from_secs(30)),
-        Some(Duration::from_secs(30)),
-        Some(Duration::ZERO),
-    );
-    client.update_timeouts(timeouts).await?;
-    Ok(client)
-}
-
-async fn new_session(port: u16, profile: &Path) -> Result<Client> {
-    let capabilities = serde_json::json!({
-        "goog:chromeOptions": {
-            "binary": CHROMIUM,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=1280,900",
-                format!("--user-data-dir={}", profile.display()),
-            ],
-        }
-    });
-    let serde_json::Value::Object(capabilities) = capabilities else {
-        unreachable!("a JSON object literal")
-    };
-    let url = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let attempt = ClientBuilder::new(HttpConnector::new())
-            .capabilities(capabilities.clone())
-            .connect(&url)
-            .await;
-        match attempt {
-            Ok(client) => return Ok(client),
-            Err(e) if Instant::now() > deadline => {
-                bail!("cannot start a browser session: {e}")
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        let client = self.client.clone();
-        let _ = self.runtime.block_on(client.close());
-        let group = nix::unistd::Pid::from_raw(self.driver.id() as i32);
-        let _ =
-            nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-        let _ = self.driver.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
-    }
-}
-
 /// Writes a light and a dark (navy) screenshot of every page into `dir`.
 pub fn screenshots(project: &Project, dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
@@ -185,7 +94,7 @@ pub fn screenshots(project: &Project, dir: &Path) -> Result<Vec<PathBuf>> {
     for page in session.pages()? {
         for theme in ["light", "navy"] {
             let png = session.run(async {
-                let client = &session.client;
+                let client = session.client();
                 session.open(&page).await?;
                 set_theme(client, theme).await?;
                 // Show the first listing's output, if the page has one: what varies

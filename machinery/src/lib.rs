@@ -7,17 +7,21 @@
 pub mod book;
 #[cfg(feature = "browser")]
 pub mod browser;
+#[cfg(feature = "browser")]
+pub mod chrome;
 pub mod claims;
 pub mod compare;
 pub mod directive;
 pub mod figures;
 pub mod listing;
 pub mod output;
+#[cfg(feature = "browser")]
 pub mod pdf;
 pub mod refresh;
 pub mod run;
 pub mod serve;
 pub mod snippets;
+pub mod variation;
 pub mod verify;
 
 /// Where things are in the project, and how quantities are printed and read back: shared
@@ -62,5 +66,36 @@ impl Project {
         Project {
             root: root.to_path_buf(),
         }
+    }
+}
+
+/// A folder of this process's own in the system's temporary folder, removed with everything
+/// in it when dropped.
+#[derive(Debug)]
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    /// `$TMPDIR/PREFIX-PID-N`: N counts the scratch folders of this process, so that two
+    /// made at once (a book being built while another prints) never meet.
+    pub fn new(prefix: &str) -> Result<Scratch> {
+        static MADE: std::sync::atomic::AtomicUsize =
+            std::sync::atomic::AtomicUsize::new(0);
+        let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir()
+            .join(format!("{prefix}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir); // left by a killed process of the same id
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        Ok(Scratch(dir))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }

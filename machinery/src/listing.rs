@@ -206,6 +206,24 @@ impl Listing {
     }
 
     /// The stored output, relative to the project root.
+    /// The folder of the listing's source, relative to the project root.
+    pub fn folder(&self) -> &Path {
+        self.source.parent().unwrap_or(Path::new(""))
+    }
+
+    /// The file name of the listing's source.
+    pub fn file_name(&self) -> String {
+        self.source
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// The sidecar `NAME.toml` beside the listing's source.
+    pub fn sidecar(&self) -> PathBuf {
+        self.source.with_extension("toml")
+    }
+
     pub fn output_path(&self) -> PathBuf {
         Path::new(OUTPUTS_DIR).join(format!("{}.txt", self.name))
     }
@@ -226,12 +244,19 @@ impl Listing {
                 }
                 words
             }
-            Kind::CompileFail => vec![
-                "rustc".into(),
-                "--edition".into(),
-                "2024".into(),
-                self.source.display().to_string(),
-            ],
+            // Run in its folder, so that the paths rustc quotes are short enough for the
+            // output column (120).
+            Kind::CompileFail => [
+                "cd",
+                &self.folder().display().to_string(),
+                "&&",
+                "rustc",
+                "--edition",
+                "2024",
+                &self.file_name(),
+            ]
+            .map(String::from)
+            .to_vec(),
         };
         words.extend(self.spec.args.iter().cloned());
         words.join(" ")

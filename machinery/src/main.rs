@@ -57,7 +57,8 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
-    /// Print the book (print.html) to a PDF through headless Chromium.
+    /// Print the book (print.html) to a PDF, with one bookmark per chapter, through a
+    /// headless Chrome or Chromium (found as the README says: BOOK_CHROME, PATH, ...).
     Pdf {
         /// Where to write the PDF.
         #[arg(long, value_name = "FILE", default_value = "book.pdf")]
@@ -65,8 +66,8 @@ enum Command {
     },
     /// Redraw every figure in src/img/ from the stored outputs.
     Figures,
-    /// PNG screenshots of every page, light and dark, into screenshots/ (needs Chromium;
-    /// run as `cargo screenshots`, which enables the browser feature).
+    /// PNG screenshots of every page, light and dark, into screenshots/ (needs Chrome or
+    /// Chromium).
     Screenshots,
     /// The mdBook preprocessor protocol, so that a plain `mdbook build` works too.
     Preprocess {
@@ -146,16 +147,7 @@ fn run(command: Command) -> Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         }
-        Command::Pdf { out } => {
-            let started = std::time::Instant::now();
-            let bytes = machinery::pdf::print(&project, &out)?;
-            println!(
-                "wrote {} ({} KiB) in {:.1?}",
-                out.display(),
-                bytes / 1024,
-                started.elapsed()
-            );
-        }
+        Command::Pdf { out } => pdf(&project, &out)?,
         Command::Refresh { listings } => {
             machinery::refresh::refresh(&project, &listings)?;
         }
@@ -221,10 +213,34 @@ fn screenshots(project: &Project) -> Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "browser")]
+fn pdf(project: &Project, out: &std::path::Path) -> Result<()> {
+    let started = std::time::Instant::now();
+    let bytes = machinery::pdf::print(project, out)?;
+    println!(
+        "wrote {} ({} KiB) in {:.1?}",
+        out.display(),
+        bytes / 1024,
+        started.elapsed()
+    );
+    Ok(())
+}
+
 #[cfg(not(feature = "browser"))]
 fn screenshots(_: &Project) -> Result<()> {
+    without_browser("screenshots")
+}
+
+#[cfg(not(feature = "browser"))]
+fn pdf(_: &Project, _: &std::path::Path) -> Result<()> {
+    without_browser("pdf")
+}
+
+#[cfg(not(feature = "browser"))]
+fn without_browser(command: &str) -> Result<()> {
     anyhow::bail!(
-        "screenshots need the browser feature: run `cargo screenshots`"
+        "`{command}` needs the browser feature: run `cargo book {command}` (the alias \
+         enables it), or add `--features browser` to `cargo run -p machinery`"
     )
 }
 

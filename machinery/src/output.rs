@@ -14,7 +14,9 @@
 //! Runs of spaces are folded to one before comparing: they are column padding, whose width
 //! follows the width of the (redacted) values.
 //!
-//! Redacting and comparing are snapbox's; this module only feeds it the declarations.
+//! Every redaction is matched against the line as printed, never against text another one
+//! rewrote, so the order of the declarations does not matter; two that claim the same text
+//! are reported ([`Matcher::overlaps`]). snapbox renders the diff.
 
 use std::collections::BTreeMap;
 
@@ -22,7 +24,7 @@ use anyhow::{Context, Result, bail};
 use facts::units::TIME_UNITS;
 use regex::Regex;
 use serde::Deserialize;
-use snapbox::{IntoData, Redactions};
+use snapbox::IntoData;
 
 /// Patterns that many listings need, by name. Each one still only matches text of its shape:
 /// a duration is a number with a time unit, never "anything".
@@ -39,6 +41,12 @@ pub const PRESETS: &[(&str, &str, &str, &str)] = &[
         "[THROUGHPUT]",
         "a throughput: differs on every run and every machine",
         r"(?<redacted>\b\d+(?:\.\d+)?\s?(?:[KMGT]i?B|B)/s)",
+    ),
+    (
+        "std-source",
+        "[STD_SOURCE]",
+        "where rustc finds std's source: the path and the line move with every Rust release",
+        r"--> (?<redacted>/rustc/[0-9a-f]{40}/library/\S+)",
     ),
     (
         "machine",
@@ -88,11 +96,20 @@ impl Redaction {
 /// A [`Variation`] ready to use.
 #[derive(Debug)]
 pub struct Matcher {
-    /// Each redaction with its placeholder, kept to check that it matches something.
-    redactions: Vec<(&'static str, Regex)>,
-    /// What each redaction is, for the reader, in the same order.
-    whys: Vec<String>,
+    redactions: Vec<Redactor>,
     unordered: Vec<Regex>,
+}
+
+/// One redaction or preset, compiled.
+#[derive(Debug)]
+pub(crate) struct Redactor {
+    /// How the sidecar declares it: `redact.PID`, `presets = ["duration"]`.
+    pub(crate) declared: String,
+    /// What the redacted text becomes on both sides: `[PID]`.
+    pub(crate) placeholder: String,
+    pub(crate) regex: Regex,
+    /// What the varying text is, for the reader.
+    pub(crate) why: String,
 }
 
 /// A part of a line that may differ on the reader's run, and why.
@@ -102,10 +119,16 @@ pub struct Mark {
     pub why: String,
 }
 
+/// A span of a line that one redaction claims.
+#[derive(Debug, Clone)]
+pub(crate) struct Span<'m> {
+    pub(crate) range: std::ops::Range<usize>,
+    pub(crate) by: &'m Redactor,
+}
+
 impl Variation {
     pub fn compile(&self) -> Result<Matcher> {
         let mut redactions = Vec::new();
-        let mut whys = Vec::new();
         for preset in &self.presets {
             let Some((_, placeholder, why, pattern)) =
                 PRESETS.iter().find(|(n, ..)| n == preset)
@@ -114,8 +137,12 @@ impl Variation {
                 bail!("unknown preset {preset:?}; known presets: {known:?}");
             };
             let pattern = pattern.replace("TIME_UNIT", &TIME_UNITS.join("|"));
-            redactions.push((*placeholder, Regex::new(&pattern)?));
-            whys.push((*why).to_owned());
+            redactions.push(Redactor {
+                declared: format!("presets = [{preset:?}]"),
+                placeholder: (*placeholder).to_owned(),
+                regex: Regex::new(&pattern)?,
+                why: (*why).to_owned(),
+            });
         }
         for (name, pattern) in &self.redact {
             if name.is_empty()
@@ -127,14 +154,15 @@ impl Variation {
             }
             let regex = Regex::new(pattern.pattern())
                 .with_context(|| format!("redact.{name}"))?;
-            // snapbox wants `'static` placeholders; a handful of short strings per run.
-            let placeholder: &'static str =
-                Box::leak(format!("[{name}]").into_boxed_str());
-            redactions.push((placeholder, regex));
-            whys.push(pattern.why().map_or_else(
-                || format!("differs from run to run: {name}"),
-                str::to_owned,
-            ));
+            redactions.push(Redactor {
+                declared: format!("redact.{name}"),
+                placeholder: format!("[{name}]"),
+                regex,
+                why: pattern.why().map_or_else(
+                    || format!("differs from run to run: {name}"),
+                    str::to_owned,
+                ),
+            });
         }
         let unordered = self
             .unordered
@@ -143,39 +171,76 @@ impl Variation {
             .collect::<Result<_>>()?;
         Ok(Matcher {
             redactions,
-            whys,
             unordered,
         })
     }
 }
 
 impl Matcher {
-    /// The parts of `line` that may differ on another run, in order, not overlapping: what
-    /// each redaction would replace.
-    pub fn marks(&self, line: &str) -> Vec<Mark> {
-        let mut marks: Vec<Mark> = Vec::new();
-        for ((_, regex), why) in self.redactions.iter().zip(&self.whys) {
-            for caps in regex.captures_iter(line) {
-                let Some(part) = caps.name("redacted").or_else(|| caps.get(0))
-                else {
-                    continue;
-                };
-                let range = part.range();
-                if range.is_empty()
-                    || marks.iter().any(|m| {
-                        m.range.start < range.end && range.start < m.range.end
-                    })
-                {
-                    continue;
-                }
-                marks.push(Mark {
-                    range,
-                    why: why.clone(),
-                });
+    pub(crate) fn redactors(&self) -> &[Redactor] {
+        &self.redactions
+    }
+
+    pub(crate) fn unordered_patterns(&self) -> &[Regex] {
+        &self.unordered
+    }
+
+    /// Every span of `line` that a redaction claims, each found in the line as printed
+    /// (never in text another redaction rewrote), so that the order of the declarations
+    /// does not matter. Where two overlap, the one that starts first wins, then the longer,
+    /// then the placeholder first in alphabetical order; [`Matcher::overlaps`] reports them.
+    pub(crate) fn spans(&self, line: &str) -> Vec<Span<'_>> {
+        let mut found = self.all_spans(line);
+        found.sort_by(|a, b| {
+            (
+                a.range.start,
+                std::cmp::Reverse(a.range.end),
+                &a.by.placeholder,
+            )
+                .cmp(&(
+                    b.range.start,
+                    std::cmp::Reverse(b.range.end),
+                    &b.by.placeholder,
+                ))
+        });
+        let mut kept: Vec<Span> = Vec::new();
+        for span in found {
+            if kept
+                .last()
+                .is_none_or(|last| last.range.end <= span.range.start)
+            {
+                kept.push(span);
             }
         }
-        marks.sort_by_key(|m| m.range.start);
-        marks
+        kept
+    }
+
+    fn all_spans(&self, line: &str) -> Vec<Span<'_>> {
+        let mut found = Vec::new();
+        for redactor in &self.redactions {
+            for caps in redactor.regex.captures_iter(line) {
+                let part = caps.name("redacted").or_else(|| caps.get(0));
+                if let Some(part) = part.filter(|p| !p.is_empty()) {
+                    found.push(Span {
+                        range: part.range(),
+                        by: redactor,
+                    });
+                }
+            }
+        }
+        found
+    }
+
+    /// The parts of `line` that may differ on another run, in order, not overlapping: what
+    /// each redaction replaces.
+    pub fn marks(&self, line: &str) -> Vec<Mark> {
+        self.spans(line)
+            .into_iter()
+            .map(|span| Mark {
+                range: span.range,
+                why: span.by.why.clone(),
+            })
+            .collect()
     }
 
     /// Whether `line` is one of the lines that may come in any order.
@@ -183,27 +248,31 @@ impl Matcher {
         self.unordered.iter().any(|r| r.is_match(line))
     }
 
-    /// The text as compared: variable parts redacted, runs of spaces (column padding around
-    /// a value whose width varies) folded to one, and unordered lines put in a canonical
-    /// order within the lines they occupy. Unordered patterns are matched against the
-    /// original lines, so they are written against what the program prints.
-    pub fn normalize(&self, text: &str) -> Result<String> {
-        let mut redactions = Redactions::new();
-        for (placeholder, regex) in &self.redactions {
-            redactions
-                .insert(placeholder, regex.clone())
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+    /// `line` with each span replaced by its placeholder, and runs of spaces (column
+    /// padding around a value whose width varies) folded to one.
+    fn redact_line(&self, line: &str) -> String {
+        let mut out = String::with_capacity(line.len());
+        let mut at = 0;
+        for span in self.spans(line) {
+            out.push_str(&line[at..span.range.start]);
+            out.push_str(&span.by.placeholder);
+            at = span.range.end;
         }
-        let spaces = Regex::new(" {2,}").expect("valid regex");
+        out.push_str(&line[at..]);
+        static SPACES: std::sync::LazyLock<Regex> =
+            std::sync::LazyLock::new(|| {
+                Regex::new(" {2,}").expect("valid regex")
+            });
+        SPACES.replace_all(&out, " ").into_owned()
+    }
+
+    /// The text as compared: variable parts redacted, column padding folded, and unordered
+    /// lines put in a canonical order within the lines they occupy. Redactions and unordered
+    /// patterns are all matched against the original lines, as the program prints them.
+    pub fn normalize(&self, text: &str) -> String {
         let original: Vec<&str> = text.lines().collect();
-        let mut lines: Vec<String> = original
-            .iter()
-            .map(|line| {
-                spaces
-                    .replace_all(&redactions.redact(line), " ")
-                    .into_owned()
-            })
-            .collect();
+        let mut lines: Vec<String> =
+            original.iter().map(|line| self.redact_line(line)).collect();
         for regex in &self.unordered {
             let slots: Vec<usize> = (0..lines.len())
                 .filter(|&i| regex.is_match(original[i]))
@@ -215,16 +284,19 @@ impl Matcher {
                 lines[slot] = line;
             }
         }
-        Ok(lines.join("\n") + "\n")
+        lines.join("\n") + "\n"
     }
 
     /// Declarations that match nothing in `stored` are mistakes (a typo, or a listing that
     /// changed): each must earn its place.
     pub fn unused_declarations(&self, stored: &str) -> Vec<String> {
         let mut unused = Vec::new();
-        for (placeholder, regex) in &self.redactions {
-            if !regex.is_match(stored) {
-                unused.push(format!("redaction {placeholder} ({regex})"));
+        for redactor in &self.redactions {
+            if !redactor.regex.is_match(stored) {
+                unused.push(format!(
+                    "{} ({}) matches nothing",
+                    redactor.declared, redactor.regex
+                ));
             }
         }
         for regex in &self.unordered {
@@ -237,10 +309,46 @@ impl Matcher {
         unused
     }
 
+    /// Two declarations that claim overlapping text of `stored`: only one of them can
+    /// redact it, so the other says more than it does; narrow one of them.
+    pub fn overlaps(&self, stored: &str) -> Vec<String> {
+        let mut overlaps = Vec::new();
+        for (n, line) in stored.lines().enumerate() {
+            let spans = self.all_spans(line);
+            for (i, a) in spans.iter().enumerate() {
+                for b in &spans[i + 1..] {
+                    if !std::ptr::eq(a.by, b.by)
+                        && a.range.start < b.range.end
+                        && b.range.start < a.range.end
+                    {
+                        overlaps.push(format!(
+                            "{} and {} both claim {:?} on line {}",
+                            a.by.declared,
+                            b.by.declared,
+                            &line[a.range.start.min(b.range.start)
+                                ..a.range.end.max(b.range.end)],
+                            n + 1
+                        ));
+                    }
+                }
+            }
+        }
+        overlaps
+    }
+
     /// `Ok` if `fresh` matches `stored`; otherwise the diff, rendered by snapbox.
     pub fn compare(&self, stored: &str, fresh: &str) -> Result<(), String> {
-        let expected = self.normalize(stored).map_err(|e| e.to_string())?;
-        let actual = self.normalize(fresh).map_err(|e| e.to_string())?;
+        self.compare_normalized(&self.normalize(stored), fresh)
+    }
+
+    /// [`Matcher::compare`] with the stored side already normalized (it is compared with
+    /// many variants of itself when the declarations are exercised).
+    pub(crate) fn compare_normalized(
+        &self,
+        expected: &str,
+        fresh: &str,
+    ) -> Result<(), String> {
+        let actual = self.normalize(fresh);
         if expected == actual {
             return Ok(());
         }
@@ -249,7 +357,7 @@ impl Matcher {
             .try_eq(
                 Some(&"fresh run"),
                 actual.into_data(),
-                expected.into_data(),
+                expected.to_owned().into_data(),
             )
             .map_err(|e| e.to_string())
     }
@@ -344,6 +452,30 @@ mod tests {
         assert_eq!(&line[marks[0].range.clone()], "42");
         assert_eq!(marks[0].why, "new every run");
         assert_eq!(&line[marks[1].range.clone()], "3.5 ms");
+    }
+
+    #[test]
+    fn redactions_do_not_depend_on_their_order() {
+        // Both patterns need the words "L2 cache of CPU": applied one after the other, the
+        // first would hide them from the second.
+        let m = matcher(
+            "redact.CACHE = 'L2 cache of CPU \\d+: (?<redacted>\\S+)'\n\
+             redact.CPU = 'L2 cache of CPU (?<redacted>\\d+)'",
+        );
+        let stored = "L2 cache of CPU 0: 512K\n";
+        assert!(m.compare(stored, "L2 cache of CPU 3: 2048K\n").is_ok());
+        assert!(m.compare(stored, "L3 cache of CPU 3: 2048K\n").is_err());
+        assert!(m.overlaps(stored).is_empty());
+    }
+
+    #[test]
+    fn overlapping_declarations_are_reported() {
+        let m = matcher(
+            "presets = ['duration']\nredact.TOOK = 'took (?<redacted>.+)'",
+        );
+        let overlaps = m.overlaps("took 3 ms\n");
+        assert_eq!(overlaps.len(), 1, "{overlaps:?}");
+        assert!(overlaps[0].contains("redact.TOOK"), "{overlaps:?}");
     }
 
     #[test]

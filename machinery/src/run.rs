@@ -204,12 +204,15 @@ pub fn run_listing(
         }
         Kind::CompileFail => {
             let mut cmd = Command::new("rustc");
-            cmd.args(["--edition", "2024"]).arg(&listing.source);
+            cmd.args(["--edition", "2024", &listing.file_name()])
+                .current_dir(project.root.join(listing.folder()));
             cmd
         }
     };
+    if listing.kind == Kind::Program {
+        cmd.current_dir(&project.root);
+    }
     cmd.args(&listing.spec.args)
-        .current_dir(&project.root)
         // Messages that depend on the caller's environment stay out of the output.
         .env_remove("RUST_BACKTRACE")
         .env_remove("RUST_LIB_BACKTRACE")

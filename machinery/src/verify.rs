@@ -165,7 +165,7 @@ fn check_fork_safety(listing: &Listing, source: &str) -> Result<()> {
 /// The listing's claims hold on its stored output, and every value it declares can be read
 /// from it. Deterministic: it judges the stored run, never a fresh one.
 pub fn check_claims(project: &Project, listing: &Listing) -> Result<()> {
-    let sidecar = listing.source.with_extension("toml");
+    let sidecar = listing.sidecar();
     let sidecar = sidecar.display();
     let output_path = listing.output_path();
     if listing.kind == Kind::Program
@@ -181,17 +181,7 @@ pub fn check_claims(project: &Project, listing: &Listing) -> Result<()> {
     if listing.spec.values.is_empty() && listing.spec.claims.is_empty() {
         return Ok(());
     }
-    let file = std::fs::read_to_string(project.root.join(&output_path))
-        .map_err(|_| {
-            anyhow!(
-                "{}: no stored output; make it with `{}`",
-                output_path.display(),
-                listing.refresh_command()
-            )
-        })?;
-    let stored = StoredOutput::parse(&file).with_context(|| {
-        format!("{}: does not start with `$ COMMAND`", output_path.display())
-    })?;
+    let stored = read_stored(project, listing)?;
     let readings =
         crate::claims::read_values(&listing.spec.values, &stored.text)
             .map_err(|e| {
@@ -220,4 +210,84 @@ pub fn check_claims(project: &Project, listing: &Listing) -> Result<()> {
         failed.join("\n"),
         listing.refresh_command()
     );
+}
+
+/// Every declaration of the listing's `[vary]` absorbs a change of the text it claims, and a
+/// change anywhere else is rejected (see [`crate::variation`]); returns what was exercised.
+pub fn check_variation(
+    project: &Project,
+    listing: &Listing,
+) -> Result<crate::variation::Exercise> {
+    let stored = read_stored(project, listing)?;
+    let found = crate::variation::exercise(&listing.matcher, &stored.text);
+    if !found.problems.is_empty() {
+        bail!(
+            "{}: its [vary] does not say exactly what varies in {}:\n  {}",
+            listing.sidecar().display(),
+            listing.output_path().display(),
+            found.problems.join("\n  ")
+        );
+    }
+    Ok(found)
+}
+
+/// An output of the listing made on another machine (`machines/NAME/outputs/`) matches the
+/// book's stored output within the declared variation. A result that differs there is a
+/// value for a claim to judge, not something to redact.
+pub fn check_other_machine(
+    project: &Project,
+    listing: &Listing,
+    other: &std::path::Path,
+) -> Result<()> {
+    let stored = read_stored(project, listing)?;
+    let shown = other.display();
+    let file = std::fs::read_to_string(project.root.join(other))
+        .with_context(|| format!("cannot read {shown}"))?;
+    let theirs = StoredOutput::parse(&file)
+        .with_context(|| format!("{shown}: does not start with `$ COMMAND`"))?;
+    let stale = format!(
+        "if {} changed since that machine ran it, its output there is stale: delete {shown} \
+         (and say so in that machine's README.md)",
+        listing.name
+    );
+    if theirs.command != stored.command {
+        bail!(
+            "{shown}: made with `{}`, but the book runs `{}`; {stale}",
+            theirs.command,
+            stored.command
+        );
+    }
+    listing
+        .matcher
+        .compare(&stored.text, &theirs.text)
+        .map_err(|diff| {
+            anyhow!(
+                "{shown} does not match {} within what {} declares:\n{diff}\n\
+                 A line that depends on the machine (a cache size, a CPU model) is declared \
+                 in [vary] with its `why`; a result that differs is a value judged by a \
+                 claim, with a `why_not`; otherwise, {stale}",
+                listing.output_path().display(),
+                listing.sidecar().display()
+            )
+        })
+}
+
+/// The listing's stored output, or the error that names it and how to make it.
+fn read_stored(project: &Project, listing: &Listing) -> Result<StoredOutput> {
+    let path = listing.output_path();
+    let file =
+        std::fs::read_to_string(project.root.join(&path)).map_err(|_| {
+            anyhow!(
+                "{}: no stored output; make it with `{}`",
+                path.display(),
+                listing.refresh_command()
+            )
+        })?;
+    StoredOutput::parse(&file).with_context(|| {
+        format!(
+            "{}: does not start with `$ COMMAND`; refresh it with `{}`",
+            path.display(),
+            listing.refresh_command()
+        )
+    })
 }
