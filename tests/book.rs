@@ -12,14 +12,17 @@ use book_tests::checks::{
 use book_tests::trial;
 use machinery::Project;
 use machinery::listing::Listing;
-use machinery::verify::{check_claims, check_other_machine, check_variation};
+use machinery::verify::{
+    check_claims, check_claims_elsewhere, check_other_machine, check_variation,
+    check_verdicts,
+};
 
 type Check = fn(&Project) -> anyhow::Result<()>;
 type SiteCheck = fn(&Site) -> anyhow::Result<()>;
 
 fn main() {
     let project = book_tests::project_or_exit();
-    let checks: [(&str, Check); 6] = [
+    let checks: [(&str, Check); 7] = [
         (
             "code_and_outputs_fit_their_columns",
             lines_fit_their_columns,
@@ -28,6 +31,7 @@ fn main() {
         ("figures_are_drawn_from_the_stored_outputs", figures_fresh),
         ("every_listing_is_shown_once", listings_shown_once),
         ("every_rust_block_is_tested_by_skeptic", rust_blocks_tested),
+        ("every_verdict_rests_on_claims_that_hold", check_verdicts),
         (
             "architecture_map_names_every_folder_and_module",
             architecture_is_mapped,
@@ -100,7 +104,8 @@ fn variations_exercised(project: &Project) -> anyhow::Result<()> {
 }
 
 /// One trial per output of another machine (`machines/MACHINE/outputs/NAME.txt`): it
-/// matches the book's stored output within the listing's declared variation.
+/// matches the book's stored output within the listing's declared variation, and every claim
+/// that does not hold on it says why it may not (`why_not`).
 fn other_machines(project: &Project) -> Vec<libtest_mimic::Trial> {
     let found = || -> anyhow::Result<Vec<libtest_mimic::Trial>> {
         let listings = Listing::all(project)?;
@@ -138,7 +143,9 @@ fn other_machines(project: &Project) -> Vec<libtest_mimic::Trial> {
                             relative.display()
                         )
                     })?;
-                        check_other_machine(&project, &listing, &relative)
+                        check_other_machine(&project, &listing, &relative)?;
+                        check_claims_elsewhere(&project, &listing, &relative)
+                            .map(drop)
                     },
                 ));
             }

@@ -12,7 +12,8 @@ use machinery::Project;
 use machinery::book::LoadedBook;
 use machinery::listing::Listing;
 use machinery::verify::{
-    Builds, check_claims, check_listing, check_other_machine, check_variation,
+    Builds, check_claims, check_claims_elsewhere, check_listing,
+    check_other_machine, check_variation, check_verdicts,
 };
 
 const LISTING: &str = "ch01-01-hello";
@@ -161,7 +162,8 @@ fn fixture_with_a_claim(test: &str, count: u32) -> Fixture {
     fixture.write(
         &format!("listings/src/bin/{LISTING}.toml"),
         "title = \"Hello\"\n[values]\ncount = 'count (?<v>\\d+)'\n\
-         [[claims]]\nholds = \"count > 2\"\nsays = \"the count is above two\"\n",
+         [[claims]]\nid = \"above-two\"\nholds = \"count > 2\"\n\
+         says = \"the count is above two\"\n",
     );
     fixture.write(
         &format!("listings/output/{LISTING}.txt"),
@@ -187,6 +189,116 @@ fn a_claim_the_stored_output_contradicts_names_listing_claim_and_values() {
             "cargo book refresh ch01-01-hello",
         ],
     );
+}
+
+/// The fixture's chapter, with `prose` after the listing.
+fn fixture_with_prose(test: &str, count: u32, prose: &str) -> Fixture {
+    let fixture = fixture_with_a_claim(test, count);
+    fixture.write(
+        "src/ch01-one.md",
+        &format!("# One\n\n{{{{#listing {LISTING}}}}}\n\n{prose}\n"),
+    );
+    fixture
+}
+
+#[test]
+fn a_verdict_naming_an_unknown_claim_names_chapter_line_and_claim() {
+    let marked = "The count {{#verdict ch01-01-hello/above-two}}is above two\
+                  {{/verdict}}.";
+    fixture_with_prose("verdict-sound", 3, marked)
+        .check_chapters()
+        .unwrap();
+    assert_failure(
+        fixture_with_prose(
+            "verdict-unknown-claim",
+            3,
+            "The count\n{{#verdict ch01-01-hello/above-three}}is high{{/verdict}}.",
+        )
+        .check_chapters(),
+        &[
+            "src/ch01-one.md:6",
+            "ch01-01-hello/above-three",
+            "listings/src/bin/ch01-01-hello.toml has no claim with id \"above-three\"",
+            "its claims: above-two",
+        ],
+    );
+    assert_failure(
+        fixture_with_prose(
+            "verdict-unknown-listing",
+            3,
+            "It {{#verdict ch01-09-nope/above-two}}holds{{/verdict}}.",
+        )
+        .check_chapters(),
+        &["src/ch01-one.md:5", "ch01-09-nope/above-two", "no listing"],
+    );
+}
+
+#[test]
+fn a_verdict_on_a_claim_the_stored_output_contradicts_names_chapter_line_and_claim()
+ {
+    let prose = "So\n{{#verdict ch01-01-hello/above-two}}the count is *high*{{/verdict}}.";
+    check_verdicts(&fixture_with_prose("verdict-holds", 3, prose).project())
+        .unwrap();
+    assert_failure(
+        check_verdicts(
+            &fixture_with_prose("verdict-fails", 1, prose).project(),
+        ),
+        &[
+            "src/ch01-one.md:6",
+            "the count is *high*",
+            "ch01-01-hello/above-two",
+            "count > 2",
+            "count = 1",
+            "listings/output/ch01-01-hello.txt",
+            "cargo book refresh ch01-01-hello",
+        ],
+    );
+}
+
+#[test]
+fn a_verdict_across_paragraphs_or_unclosed_names_chapter_and_line() {
+    assert_failure(
+        fixture_with_prose(
+            "verdict-across",
+            3,
+            "It {{#verdict ch01-01-hello/above-two}}holds.\n\nStill{{/verdict}}.",
+        )
+        .check_chapters(),
+        &["src/ch01-one.md:5", "spans paragraphs", "src/ch01-one.md:7"],
+    );
+    assert_failure(
+        fixture_with_prose(
+            "verdict-unclosed",
+            3,
+            "It {{#verdict ch01-01-hello/above-two}}holds.",
+        )
+        .check_chapters(),
+        &["src/ch01-one.md:5", "never closed", "{{/verdict}}"],
+    );
+}
+
+#[test]
+fn a_claim_without_an_id_or_with_a_repeated_one_names_the_sidecar() {
+    let fixture = fixture_with_a_claim("claim-ids", 3);
+    let sidecar = format!("listings/src/bin/{LISTING}.toml");
+    let claim =
+        "[[claims]]\nid = \"above-two\"\nholds = \"count > 2\"\nsays = \"s\"\n";
+    fixture.write(
+        &sidecar,
+        &format!(
+            "title = \"Hello\"\n[values]\ncount = 'count (?<v>\\d+)'\n{claim}{claim}"
+        ),
+    );
+    assert_failure(
+        fixture.check_chapters(),
+        &[&sidecar, "two claims have the id \"above-two\""],
+    );
+    fixture.write(
+        &sidecar,
+        "title = \"Hello\"\n[values]\ncount = 'count (?<v>\\d+)'\n\
+         [[claims]]\nholds = \"count > 2\"\nsays = \"s\"\n",
+    );
+    assert_failure(fixture.check_chapters(), &[&sidecar, "missing field `id`"]);
 }
 
 #[test]
@@ -585,4 +697,43 @@ fn a_line_too_wide_for_the_page_is_named() {
             "cargo book refresh NAME",
         ],
     );
+}
+
+#[test]
+fn a_claim_failing_on_another_machine_without_why_not_is_named() {
+    let fixture = fixture_with_a_claim("claim-elsewhere", 3);
+    let theirs = "machines/other/outputs/ch01-01-hello.txt";
+    fixture.write(
+        theirs,
+        &format!("$ cargo run -p listings --bin {LISTING}\ncount 1\n"),
+    );
+    assert_failure(
+        check_claims_elsewhere(
+            &fixture.project(),
+            &fixture.listing(),
+            Path::new(theirs),
+        )
+        .map(drop),
+        &[
+            "listings/src/bin/ch01-01-hello.toml",
+            theirs,
+            "claim above-two",
+            "count = 1",
+            "why_not",
+        ],
+    );
+    // Saying why it may fail there is enough: the reader is told.
+    fixture.write(
+        &format!("listings/src/bin/{LISTING}.toml"),
+        "title = \"Hello\"\n[values]\ncount = 'count (?<v>\\d+)'\n\
+         [[claims]]\nid = \"above-two\"\nholds = \"count > 2\"\n\
+         says = \"the count is above two\"\nwhy_not = \"one CPU\"\n",
+    );
+    let held = check_claims_elsewhere(
+        &fixture.project(),
+        &fixture.listing(),
+        Path::new(theirs),
+    )
+    .unwrap();
+    assert_eq!(held, (0, 1));
 }

@@ -4,17 +4,18 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use mdbook_driver::MDBook;
 use mdbook_driver::book::{Book, BookItem, Chapter as MdChapter};
 use mdbook_driver::builtin_renderers::MarkdownRenderer;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
 use crate::Project;
-use crate::claims;
+use crate::claims::{self, ClaimRef};
 use crate::directive::{self, Kind as DirectiveKind};
 use crate::listing::{Kind, Listing, Position};
 use crate::output::{Matcher, StoredOutput};
+use crate::verdict::{self, Judged, Mine, Sentence};
 
 /// A chapter after preprocessing: includes expanded, listings laid out.
 #[derive(Debug, Clone)]
@@ -73,14 +74,21 @@ impl ListingPreprocessor {
         };
         let number = chapter.number.as_ref().and_then(|n| n.first().copied());
         let at = |line: usize| format!("src/{}:{line}", path.display());
+        let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+        let content = &chapter.content;
         let mut out = String::new();
         let mut last = 0;
         let mut previous: Option<Position> = None;
         let mut problems = Vec::new();
-        for directive in directive::find(&chapter.content) {
+        // The verdict being read: where its text starts in `out`, and its claims, judged.
+        let mut verdict: Option<(usize, Vec<Judged>)> = None;
+        let mut verdicts = 0;
+        for directive in directive::find(content) {
             if directive.escaped {
                 continue; // mdBook's `links` shows it as text
             }
+            out.push_str(&content[last..directive.range.start]);
+            last = directive.range.end;
             let expansion = match &directive.kind {
                 DirectiveKind::Listing { name, anchor } => self
                     .listing_in_place(name, number, &mut previous)
@@ -90,14 +98,33 @@ impl ListingPreprocessor {
                 DirectiveKind::Value { listing, name } => {
                     self.value_text(listing, name)
                 }
-                _ => continue,
+                DirectiveKind::Verdict { claims, .. } => claims
+                    .iter()
+                    .map(|claim| self.judge(claim))
+                    .collect::<Result<Vec<_>>>()
+                    .map(|judged| {
+                        verdict = Some((out.len(), judged));
+                        String::new()
+                    }),
+                // Its opening failed, and was reported, when `verdict` is `None`.
+                DirectiveKind::VerdictEnd => Ok(verdict
+                    .take()
+                    .map(|(start, judged)| {
+                        verdicts += 1;
+                        let text = out.split_off(start);
+                        let id = format!("verdict-{stem}-{verdicts}");
+                        verdict::render(&id, &judged, &text)
+                    })
+                    .unwrap_or_default()),
+                DirectiveKind::Malformed(problem) => Err(anyhow!("{problem}")),
+                DirectiveKind::Include { .. }
+                | DirectiveKind::Title
+                | DirectiveKind::Unknown(_) => {
+                    Ok(content[directive.range.clone()].to_owned())
+                }
             };
             match expansion {
-                Ok(text) => {
-                    out.push_str(&chapter.content[last..directive.range.start]);
-                    out.push_str(&text);
-                    last = directive.range.end;
-                }
+                Ok(text) => out.push_str(&text),
                 Err(e) => {
                     problems.push(format!("{}: {e:#}", at(directive.line)))
                 }
@@ -106,9 +133,68 @@ impl ListingPreprocessor {
         if !problems.is_empty() {
             bail!("{}", problems.join("\n"));
         }
-        out.push_str(&chapter.content[last..]);
+        out.push_str(&content[last..]);
         chapter.content = out;
         Ok(())
+    }
+
+    /// A claim a verdict of the prose names, judged on the stored output (and, with
+    /// `--mine`, on the reader's).
+    pub fn judge(&self, claim: &ClaimRef) -> Result<Judged> {
+        let Some(listing) = self.listings.get(&claim.listing) else {
+            bail!(
+                "{{{{#verdict {claim}}}}} names no listing {:?} (expected {}/{}.rs and \
+                 its .toml)",
+                claim.listing,
+                crate::paths::PROGRAMS_DIR,
+                claim.listing
+            );
+        };
+        let sidecar = listing.source.with_extension("toml");
+        let Some(index) =
+            listing.spec.claims.iter().position(|c| c.id == claim.id)
+        else {
+            let ids: Vec<&str> =
+                listing.spec.claims.iter().map(|c| c.id.as_str()).collect();
+            bail!(
+                "{{{{#verdict {claim}}}}}: {} has no claim with id {:?} (its claims: {}); \
+                 name one of them, or add the [[claims]] entry that checks this verdict",
+                sidecar.display(),
+                claim.id,
+                if ids.is_empty() {
+                    "none".to_owned()
+                } else {
+                    ids.join(", ")
+                }
+            );
+        };
+        let judge_on = |text: &str| -> Result<claims::Verdict> {
+            let readings = claims::read_values(&listing.spec.values, text)?;
+            let mut verdicts = claims::judge(&listing.spec.claims, &readings);
+            Ok(verdicts.swap_remove(index))
+        };
+        let stored = self.stored_output(listing)?;
+        let book = judge_on(&stored.text)
+            .with_context(|| format!("{}", listing.output_path().display()))?;
+        let mine = self.mine.as_ref().map(|dir| {
+            let path = dir.join(format!("{}.txt", listing.name));
+            match std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|f| StoredOutput::parse(&f))
+            {
+                None => Mine::NotRun,
+                Some(fresh) => match judge_on(&fresh.text) {
+                    Ok(verdict) => Mine::Judged(verdict),
+                    Err(e) => Mine::Unreadable(format!("{e:#}")),
+                },
+            }
+        });
+        Ok(Judged {
+            claim: claim.clone(),
+            label: listing.position.to_string(),
+            book,
+            mine,
+        })
     }
 
     /// The listing a directive names, checked to belong here and to come in order.
@@ -475,17 +561,25 @@ impl LoadedBook {
         Ok(chapters)
     }
 
+    /// Every chapter's source, in the book's order: its path (relative to `src/`) and text.
+    pub fn sources(&self) -> Vec<(PathBuf, String)> {
+        self.md
+            .book
+            .iter()
+            .filter_map(|item| match item {
+                BookItem::Chapter(ch) => {
+                    Some((ch.source_path.clone()?, ch.content.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Where each listing is shown: every `{{#listing}}` of every chapter's source.
     pub fn listing_uses(&self) -> BTreeMap<String, Vec<Use>> {
         let mut uses: BTreeMap<String, Vec<Use>> = BTreeMap::new();
-        for item in self.md.book.iter() {
-            let BookItem::Chapter(ch) = item else {
-                continue;
-            };
-            let Some(path) = &ch.source_path else {
-                continue;
-            };
-            for found in directive::find(&ch.content) {
+        for (path, source) in self.sources() {
+            for found in directive::find(&source) {
                 if let (DirectiveKind::Listing { name, .. }, false) =
                     (&found.kind, found.escaped)
                 {
@@ -497,6 +591,14 @@ impl LoadedBook {
             }
         }
         uses
+    }
+
+    /// Every verdict the prose marks, in the book's order.
+    pub fn sentences(&self) -> Vec<Sentence> {
+        self.sources()
+            .iter()
+            .flat_map(|(path, source)| verdict::sentences(path, source))
+            .collect()
     }
 
     /// Builds the HTML book into `dest` (default: `book/`), after checking the chapters.

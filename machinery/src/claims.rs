@@ -8,6 +8,7 @@
 //! ends = { pattern = 'ended by (?<v>SIG\w+)', all = true }  # every match, a list
 //!
 //! [[claims]]
+//! id = "fork-costs-more"                                   # stable: the prose names it
 //! holds = "fork > 2.0 * thread"
 //! says = "a forked process costs several times a thread"
 //! why_not = "a machine where fork is unusually cheap"     # optional
@@ -68,6 +69,9 @@ impl TryFrom<RawValueSpec> for ValueSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimSpec {
+    /// Its name within the sidecar, in kebab case (`pinned-same-cost`): the prose's
+    /// `{{#verdict LISTING/ID}}` names it, so it stays as it is once chosen.
+    pub id: String,
     /// An expression over the values that must be true.
     pub holds: String,
     /// The sentence of the book it supports.
@@ -75,6 +79,71 @@ pub struct ClaimSpec {
     /// Why it may not hold on another machine, shown to a reader whose run differs.
     #[serde(default)]
     pub why_not: Option<String>,
+}
+
+/// A claim as the prose names it: `LISTING/ID`, e.g. `ch03-03-context-switch/pinned-same-cost`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClaimRef {
+    pub listing: String,
+    pub id: String,
+}
+
+impl std::str::FromStr for ClaimRef {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<ClaimRef, String> {
+        match text.split_once('/') {
+            Some((listing, id)) if is_kebab(listing) && is_kebab(id) => {
+                Ok(ClaimRef {
+                    listing: listing.to_owned(),
+                    id: id.to_owned(),
+                })
+            }
+            _ => Err(format!(
+                "{text:?} is not a claim: write LISTING/ID, e.g. \
+                 ch03-03-context-switch/pinned-same-cost"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for ClaimRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.listing, self.id)
+    }
+}
+
+/// Lowercase words of letters and digits joined by single dashes: `pinned-same-cost`.
+fn is_kebab(text: &str) -> bool {
+    !text.is_empty()
+        && text.split('-').all(|word| {
+            !word.is_empty()
+                && word
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+/// Every claim has an id in kebab case, unique within its sidecar.
+pub fn check_ids(claims: &[ClaimSpec]) -> Result<()> {
+    let mut seen = std::collections::BTreeSet::new();
+    for claim in claims {
+        if !is_kebab(&claim.id) {
+            bail!(
+                "claim id {:?} (\"{}\") is not in kebab case: use lowercase words joined \
+                 by dashes, e.g. \"pinned-same-cost\"",
+                claim.id,
+                claim.says
+            );
+        }
+        if !seen.insert(claim.id.as_str()) {
+            bail!(
+                "two claims have the id {:?}: give each claim of a sidecar its own",
+                claim.id
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The `[values]` table of a sidecar.
@@ -366,10 +435,29 @@ mod tests {
 
     fn claim(holds: &str) -> ClaimSpec {
         ClaimSpec {
+            id: "c".into(),
             holds: holds.into(),
             says: "s".into(),
             why_not: None,
         }
+    }
+
+    #[test]
+    fn claim_ids_are_kebab_case_and_references_name_listing_and_id() {
+        assert!(is_kebab("pinned-same-cost") && is_kebab("exit-code-or-124"));
+        for bad in ["", "Pinned", "a--b", "-a", "a_b", "a b"] {
+            assert!(!is_kebab(bad), "{bad:?}");
+        }
+        let r: ClaimRef =
+            "ch03-03-context-switch/pinned-same-cost".parse().unwrap();
+        assert_eq!(r.listing, "ch03-03-context-switch");
+        assert_eq!(r.to_string(), "ch03-03-context-switch/pinned-same-cost");
+        assert!("ch03-03-context-switch".parse::<ClaimRef>().is_err());
+        assert!("a/b/c".parse::<ClaimRef>().is_err());
+        let mut twice = vec![claim("x"), claim("y")];
+        assert!(check_ids(&twice).is_err());
+        twice[1].id = "d".into();
+        assert!(check_ids(&twice).is_ok());
     }
 
     #[test]

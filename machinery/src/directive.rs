@@ -2,11 +2,18 @@
 //! preprocessor expands them, the chapter check verifies them, the snippet mapping counts the
 //! listings among them. One parser, so that all three agree (mdBook's `find_links` plays the
 //! same role for its own preprocessor).
+//!
+//! One directive has a closing tag: `{{#verdict LISTING/ID ...}}text{{/verdict}}` marks a
+//! verdict of the prose and names the claims that check it. The two tags are paired here,
+//! and a pair that is broken (unclosed, nested, across paragraphs) is a [`Kind::Malformed`]
+//! directive whose message says how to fix it.
 
 use std::ops::Range;
 use std::sync::LazyLock;
 
 use regex::Regex;
+
+use crate::claims::ClaimRef;
 
 /// What a directive asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,10 +32,21 @@ pub enum Kind {
         path: String,
         anchor: Option<String>,
     },
+    /// `{{#verdict LISTING/ID ...}}`: the start of a verdict of the prose, checked by these
+    /// claims; its text runs to the `{{/verdict}}` that closes it.
+    Verdict {
+        claims: Vec<ClaimRef>,
+        /// Byte range of the text between the two tags.
+        text: Range<usize>,
+    },
+    /// `{{/verdict}}`: the end of the verdict before it.
+    VerdictEnd,
     /// mdBook's `title`, which needs no checking.
     Title,
     /// Anything else: an error unless escaped.
     Unknown(String),
+    /// A directive written wrongly; the message says what is wrong and how to fix it.
+    Malformed(String),
 }
 
 /// One directive found in a chapter's source.
@@ -44,24 +62,116 @@ pub struct Directive {
 }
 
 static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\{\{#([a-z_]+)\s*([^}]*?)\s*\}\}").expect("valid regex")
+    Regex::new(r"\{\{#([a-z_]+)\s*([^}]*?)\s*\}\}|\{\{/verdict\}\}")
+        .expect("valid regex")
 });
+
+/// A blank line: the end of a paragraph.
+static BLANK_LINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\n[ \t]*\n").expect("valid regex"));
 
 /// Every directive of `text`, in order, escaped ones included (marked as such).
 pub fn find(text: &str) -> Vec<Directive> {
-    DIRECTIVE
+    let mut found: Vec<Directive> = DIRECTIVE
         .captures_iter(text)
         .map(|caps| {
             let whole = caps.get(0).expect("group 0");
-            let (kind, args) = (&caps[1], &caps[2]);
+            let kind = match (caps.get(1), caps.get(2)) {
+                (Some(kind), Some(args)) => {
+                    parse_kind(kind.as_str(), args.as_str())
+                }
+                _ => Kind::VerdictEnd,
+            };
             Directive {
-                kind: parse_kind(kind, args),
+                kind,
                 range: whole.range(),
                 line: text[..whole.start()].matches('\n').count() + 1,
                 escaped: text[..whole.start()].ends_with('\\'),
             }
         })
-        .collect()
+        .collect();
+    pair_verdicts(text, &mut found);
+    found
+}
+
+/// Pairs each `{{#verdict}}` with the `{{/verdict}}` that follows it, and turns every tag
+/// that has no partner, or whose verdict spans paragraphs, into [`Kind::Malformed`].
+fn pair_verdicts(text: &str, found: &mut [Directive]) {
+    let mut open: Option<usize> = None;
+    for i in 0..found.len() {
+        if found[i].escaped {
+            continue;
+        }
+        match &found[i].kind {
+            Kind::Verdict { .. } => {
+                if let Some(previous) = open.replace(i) {
+                    found[previous].kind = Kind::Malformed(
+                        "this {{#verdict}} is not closed before the next one: \
+                         end it with {{/verdict}} (verdicts do not nest)"
+                            .to_owned(),
+                    );
+                }
+            }
+            Kind::VerdictEnd => match open.take() {
+                None => {
+                    found[i].kind = Kind::Malformed(
+                        "this {{/verdict}} closes no {{#verdict LISTING/ID}}: \
+                         remove it or add the opening tag"
+                            .to_owned(),
+                    )
+                }
+                Some(start) => {
+                    let inside = found[start].range.end..found[i].range.start;
+                    if BLANK_LINE.is_match(&text[inside.clone()]) {
+                        found[start].kind = Kind::Malformed(
+                            "this verdict spans paragraphs: a {{#verdict}} marks a \
+                             clause or a sentence; close it with {{/verdict}} in the \
+                             same paragraph"
+                                .to_owned(),
+                        );
+                        found[i].kind = Kind::Malformed(
+                            "this {{/verdict}} closes a verdict opened in another \
+                             paragraph"
+                                .to_owned(),
+                        );
+                    } else if let Kind::Verdict { text, .. } =
+                        &mut found[start].kind
+                    {
+                        *text = inside;
+                    }
+                }
+            },
+            _ => {}
+        }
+    }
+    if let Some(start) = open {
+        found[start].kind = Kind::Malformed(
+            "this {{#verdict}} is never closed: end the verdict's text with {{/verdict}}"
+                .to_owned(),
+        );
+    }
+}
+
+/// `LISTING/ID LISTING/ID ...`: the claims a verdict rests on.
+fn parse_claims(args: &str) -> Kind {
+    let mut claims = Vec::new();
+    for word in args.split_whitespace() {
+        match word.parse::<ClaimRef>() {
+            Ok(claim) => claims.push(claim),
+            Err(e) => return Kind::Malformed(e),
+        }
+    }
+    if claims.is_empty() {
+        return Kind::Malformed(
+            "{{#verdict}} names no claim: write {{#verdict LISTING/ID}}, with the id \
+             of a [[claims]] entry of the listing's sidecar"
+                .to_owned(),
+        );
+    }
+    Kind::Verdict {
+        claims,
+        text: 0..0, // set when its end is found
+    }
 }
 
 fn parse_kind(kind: &str, args: &str) -> Kind {
@@ -88,6 +198,7 @@ fn parse_kind(kind: &str, args: &str) -> Kind {
                 anchor,
             }
         }
+        "verdict" => parse_claims(args),
         "title" => Kind::Title,
         other => Kind::Unknown(other.to_owned()),
     }
@@ -192,5 +303,54 @@ mod tests {
                 anchor: None
             }
         );
+    }
+
+    #[test]
+    fn a_verdict_is_paired_with_its_end_and_may_hold_values() {
+        let text = "So {{#verdict a-b/c d-e/f}}it costs\n{{#value a-b x}}{{/verdict}}.";
+        let found = find(text);
+        let Kind::Verdict {
+            claims,
+            text: inside,
+        } = &found[0].kind
+        else {
+            panic!("{:?}", found[0].kind)
+        };
+        assert_eq!(claims.len(), 2);
+        assert_eq!(claims[1].to_string(), "d-e/f");
+        assert_eq!(&text[inside.clone()], "it costs\n{{#value a-b x}}");
+        assert!(matches!(found[1].kind, Kind::Value { .. }));
+        assert_eq!(found[2].kind, Kind::VerdictEnd);
+        assert_eq!(found[2].line, 2);
+    }
+
+    fn malformed(text: &str) -> Vec<(usize, String)> {
+        find(text)
+            .into_iter()
+            .filter_map(|d| match d.kind {
+                Kind::Malformed(why) => Some((d.line, why)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn broken_verdicts_say_what_is_wrong() {
+        let unclosed = malformed("a\n{{#verdict a-b/c}}never closed");
+        assert_eq!(unclosed[0].0, 2);
+        assert!(unclosed[0].1.contains("never closed"), "{unclosed:?}");
+        let across = malformed("{{#verdict a-b/c}}one\n\ntwo{{/verdict}}");
+        assert!(across[0].1.contains("spans paragraphs"), "{across:?}");
+        assert_eq!(across[1].0, 3);
+        let nested =
+            malformed("{{#verdict a-b/c}}x {{#verdict a-b/d}}y{{/verdict}}");
+        assert!(nested[0].1.contains("do not nest"), "{nested:?}");
+        let stray = malformed("text{{/verdict}}");
+        assert!(stray[0].1.contains("closes no"), "{stray:?}");
+        let no_claim = malformed("{{#verdict}}x{{/verdict}}");
+        assert!(no_claim[0].1.contains("names no claim"), "{no_claim:?}");
+        let bad_ref = malformed("{{#verdict pinned}}x{{/verdict}}");
+        assert!(bad_ref[0].1.contains("LISTING/ID"), "{bad_ref:?}");
+        assert!(malformed(r"\{{#verdict a-b/c}} shown as text").is_empty());
     }
 }

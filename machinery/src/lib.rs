@@ -22,6 +22,7 @@ pub mod run;
 pub mod serve;
 pub mod snippets;
 pub mod variation;
+pub mod verdict;
 pub mod verify;
 
 /// Where things are in the project, and how quantities are printed and read back: shared

@@ -192,6 +192,12 @@ impl Listing {
         let spec: Spec = toml::from_str(&spec_text).with_context(|| {
             format!("{}: invalid listing declaration", spec_path.display())
         })?;
+        crate::claims::check_ids(&spec.claims).with_context(|| {
+            format!(
+                "{}: invalid [[claims]]",
+                source.with_extension("toml").display()
+            )
+        })?;
         let matcher = spec.vary.compile().with_context(|| {
             format!("{}: invalid [vary] declaration", spec_path.display())
         })?;

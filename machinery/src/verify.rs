@@ -272,6 +272,51 @@ pub fn check_other_machine(
         })
 }
 
+/// The listing's claims judged on an output made on another machine: each one that does not
+/// hold there must say why it may not (`why_not`), or it is a finding: the claim, or the
+/// sentence resting on it, says more than the book can promise a reader. Returns how many
+/// claims held and how many were judged.
+pub fn check_claims_elsewhere(
+    project: &Project,
+    listing: &Listing,
+    other: &std::path::Path,
+) -> Result<(usize, usize)> {
+    let shown = other.display();
+    let file = std::fs::read_to_string(project.root.join(other))
+        .with_context(|| format!("cannot read {shown}"))?;
+    let theirs = StoredOutput::parse(&file)
+        .with_context(|| format!("{shown}: does not start with `$ COMMAND`"))?;
+    let readings = crate::claims::read_values(
+        &listing.spec.values,
+        &theirs.text,
+    )
+    .map_err(|e| {
+        anyhow!(
+            "{}: {e:#} of {shown}; its [values] must read every machine's \
+                     output",
+            listing.sidecar().display()
+        )
+    })?;
+    let verdicts = crate::claims::judge(&listing.spec.claims, &readings);
+    let held = verdicts.iter().filter(|v| v.holds()).count();
+    let unexplained: Vec<String> = verdicts
+        .iter()
+        .filter(|v| !v.holds() && v.claim.why_not.is_none())
+        .map(|v| format!("  claim {} \"{}\" {v}", v.claim.id, v.claim.says))
+        .collect();
+    if !unexplained.is_empty() {
+        bail!(
+            "{}: on the machine of {shown}, claims fail with no `why_not`:\n{}\n\
+             Say in the claim's `why_not` what about that machine makes it fail, or, if \
+             the claim says more than the book can promise, fix it and the sentence \
+             resting on it",
+            listing.sidecar().display(),
+            unexplained.join("\n")
+        );
+    }
+    Ok((held, verdicts.len()))
+}
+
 /// The listing's stored output, or the error that names it and how to make it.
 fn read_stored(project: &Project, listing: &Listing) -> Result<StoredOutput> {
     let path = listing.output_path();
@@ -290,4 +335,40 @@ fn read_stored(project: &Project, listing: &Listing) -> Result<StoredOutput> {
             listing.refresh_command()
         )
     })
+}
+
+/// Every claim a verdict of the prose rests on exists and holds on its listing's stored
+/// output; each failure names the chapter and line of the verdict, the claim and its values.
+pub fn check_verdicts(project: &Project) -> Result<()> {
+    let book = crate::book::LoadedBook::load(project)?;
+    let preprocessor = crate::book::ListingPreprocessor::new(project)?;
+    let mut problems = Vec::new();
+    for sentence in book.sentences() {
+        for claim in &sentence.claims {
+            match preprocessor.judge(claim) {
+                Ok(judged) if judged.book.holds() => {}
+                Ok(judged) => problems.push(format!(
+                    "{}: \"{}\" rests on {claim} (\"{}\"), which the stored output \
+                     {}/{}.txt does not support: {}\n  If the output is right, fix the \
+                     sentence and the claim; if the run was disturbed, refresh it on a \
+                     quiet machine with `cargo book refresh {}`",
+                    sentence.place(),
+                    crate::verdict::plain_text(&sentence.text, |_, _| None),
+                    judged.book.claim.says,
+                    crate::paths::OUTPUTS_DIR,
+                    claim.listing,
+                    judged.book,
+                    claim.listing,
+                )),
+                Err(e) => {
+                    problems.push(format!("{}: {e:#}", sentence.place()))
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        bail!("{}", problems.join("\n"))
+    }
 }

@@ -1,0 +1,404 @@
+//! Verdicts of the prose, tied to the claims that check them.
+//!
+//! A chapter marks a clause that states a verdict about an output, and names the claims of
+//! the sidecars that check it:
+//!
+//! ```markdown
+//! Pinned, {{#verdict ch03-03-context-switch/pinned-same-cost}}a round trip costs about
+//! the same{{/verdict}}.
+//! ```
+//!
+//! The page shows the author's text with a quiet mark (a dotted underline and a small ✓, a
+//! button) whose popover gives, for each claim, its sentence, its expression, the values on
+//! the run and the verdict ([`render`]). [`Sentence`] is such a verdict as the source has it,
+//! for the checks, `cargo book compare` and the [`tally`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use maud::{Markup, PreEscaped, html};
+
+use crate::claims::{ClaimRef, Verdict};
+use crate::directive::{self, Kind};
+use crate::listing::Listing;
+
+/// A verdict of the prose, as written in a chapter's source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sentence {
+    /// Relative to `src/`, e.g. `ch03-processes-vs-threads.md`.
+    pub chapter: PathBuf,
+    /// 1-based line of its `{{#verdict}}`.
+    pub line: usize,
+    pub claims: Vec<ClaimRef>,
+    /// The author's text between the tags, as in the source (directives unexpanded).
+    pub text: String,
+}
+
+impl Sentence {
+    /// "src/ch03-processes-vs-threads.md:42".
+    pub fn place(&self) -> String {
+        format!("src/{}:{}", self.chapter.display(), self.line)
+    }
+}
+
+/// The verdicts marked in one chapter's source (escaped and malformed ones left out: the
+/// preprocessor reports the latter).
+pub fn sentences(chapter: &Path, source: &str) -> Vec<Sentence> {
+    directive::find(source)
+        .into_iter()
+        .filter(|d| !d.escaped)
+        .filter_map(|d| match d.kind {
+            Kind::Verdict { claims, text } => Some(Sentence {
+                chapter: chapter.to_path_buf(),
+                line: d.line,
+                claims,
+                text: source[text].to_owned(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The verdict's text as a reader reads it, on one line: each `{{#value LISTING NAME}}`
+/// replaced by what `value` gives for it (left as written if nothing).
+pub fn plain_text(
+    text: &str,
+    value: impl Fn(&str, &str) -> Option<String>,
+) -> String {
+    let mut out = String::new();
+    let mut last = 0;
+    for found in directive::find(text) {
+        if let Kind::Value { listing, name } = &found.kind
+            && !found.escaped
+            && let Some(shown) = value(listing, name)
+        {
+            out.push_str(&text[last..found.range.start]);
+            out.push_str(&shown);
+            last = found.range.end;
+        }
+    }
+    out.push_str(&text[last..]);
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// How a claim fared on the reader's run (`cargo book serve --mine`).
+#[derive(Debug, Clone)]
+pub enum Mine {
+    Judged(Verdict),
+    /// `cargo book compare` did not run the listing.
+    NotRun,
+    /// The reader's output has not the book's shape: its values cannot be read.
+    Unreadable(String),
+}
+
+/// One claim a verdict rests on, judged.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    pub claim: ClaimRef,
+    /// "Listing 3.3".
+    pub label: String,
+    /// On the book's stored run.
+    pub book: Verdict,
+    /// On the reader's run, when the book is served with `--mine`.
+    pub mine: Option<Mine>,
+}
+
+/// What a mark shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Holds,
+    Fails,
+    Unjudged,
+}
+
+impl State {
+    fn of(judged: &Judged) -> State {
+        let holds = match &judged.mine {
+            None => judged.book.holds(),
+            Some(Mine::Judged(verdict)) => verdict.holds(),
+            Some(Mine::NotRun | Mine::Unreadable(_)) => return State::Unjudged,
+        };
+        if holds { State::Holds } else { State::Fails }
+    }
+
+    /// The worst state of the claims: one that fails makes the verdict fail.
+    fn of_all(judged: &[Judged]) -> State {
+        let states: Vec<State> = judged.iter().map(State::of).collect();
+        if states.contains(&State::Fails) {
+            State::Fails
+        } else if states.contains(&State::Unjudged) {
+            State::Unjudged
+        } else {
+            State::Holds
+        }
+    }
+
+    fn class(self) -> &'static str {
+        match self {
+            State::Holds => "holds",
+            State::Fails => "fails",
+            State::Unjudged => "unjudged",
+        }
+    }
+
+    fn symbol(self) -> &'static str {
+        match self {
+            State::Holds => "✓",
+            State::Fails => "✗",
+            State::Unjudged => "?",
+        }
+    }
+}
+
+/// A verdict's text (markdown, kept as it is) wrapped with its mark and the mark's popover,
+/// `id` being unique in the book. Inline HTML only, on one line, and safe inside a markdown
+/// paragraph: the popover's text is escaped for HTML and for markdown.
+pub fn render(id: &str, judged: &[Judged], text: &str) -> String {
+    let mine = judged.iter().any(|j| j.mine.is_some());
+    let state = State::of_all(judged);
+    let run = if mine { "your run" } else { "the book's run" };
+    let label = match state {
+        State::Holds => format!("checked: holds on {run}"),
+        State::Fails => format!("checked: does not hold on {run}"),
+        State::Unjudged => {
+            "checked on the book's run; not judged on yours".to_owned()
+        }
+    };
+    let claims: Vec<String> =
+        judged.iter().map(|j| j.claim.to_string()).collect();
+    let mark = html! {
+        span class="prose-verdict-anchor" {
+            button type="button" class="prose-verdict-mark" aria-label=(label)
+                aria-describedby=(id) { (state.symbol()) }
+            span class="prose-verdict-popover" role="tooltip" id=(id) {
+                span class="prose-verdict-heading" {
+                    @if mine { "Checked on your run" } @else { "Checked on the book's run" }
+                }
+                @for j in judged { (claim_html(j)) }
+            }
+        }
+    };
+    let mark = PreEscaped(markdown_safe(&mark.into_string()));
+    html! {
+        span class={ "prose-verdict " (state.class()) } data-claims=(claims.join(" ")) {
+            (PreEscaped(text)) (mark)
+        }
+    }
+    .into_string()
+}
+
+/// One claim in a popover: its sentence, its check, the values, the verdict.
+fn claim_html(judged: &Judged) -> Markup {
+    let state = State::of(judged);
+    let (values, on) = match &judged.mine {
+        None => (Some(&judged.book), "on the book's run"),
+        Some(Mine::Judged(verdict)) => (Some(verdict), "on your run"),
+        Some(_) => (None, ""),
+    };
+    let verdict_text = match (&judged.mine, values.map(|v| &v.holds)) {
+        (Some(Mine::NotRun), _) => format!(
+            "not run on your machine (cargo book compare {}); it holds on the book's run",
+            judged.claim.listing
+        ),
+        (Some(Mine::Unreadable(why)), _) => {
+            format!("your output has not the book's shape: {why}")
+        }
+        (_, Some(Ok(true))) => format!("holds {on}"),
+        (_, Some(Ok(false))) => format!("does not hold {on}"),
+        (_, Some(Err(e))) => format!("cannot be evaluated {on}: {e}"),
+        (_, None) => String::new(),
+    };
+    html! {
+        span class={ "prose-verdict-claim " (state.class()) } {
+            span class="prose-verdict-says" {
+                "“" (judged.book.claim.says) "” "
+                span class="prose-verdict-source" { "(" (judged.label) ", " (judged.claim.id) ")" }
+            }
+            code class="prose-verdict-check" { (judged.book.claim.holds) }
+            @if let Some(verdict) = values && !verdict.values.is_empty() {
+                span class="prose-verdict-values" { (values_text(verdict)) }
+            }
+            @if judged.mine.is_some() && !judged.book.values.is_empty() {
+                span class="prose-verdict-values" {
+                    "book's run: " (values_text(&judged.book))
+                }
+            }
+            span class="prose-verdict-state" { (state.symbol()) " " (verdict_text) }
+            @if let (State::Fails, Some(why)) = (state, &judged.book.claim.why_not) {
+                span class="prose-verdict-why" { "Why it may not hold: " (why) }
+            }
+        }
+    }
+}
+
+/// "fork = 118 µs, thread = 15 µs".
+fn values_text(verdict: &Verdict) -> String {
+    verdict
+        .values
+        .iter()
+        .map(|(name, text)| format!("{name} = {text}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Escapes, in the text between tags, every ASCII punctuation character that markdown (or
+/// mdBook's smart punctuation, or its `{{#...}}` directives) could read: inline HTML in a
+/// paragraph is raw only in its tags, and its text is still parsed as markdown.
+fn markdown_safe(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() * 5 / 4);
+    let mut in_tag = false;
+    let mut in_entity = false;
+    for c in html.chars() {
+        match c {
+            '<' if !in_entity => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            '&' if !in_tag => in_entity = true,
+            ';' if in_entity => in_entity = false,
+            c if !in_tag && !in_entity && c.is_ascii_punctuation() => {
+                out.push_str(&format!("&#{};", c as u32));
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The verdicts, claims and values of one chapter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Count {
+    /// `{{#verdict}}` marks in the chapter.
+    pub verdicts: usize,
+    /// Claims of the listings the chapter shows.
+    pub claims: usize,
+    /// Of those, claims that some verdict of the book rests on.
+    pub claims_marked: usize,
+    /// `{{#value}}` in the chapter.
+    pub values: usize,
+}
+
+/// The tally of the book: per chapter (in the book's order), then the claims no verdict
+/// rests on.
+#[derive(Debug, Clone)]
+pub struct Tally {
+    pub chapters: Vec<(PathBuf, Count)>,
+    pub unmarked: Vec<ClaimRef>,
+}
+
+/// Counts, for each chapter source `(path, text)`, its verdicts, the claims of its
+/// listings (and how many a verdict rests on) and its values.
+pub fn tally(chapters: &[(PathBuf, String)], listings: &[Listing]) -> Tally {
+    let by_name: BTreeMap<&str, &Listing> =
+        listings.iter().map(|l| (l.name.as_str(), l)).collect();
+    let marked: BTreeSet<ClaimRef> = chapters
+        .iter()
+        .flat_map(|(path, source)| sentences(path, source))
+        .flat_map(|s| s.claims)
+        .collect();
+    let mut unmarked = Vec::new();
+    let counts = chapters
+        .iter()
+        .map(|(path, source)| {
+            let mut count = Count::default();
+            for found in
+                directive::find(source).into_iter().filter(|d| !d.escaped)
+            {
+                match found.kind {
+                    Kind::Verdict { .. } => count.verdicts += 1,
+                    Kind::Value { .. } => count.values += 1,
+                    Kind::Listing { name, .. } => {
+                        let Some(listing) = by_name.get(name.as_str()) else {
+                            continue;
+                        };
+                        for claim in &listing.spec.claims {
+                            let claim = ClaimRef {
+                                listing: name.clone(),
+                                id: claim.id.clone(),
+                            };
+                            count.claims += 1;
+                            if marked.contains(&claim) {
+                                count.claims_marked += 1;
+                            } else {
+                                unmarked.push(claim);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            (path.clone(), count)
+        })
+        .collect();
+    Tally {
+        chapters: counts,
+        unmarked,
+    }
+}
+
+impl Tally {
+    /// The tally as a markdown table, one row per chapter and a row of totals.
+    pub fn table(&self) -> String {
+        let mut total = Count::default();
+        let mut rows = vec![
+            "| Chapter | Verdicts marked | Claims | Claims marked | Values |"
+                .to_owned(),
+            "| --- | ---: | ---: | ---: | ---: |".to_owned(),
+        ];
+        for (path, count) in &self.chapters {
+            if *count == Count::default() {
+                continue;
+            }
+            total.verdicts += count.verdicts;
+            total.claims += count.claims;
+            total.claims_marked += count.claims_marked;
+            total.values += count.values;
+            rows.push(row(&format!("`{}`", path.display()), count));
+        }
+        rows.push(row("**Total**", &total));
+        rows.join("\n") + "\n"
+    }
+}
+
+fn row(name: &str, count: &Count) -> String {
+    format!(
+        "| {name} | {} | {} | {} | {} |",
+        count.verdicts, count.claims, count.claims_marked, count.values
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_popover_text_cannot_be_read_as_markdown() {
+        assert_eq!(
+            markdown_safe("<code class=\"x\">a * b_c &amp; `d` --</code>"),
+            "<code class=\"x\">a &#42; b&#95;c &amp; &#96;d&#96; &#45;&#45;</code>"
+        );
+    }
+
+    #[test]
+    fn values_in_a_verdict_read_as_printed() {
+        let text = "costs {{#value ch03-05-creation-cost fork}}\n  a time";
+        assert_eq!(
+            plain_text(text, |l, n| (l == "ch03-05-creation-cost"
+                && n == "fork")
+                .then(|| "118 µs".to_owned())),
+            "costs 118 µs a time"
+        );
+    }
+
+    #[test]
+    fn sentences_are_found_with_their_line_and_text() {
+        let source =
+            "# T\n\nSo {{#verdict a-b/c d-e/f}}it *holds*{{/verdict}}.\n";
+        let found = sentences(Path::new("ch01.md"), source);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].line, 3);
+        assert_eq!(found[0].text, "it *holds*");
+        assert_eq!(found[0].claims.len(), 2);
+        assert_eq!(found[0].place(), "src/ch01.md:3");
+    }
+}
