@@ -163,6 +163,7 @@ impl Drop for SharedRing {
     }
 }
 
+// ANCHOR: shown
 /// Producer over a byte stream: one `write` system call per message.
 fn send(mut to: impl Write, n: usize) -> io::Result<()> {
     let (mut buf, at) = page_aligned(MSG);
@@ -181,6 +182,7 @@ fn receive(mut from: impl Read, n: usize) -> bool {
     let buf = &mut buf[at..][..MSG];
     (0..n).all(|i| from.read_exact(buf).is_ok() && check(buf, i))
 }
+// ANCHOR_END: shown
 
 /// Producer over the ring: one copy per message, into the ring.
 fn push_all(ring: &Ring, n: usize) -> io::Result<()> {
