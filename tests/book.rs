@@ -6,8 +6,8 @@ use std::sync::{Arc, OnceLock};
 
 use book_tests::checks::{
     Site, architecture_is_mapped, check_links, figures_fresh,
-    lines_fit_their_columns, listings_shown_once, references_cited,
-    rust_blocks_tested, shows_every_listing,
+    lines_fit_their_columns, listings_shown_once, readme_tally_current,
+    references_cited, rust_blocks_tested, shows_every_listing,
 };
 use book_tests::trial;
 use machinery::Project;
@@ -22,7 +22,7 @@ type SiteCheck = fn(&Site) -> anyhow::Result<()>;
 
 fn main() {
     let project = book_tests::project_or_exit();
-    let checks: [(&str, Check); 7] = [
+    let checks: [(&str, Check); 8] = [
         (
             "code_and_outputs_fit_their_columns",
             lines_fit_their_columns,
@@ -32,6 +32,10 @@ fn main() {
         ("every_listing_is_shown_once", listings_shown_once),
         ("every_rust_block_is_tested_by_skeptic", rust_blocks_tested),
         ("every_verdict_rests_on_claims_that_hold", check_verdicts),
+        (
+            "the_readme_keeps_the_tally_of_verdicts",
+            readme_tally_current,
+        ),
         (
             "architecture_map_names_every_folder_and_module",
             architecture_is_mapped,

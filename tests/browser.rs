@@ -69,6 +69,26 @@ const SURVEY: &str = r#"
                     .map((v) => v.textContent),
             };
         }),
+        prose_verdicts: [...document.querySelectorAll(".prose-verdict")].map((v) => {
+            const mark = v.querySelector(":scope > .prose-verdict-anchor > .prose-verdict-mark");
+            const popover = mark && document.getElementById(mark.getAttribute("aria-describedby"));
+            return {
+                claims: v.dataset.claims || "",
+                mark: mark ? mark.textContent : null,
+                tabbable: mark !== null && mark.tabIndex >= 0,
+                popover_hidden: popover !== null && getComputedStyle(popover).display === "none",
+                popover_text: popover ? popover.textContent : "",
+            };
+        }),
+        print_hides_popovers: [...document.styleSheets].some((sheet) => {
+            try {
+                return [...sheet.cssRules].some((rule) => rule.media &&
+                    rule.media.mediaText === "print" && [...rule.cssRules].some((r) =>
+                        r.selectorText === ".prose-verdict-popover" && r.style.display === "none"));
+            } catch (e) {
+                return false;
+            }
+        }),
     };"#;
 
 impl Browser {
@@ -293,6 +313,156 @@ fn variation_and_claims_shown(
     Ok(())
 }
 
+/// Every verdict the prose marks is on its page with a ✓ button that is in the tab order and
+/// describes itself with a popover, hidden until asked for; reached with the keyboard or the
+/// pointer, in the light and a dark theme, the popover shows its claims within the text
+/// column, and Escape closes it; in print only the symbol remains.
+fn verdicts_marked_and_shown(
+    browser: &mut Browser,
+    project: &Project,
+) -> Result<()> {
+    let marked = machinery::book::LoadedBook::load(project)?.sentences();
+    let survey = browser.survey()?;
+    let mut shown = 0;
+    let mut first_page = None;
+    for (page, found) in survey {
+        for verdict in found["prose_verdicts"].as_array().into_iter().flatten()
+        {
+            let claims = verdict["claims"].as_str().unwrap_or("");
+            ensure!(
+                verdict["mark"] == "✓" && verdict["tabbable"] == true,
+                "{page}: the verdict resting on {claims} has no ✓ button in the tab order"
+            );
+            ensure!(
+                verdict["popover_hidden"] == true,
+                "{page}: the popover of the verdict resting on {claims} is shown unasked"
+            );
+            let text = verdict["popover_text"].as_str().unwrap_or("");
+            ensure!(
+                text.contains("holds on the book's run"),
+                "{page}: the popover of the verdict resting on {claims} gives no verdict: {text:?}"
+            );
+            if page == "print.html" {
+                continue;
+            }
+            shown += 1;
+            first_page.get_or_insert_with(|| page.clone());
+        }
+    }
+    ensure!(
+        shown == marked.len(),
+        "{} verdicts are marked in the chapters, {shown} are on the pages",
+        marked.len()
+    );
+    let print = &survey["print.html"];
+    ensure!(
+        print["prose_verdicts"].as_array().map(Vec::len) == Some(marked.len()),
+        "print.html does not show every verdict's mark"
+    );
+    ensure!(
+        print["print_hides_popovers"] == true,
+        "theme/listings.css does not hide the popovers in print (@media print)"
+    );
+    let Some(page) = first_page else {
+        eprintln!("no verdict is marked in the chapters yet");
+        return Ok(());
+    };
+    // The element before the first mark in the tab order, focused: Tab must reach the mark.
+    let before_mark = r#"
+        document.getElementById("mdbook-theme-list").style.display = "none";
+        document.activeElement.blur(); // the theme menu gives the focus to its button
+        const tabbable = [...document.querySelectorAll("a[href], button, input, [tabindex]")]
+            .filter((e) => e.tabIndex >= 0 && e.getClientRects().length > 0);
+        const mark = document.querySelector(".prose-verdict-mark");
+        mark.scrollIntoView({ block: "center" });
+        tabbable[tabbable.indexOf(mark) - 1].focus();"#;
+    let state = r#"
+        const mark = document.querySelector(".prose-verdict-mark");
+        const popover = document.getElementById(mark.getAttribute("aria-describedby"));
+        const column = document.querySelector("main").getBoundingClientRect();
+        const box = popover.getBoundingClientRect();
+        return {
+            focused: document.activeElement === mark,
+            shown: getComputedStyle(popover).display === "block",
+            within: box.left >= column.left - 1 && box.right <= column.right + 1,
+            background: getComputedStyle(popover).backgroundColor,
+            color: getComputedStyle(popover).color,
+        };"#;
+    let session = &browser.session;
+    let mut backgrounds = Vec::new();
+    for theme in ["light", "navy"] {
+        let (keyboard, escaped, pointer) = session.run(async {
+            use fantoccini::actions::{
+                InputSource, MouseActions, PointerAction,
+            };
+            use fantoccini::key::Key;
+            let client = session.client();
+            session.open(&page).await?;
+            set_theme(client, theme).await?;
+            client.execute(before_mark, vec![]).await?;
+            client
+                .active_element()
+                .await?
+                .send_keys(&Key::Tab.to_string())
+                .await?;
+            let keyboard = client.execute(state, vec![]).await?;
+            client
+                .active_element()
+                .await?
+                .send_keys(&Key::Escape.to_string())
+                .await?;
+            let escaped = client.execute(state, vec![]).await?;
+            client
+                .execute("document.activeElement.blur();", vec![])
+                .await?;
+            let verdict = client.find(Locator::Css(".prose-verdict")).await?;
+            let hover = MouseActions::new("pointer".into()).then(
+                PointerAction::MoveToElement {
+                    element: verdict,
+                    duration: None,
+                    x: 0.0,
+                    y: 0.0,
+                },
+            );
+            client.perform_actions(hover).await?;
+            let pointer = client.execute(state, vec![]).await?;
+            client.release_actions().await?;
+            set_theme(client, "light").await?; // the choice persists
+            Ok((keyboard, escaped, pointer))
+        })?;
+        ensure!(
+            keyboard["focused"] == true && keyboard["shown"] == true,
+            "{page} ({theme}): Tab does not reach the first verdict's mark, or its popover \
+             does not show: {keyboard}"
+        );
+        ensure!(
+            keyboard["within"] == true,
+            "{page} ({theme}): the popover leaves the text column: {keyboard}"
+        );
+        ensure!(
+            keyboard["background"] != keyboard["color"]
+                && keyboard["background"] != "rgba(0, 0, 0, 0)",
+            "{page} ({theme}): the popover has no background of its own: {keyboard}"
+        );
+        ensure!(
+            escaped["shown"] == false,
+            "{page} ({theme}): Escape does not close the popover"
+        );
+        ensure!(
+            pointer["shown"] == true,
+            "{page} ({theme}): hovering the verdict does not show its popover"
+        );
+        backgrounds.push(keyboard["background"].clone());
+    }
+    ensure!(
+        backgrounds[0] != backgrounds[1],
+        "the popover keeps the background {} in the dark theme",
+        backgrounds[0]
+    );
+    eprintln!("{shown} verdicts marked, each with its popover");
+    Ok(())
+}
+
 /// Prints the site to PDF (`cargo book pdf`'s way, with a browser of its own) in the
 /// background, and reads the titles of the PDF's top-level outline entries (its bookmarks).
 fn print_in_background(site: PathBuf) -> JoinHandle<Result<Vec<String>>> {
@@ -461,7 +631,7 @@ const SERVE_CHECK: &str = "serve_reloads_the_page_when_a_chapter_changes";
 
 fn main() {
     let project = book_tests::project_or_exit();
-    let checks: [(&str, Check); 9] = [
+    let checks: [(&str, Check); 10] = [
         ("pages_load_without_script_errors", |b, _| {
             no_script_errors(b)
         }),
@@ -477,6 +647,10 @@ fn main() {
         (
             "outputs_mark_what_varies_and_list_their_claims",
             variation_and_claims_shown,
+        ),
+        (
+            "verdicts_of_the_prose_show_their_claims",
+            verdicts_marked_and_shown,
         ),
         (SERVE_CHECK, serve_reloads_an_edited_chapter),
         // Last: the PDF prints while the checks above run.

@@ -377,3 +377,36 @@ pub fn lines_fit_their_columns(project: &Project) -> Result<()> {
         problems.join("\n  ")
     )
 }
+
+/// The README's tally is what `cargo book tally` prints: the count of checked verdicts is
+/// on record, and a change to it shows in the README's diff.
+pub fn readme_tally_current(project: &Project) -> Result<()> {
+    use machinery::verdict::{
+        README_END, README_START, readme_table, verdicts_in_table,
+    };
+    let path = project.root.join("README.md");
+    let readme = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let Some(recorded) = readme_table(&readme) else {
+        bail!(
+            "README.md has no tally: add the lines `{README_START}` and `{README_END}`, \
+             then run `cargo book tally --readme`"
+        );
+    };
+    let table = LoadedBook::load(project)?.tally(project)?.table();
+    if recorded == table {
+        return Ok(());
+    }
+    let lost = match (verdicts_in_table(recorded), verdicts_in_table(&table)) {
+        (Some(was), Some(now)) if now < was => format!(
+            "the count of checked verdicts went down from {was} to {now}: a verdict lost \
+             its mark (restore it, or mark what replaced it); "
+        ),
+        _ => String::new(),
+    };
+    bail!(
+        "README.md: the tally is not what `cargo book tally` prints; {lost}refresh it with \
+         `cargo book tally --readme` and commit it\n--- README.md\n{recorded}--- cargo book \
+         tally\n{table}"
+    )
+}

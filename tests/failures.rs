@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use book_tests::checks::{lines_fit_their_columns, listings_shown_once};
+use book_tests::checks::{
+    lines_fit_their_columns, listings_shown_once, readme_tally_current,
+};
 use machinery::Project;
 use machinery::book::LoadedBook;
 use machinery::listing::Listing;
@@ -251,6 +253,93 @@ fn a_verdict_on_a_claim_the_stored_output_contradicts_names_chapter_line_and_cla
             "count = 1",
             "listings/output/ch01-01-hello.txt",
             "cargo book refresh ch01-01-hello",
+        ],
+    );
+}
+
+/// Not a failure: a verdict shows, in the page, the verdict of its claims on the book's run,
+/// and with `serve --mine` on the reader's, in words as well as in a symbol.
+#[test]
+fn a_verdict_shows_its_claims_on_the_books_run_and_on_the_readers() {
+    let prose = "So {{#verdict ch01-01-hello/above-two}}the count is *high*{{/verdict}}.";
+    let fixture = fixture_with_prose("verdict-mine", 3, prose);
+    let page = |mine: Option<&Path>, dest: &str| {
+        let site = LoadedBook::load_with_mine(&fixture.project(), mine)
+            .and_then(|mut book| {
+                book.build_html(Some(&fixture.root.join(dest)))
+            })
+            .unwrap();
+        std::fs::read_to_string(site.join("ch01-one.html")).unwrap()
+    };
+    let book = page(None, "site");
+    for part in [
+        "<span class=\"prose-verdict holds\" data-claims=\"ch01-01-hello/above-two\">\
+         the count is <em>high</em>",
+        "aria-describedby=\"verdict-ch01-one-1\">✓</button>",
+        "role=\"tooltip\" id=\"verdict-ch01-one-1\"",
+        "the count is above two",
+        "count &gt; 2",
+        "count = 3",
+        "holds on the book",
+    ] {
+        assert!(book.contains(part), "{part:?} is not in the page:\n{book}");
+    }
+    let mine = fixture.root.join("mine");
+    std::fs::create_dir_all(&mine).unwrap();
+    let yours = page(Some(&mine), "site-not-run");
+    assert!(yours.contains("prose-verdict unjudged"), "{yours}");
+    assert!(yours.contains("not run on your machine"), "{yours}");
+    std::fs::write(
+        mine.join(format!("{LISTING}.txt")),
+        format!("$ cargo run -p listings --bin {LISTING}\ncount 1\n"),
+    )
+    .unwrap();
+    let yours = page(Some(&mine), "site-mine");
+    for part in [
+        "<span class=\"prose-verdict fails\"",
+        ">✗</button>",
+        "count = 1",
+        "does not hold on your run",
+    ] {
+        assert!(
+            yours.contains(part),
+            "{part:?} is not in the page:\n{yours}"
+        );
+    }
+}
+
+#[test]
+fn a_stale_tally_in_the_readme_says_how_to_refresh_it() {
+    let marked = "It {{#verdict ch01-01-hello/above-two}}holds{{/verdict}}.";
+    let fixture = fixture_with_prose("tally", 3, marked);
+    fixture.write("README.md", "# Book\n");
+    assert_failure(
+        readme_tally_current(&fixture.project()),
+        &["README.md has no tally", "cargo book tally --readme"],
+    );
+    let (start, end) = (
+        machinery::verdict::README_START,
+        machinery::verdict::README_END,
+    );
+    let table = "| Chapter | Verdicts marked | Claims | Claims marked | Values |\n\
+                 | --- | ---: | ---: | ---: | ---: |\n\
+                 | `ch01-one.md` | 1 | 1 | 1 | 0 |\n\
+                 | **Total** | 1 | 1 | 1 | 0 |\n";
+    fixture.write("README.md", &format!("# Book\n\n{start}\n{table}{end}\n"));
+    readme_tally_current(&fixture.project()).unwrap();
+    fixture.write(
+        "README.md",
+        &format!(
+            "# Book\n\n{start}\n{}{end}\n",
+            table.replace(" 1 |", " 2 |")
+        ),
+    );
+    assert_failure(
+        readme_tally_current(&fixture.project()),
+        &[
+            "README.md: the tally is not what `cargo book tally` prints",
+            "went down from 2 to 1",
+            "cargo book tally --readme",
         ],
     );
 }

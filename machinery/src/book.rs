@@ -42,6 +42,8 @@ pub struct ListingPreprocessor {
     root: PathBuf,
     /// The reader's outputs (`cargo book serve --mine`), shown under the stored ones.
     mine: Option<PathBuf>,
+    /// Every machine with outputs, to say on how many each claim holds.
+    machines: crate::machines::Machines,
 }
 
 impl ListingPreprocessor {
@@ -56,6 +58,7 @@ impl ListingPreprocessor {
             listings,
             root: project.root.clone(),
             mine: None,
+            machines: crate::machines::Machines::load(project)?,
         })
     }
 
@@ -116,6 +119,9 @@ impl ListingPreprocessor {
                         verdict::render(&id, &judged, &text)
                     })
                     .unwrap_or_default()),
+                DirectiveKind::Machines { values } => {
+                    self.render_machines(values)
+                }
                 DirectiveKind::Malformed(problem) => Err(anyhow!("{problem}")),
                 DirectiveKind::Include { .. }
                 | DirectiveKind::Title
@@ -136,6 +142,106 @@ impl ListingPreprocessor {
         out.push_str(&content[last..]);
         chapter.content = out;
         Ok(())
+    }
+
+    /// The Machines appendix: every machine the book has outputs from, the `values` read on
+    /// each, and every claim that does not hold on all of them, with its `why_not`.
+    fn render_machines(&self, values: &[(String, String)]) -> Result<String> {
+        let machines = &self.machines.all;
+        let cell = |text: &str| text.replace('|', "\\|");
+        let mut md = String::from(
+            "| Machine | Its machine lines | Listings run |\n|---|---|---|\n",
+        );
+        for machine in machines {
+            let runs = self
+                .listings
+                .keys()
+                .filter(|name| machine.output(name).is_some())
+                .count();
+            let lines = machine.lines();
+            let line = match lines.as_slice() {
+                [] => "(none printed)".to_owned(),
+                [(line, _)] => line.clone(),
+                several => several
+                    .iter()
+                    .map(|(line, n)| format!("{line} ({n} outputs)"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            };
+            md.push_str(&format!(
+                "| {} | {} | {runs} |\n",
+                cell(&machine.name),
+                cell(&line)
+            ));
+        }
+        md.push_str("\n| Value | ");
+        md.push_str(
+            &machines
+                .iter()
+                .map(|m| cell(&m.name))
+                .collect::<Vec<_>>()
+                .join(" | "),
+        );
+        md.push_str(" |\n|---|");
+        md.push_str(&"---|".repeat(machines.len()));
+        md.push('\n');
+        for (listing_name, value) in values {
+            let listing =
+                self.listings.get(listing_name).with_context(|| {
+                    format!(
+                        "{{{{#machines}}}} names no listing {listing_name:?}"
+                    )
+                })?;
+            let spec = listing.spec.values.get(value).with_context(|| {
+                format!(
+                    "{{{{#machines}}}}: {} has no value {value:?} in its [values]",
+                    listing.sidecar().display()
+                )
+            })?;
+            let one = BTreeMap::from([(value.clone(), spec.clone())]);
+            let cells: Vec<String> = machines
+                .iter()
+                .map(|machine| {
+                    machine
+                        .output(listing_name)
+                        .and_then(|o| claims::read_values(&one, &o.text).ok())
+                        .and_then(|r| r.into_iter().next())
+                        .map_or_else(|| "—".to_owned(), |r| cell(&r.1.text))
+                })
+                .collect();
+            md.push_str(&format!(
+                "| {} `{value}` | {} |\n",
+                listing.position,
+                cells.join(" | ")
+            ));
+        }
+        md.push_str("\n| Claim | What it says | Does not hold on | Why it may not |\n|---|---|---|---|\n");
+        let mut everywhere = 0;
+        for listing in self.listings.values() {
+            let spreads = self.machines.spreads(listing);
+            for claim in &listing.spec.claims {
+                let Some(spread) = spreads.get(&claim.id) else {
+                    continue;
+                };
+                if spread.fails_on.is_empty() {
+                    everywhere += 1;
+                    continue;
+                }
+                md.push_str(&format!(
+                    "| {} `{}` | {} | {} | {} |\n",
+                    listing.position,
+                    claim.id,
+                    cell(&claim.says),
+                    cell(&spread.fails_on.join(", ")),
+                    cell(claim.why_not.as_deref().unwrap_or("(not said)")),
+                ));
+            }
+        }
+        md.push_str(&format!(
+            "\nEvery other claim, {everywhere} of them, holds on every machine that ran its \
+             listing.\n"
+        ));
+        Ok(md)
     }
 
     /// A claim a verdict of the prose names, judged on the stored output (and, with
@@ -176,19 +282,16 @@ impl ListingPreprocessor {
         let stored = self.stored_output(listing)?;
         let book = judge_on(&stored.text)
             .with_context(|| format!("{}", listing.output_path().display()))?;
-        let mine = self.mine.as_ref().map(|dir| {
-            let path = dir.join(format!("{}.txt", listing.name));
-            match std::fs::read_to_string(&path)
-                .ok()
-                .and_then(|f| StoredOutput::parse(&f))
-            {
-                None => Mine::NotRun,
-                Some(fresh) => match judge_on(&fresh.text) {
-                    Ok(verdict) => Mine::Judged(verdict),
-                    Err(e) => Mine::Unreadable(format!("{e:#}")),
-                },
-            }
-        });
+        let mine =
+            self.mine
+                .as_ref()
+                .map(|dir| match reader_output(dir, listing) {
+                    None => Mine::NotRun,
+                    Some(fresh) => match judge_on(&fresh.text) {
+                        Ok(verdict) => Mine::Judged(verdict),
+                        Err(e) => Mine::Unreadable(format!("{e:#}")),
+                    },
+                });
         Ok(Judged {
             claim: claim.clone(),
             label: listing.position.to_string(),
@@ -314,6 +417,7 @@ impl ListingPreprocessor {
             listing,
             &stored.text,
             "What the text says about this output, checked on the run shown",
+            Some(&self.machines.spreads(listing)),
         )?;
         let mine = self.render_mine(listing)?;
         Ok(format!(
@@ -360,11 +464,7 @@ impl ListingPreprocessor {
         let Some(dir) = &self.mine else {
             return Ok(String::new());
         };
-        let path = dir.join(format!("{}.txt", listing.name));
-        let Some(fresh) = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|f| StoredOutput::parse(&f))
-        else {
+        let Some(fresh) = reader_output(dir, listing) else {
             return Ok("<p class=\"listing-mine-missing\">Not run by your \
                        <code>cargo book compare</code>.</p>\n"
                 .to_owned());
@@ -374,6 +474,7 @@ impl ListingPreprocessor {
             listing,
             &fresh.text,
             "What the text says, checked on your run",
+            None,
         )
         .unwrap_or_else(|e| {
             format!(
@@ -388,6 +489,12 @@ impl ListingPreprocessor {
             output = escape_directives(&output),
         ))
     }
+}
+
+/// The reader's output of `listing` in `dir` (`cargo book compare`'s outputs), if it ran.
+fn reader_output(dir: &Path, listing: &Listing) -> Option<StoredOutput> {
+    let path = dir.join(format!("{}.txt", listing.name));
+    StoredOutput::parse(&std::fs::read_to_string(path).ok()?)
 }
 
 /// The stored output as HTML, each part that may differ on the reader's run wrapped in a
@@ -421,11 +528,13 @@ pub(crate) fn render_marked(matcher: &Matcher, text: &str) -> String {
     html
 }
 
-/// The listing's claims, each with its verdict on the run `stored`, under `heading`.
+/// The listing's claims, each with its verdict on the run `stored`, under `heading`, and, for
+/// the book's run, on how many machines each holds (`spreads`).
 fn render_claims(
     listing: &Listing,
     stored: &str,
     heading: &str,
+    spreads: Option<&BTreeMap<String, crate::machines::Spread>>,
 ) -> Result<String> {
     if listing.spec.claims.is_empty() {
         return Ok(String::new());
@@ -453,10 +562,20 @@ fn render_claims(
             ),
             _ => String::new(),
         };
+        let machines = spreads
+            .and_then(|s| s.get(&verdict.claim.id))
+            .filter(|s| s.holds_on.len() + s.fails_on.len() > 1)
+            .map_or_else(String::new, |s| {
+                format!(
+                    " <span class=\"claim-machines\" title=\"{}\">({})</span>",
+                    escape_html(&s.detail()),
+                    s.summary()
+                )
+            });
         html.push_str(&format!(
             "<li class=\"claim {class}\"><span class=\"verdict\" title=\"{title}\">{mark}</span> \
              {says} <code class=\"claim-check\">{holds}</code> \
-             <span class=\"claim-values\">{values}</span>{why_not}</li>\n",
+             <span class=\"claim-values\">{values}</span>{machines}{why_not}</li>\n",
             title = if verdict.holds() {
                 "holds on this run"
             } else {
@@ -591,6 +710,11 @@ impl LoadedBook {
             }
         }
         uses
+    }
+
+    /// The verdicts, claims and values of each chapter, and the claims no verdict rests on.
+    pub fn tally(&self, project: &Project) -> Result<verdict::Tally> {
+        Ok(verdict::tally(&self.sources(), &Listing::all(project)?))
     }
 
     /// Every verdict the prose marks, in the book's order.

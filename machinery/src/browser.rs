@@ -113,6 +113,48 @@ pub fn screenshots(project: &Project, dir: &Path) -> Result<Vec<PathBuf>> {
             written.push(path);
         }
     }
+    written.extend(verdict_screenshots(&session, dir)?);
+    Ok(written)
+}
+
+/// For each page with a checked verdict of the prose, its first mark focused, the popover
+/// open, light and dark: `PAGE-verdict-THEME.png`.
+fn verdict_screenshots(session: &Session, dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for page in session.pages()? {
+        if page == "print.html" {
+            continue;
+        }
+        for theme in ["light", "navy"] {
+            let png = session.run(async {
+                let client = session.client();
+                session.open(&page).await?;
+                set_theme(client, theme).await?;
+                let focus = "document.getElementById('mdbook-theme-list').style.display = 'none';
+                    const mark = document.querySelector('.prose-verdict-mark');
+                    if (!mark) return false;
+                    // The theme menu, losing the focus, gives it to its button.
+                    document.activeElement.blur();
+                    mark.scrollIntoView({ block: 'center' });
+                    window.scrollBy(0, -150);
+                    mark.focus();
+                    return true;";
+                Ok(match client.execute(focus, vec![]).await? {
+                    serde_json::Value::Bool(true) => {
+                        Some(client.screenshot().await?)
+                    }
+                    _ => None,
+                })
+            })?;
+            let Some(png) = png else { break };
+            let path = dir.join(format!(
+                "{}-verdict-{theme}.png",
+                page.trim_end_matches(".html")
+            ));
+            std::fs::write(&path, png)?;
+            written.push(path);
+        }
+    }
     Ok(written)
 }
 

@@ -25,15 +25,23 @@ use indicatif::{ProgressBar, ProgressStyle};
 use regex::Regex;
 
 use crate::Project;
-use crate::book::escape_html;
-use crate::claims::{self, Reading, Value, Verdict};
+use crate::book::{LoadedBook, escape_html};
+use crate::claims::{self, ClaimRef, Reading, Value, Verdict};
 use crate::listing::{Kind, Listing};
-use crate::output::StoredOutput;
+use crate::output::{StoredOutput, machine_line};
 use crate::refresh::{Batch, store};
 use crate::run::Pace;
+use crate::verdict;
 
 /// Where `cargo book compare` writes, relative to the project root, unless told otherwise.
 pub const DEFAULT_DIR: &str = "target/compare";
+
+/// How a reader's run, or an error they found, reaches the book: said at the end of every
+/// report.
+pub const SHARE: &str = "Your run differs, or a claim fails here? Keep it with `cargo book \
+compare --export NAME` (a full run) and propose machines/NAME/ with the repository's \"My run \
+differs\" issue template (.github/ISSUE_TEMPLATE/); an error in the text goes to its \
+\"Erratum\" template.";
 
 /// The fresh outputs, inside the compare folder.
 pub const OUTPUTS: &str = "outputs";
@@ -67,6 +75,56 @@ pub struct ClaimRow {
     pub book: Verdict,
     /// `None` when the fresh output's values could not be read.
     pub mine: Option<Verdict>,
+    /// The verdicts of the prose that rest on this claim.
+    pub sentences: Vec<Resting>,
+}
+
+impl ClaimRow {
+    fn holds_here(&self) -> bool {
+        self.mine.as_ref().is_some_and(Verdict::holds)
+    }
+}
+
+/// A verdict of the prose that rests on a claim: where it is, and its text as a reader
+/// reads it (values as the book printed them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resting {
+    /// "src/ch03-processes-vs-threads.md:42".
+    pub place: String,
+    pub text: String,
+}
+
+/// The verdicts of the prose, by the claim they rest on.
+pub type Sentences = BTreeMap<ClaimRef, Vec<Resting>>;
+
+/// Every verdict the book's prose marks, by claim; its `{{#value}}`s read from the stored
+/// outputs.
+pub fn sentences(project: &Project) -> Result<Sentences> {
+    let listings: BTreeMap<String, Listing> = Listing::all(project)?
+        .into_iter()
+        .map(|l| (l.name.clone(), l))
+        .collect();
+    let value = |listing: &str, name: &str| {
+        let listing = listings.get(listing)?;
+        let file =
+            std::fs::read_to_string(project.root.join(listing.output_path()))
+                .ok()?;
+        let stored = StoredOutput::parse(&file)?;
+        let mut readings =
+            claims::read_values(&listing.spec.values, &stored.text).ok()?;
+        readings.remove(name).map(|r| r.text)
+    };
+    let mut by_claim = Sentences::new();
+    for sentence in LoadedBook::load(project)?.sentences() {
+        let resting = Resting {
+            place: sentence.place(),
+            text: verdict::plain_text(&sentence.text, value),
+        };
+        for claim in sentence.claims {
+            by_claim.entry(claim).or_default().push(resting.clone());
+        }
+    }
+    Ok(by_claim)
 }
 
 /// A value that is a number with a unit, on both runs.
@@ -147,6 +205,18 @@ impl Report {
         (hold, judged, total)
     }
 
+    /// How many verdicts of the prose rest on a claim that does not hold here.
+    fn doubted_sentences(&self) -> usize {
+        let places: std::collections::BTreeSet<&str> = self
+            .listings
+            .iter()
+            .flat_map(|l| &l.claims)
+            .filter(|row| !row.holds_here())
+            .flat_map(|row| row.sentences.iter().map(|s| s.place.as_str()))
+            .collect();
+        places.len()
+    }
+
     fn counts(&self) -> (usize, usize, usize) {
         let count = |f: fn(&Outcome) -> bool| {
             self.listings.iter().filter(|l| f(&l.outcome)).count()
@@ -175,6 +245,14 @@ impl Report {
                 self.listings.len()
             ),
         ];
+        let doubted = self.doubted_sentences();
+        if doubted > 0 {
+            lines[0].push_str(&format!(
+                "; {} of the text {} on claims that do not hold here",
+                plural(doubted, "sentence"),
+                if doubted == 1 { "rests" } else { "rest" }
+            ));
+        }
         lines.push(format!(
             "book's machine: {}",
             self.book_machine.as_deref().unwrap_or("(not printed)")
@@ -211,7 +289,7 @@ impl Report {
             .listings
             .iter()
             .flat_map(|l| l.claims.iter().map(move |c| (l, c)))
-            .filter(|(_, c)| !c.mine.as_ref().is_some_and(Verdict::holds))
+            .filter(|(_, c)| !c.holds_here())
             .collect();
         if !failing.is_empty() {
             let _ = writeln!(t, "\nClaims that do not hold on your machine:");
@@ -232,6 +310,17 @@ impl Report {
                 let _ = writeln!(t, "    book:  {}", row.book);
                 if let Some(why) = &row.book.claim.why_not {
                     let _ = writeln!(t, "    why it may not hold: {why}");
+                }
+                if !row.sentences.is_empty() {
+                    let _ =
+                        writeln!(t, "    what the text says, resting on it:");
+                    for sentence in &row.sentences {
+                        let _ = writeln!(
+                            t,
+                            "      {}: {}",
+                            sentence.place, sentence.text
+                        );
+                    }
                 }
             }
         }
@@ -274,7 +363,7 @@ impl Report {
         }
         let _ = writeln!(
             t,
-            "\nyour outputs: {}\nthe report as a page: {}",
+            "\nyour outputs: {}\nthe report as a page: {}\n{SHARE}",
             self.out.join(OUTPUTS).display(),
             self.out.join("report.html").display()
         );
@@ -302,8 +391,7 @@ impl Report {
             let mut table = String::new();
             for listing in &self.listings {
                 for row in &listing.claims {
-                    let holds = row.mine.as_ref().is_some_and(Verdict::holds);
-                    if only_failing && holds {
+                    if only_failing && row.holds_here() {
                         continue;
                     }
                     table.push_str(&claim_row(&listing.name, row));
@@ -416,6 +504,7 @@ impl Report {
             }
             h.push_str("</section>\n");
         }
+        let _ = writeln!(h, "<p>{}</p>", escape_html(SHARE));
         h.push_str("</body>\n</html>\n");
         h
     }
@@ -429,13 +518,16 @@ fn claim_row(listing: &str, row: &ClaimRow) -> String {
         Some(_) => ("fails", "✗"),
         None => ("unjudged", "?"),
     };
-    let why = match (&row.book.claim.why_not, class) {
+    let mut why = match (&row.book.claim.why_not, class) {
         (Some(why), "fails" | "unjudged") => format!(
             "<div class=\"why-not\">Why it may not hold: {}</div>",
             escape_html(why)
         ),
         _ => String::new(),
     };
+    if class != "holds" && !row.sentences.is_empty() {
+        why.push_str(&resting_html(&row.sentences).into_string());
+    }
     format!(
         "<tr class=\"{class}\"><td class=\"mark\">{mark}</td>\
          <td><a href=\"#{listing}\">{listing}</a></td>\
@@ -448,6 +540,20 @@ fn claim_row(listing: &str, row: &ClaimRow) -> String {
             .map_or("not judged".to_owned(), values_html),
         book = values_html(&row.book),
     )
+}
+
+/// The verdicts of the prose that rest on a claim, each with its chapter and line.
+fn resting_html(sentences: &[Resting]) -> maud::Markup {
+    maud::html! {
+        div class="rests" {
+            "What the text says, resting on it:"
+            ul {
+                @for sentence in sentences {
+                    li { code { (sentence.place) } ": " (sentence.text) }
+                }
+            }
+        }
+    }
 }
 
 const STYLE: &str = "
@@ -468,6 +574,7 @@ td.mark { font-weight: bold; }
 tr.holds, tr.fails, tr.unjudged { color: inherit; }
 tr.holds td.mark { color: #2a7a3f; } tr.fails td.mark { color: #b83232; }
 .why-not { font-style: italic; margin-top: 0.2em; }
+.rests { margin-top: 0.3em; } .rests ul { margin: 0.1em 0; padding-left: 1.2em; }
 code, pre { font: 13px/1.4 ui-monospace, monospace; }
 pre { background: #f4f5f7; padding: 0.6em; overflow-x: auto; }
 .figures { display: flex; flex-wrap: wrap; gap: 1em; }
@@ -505,14 +612,6 @@ fn minutes(d: Duration) -> String {
     }
 }
 
-/// The machine line a listing printed, if it printed one.
-fn machine_line(text: &str) -> Option<String> {
-    static MACHINE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?m)^machine: (.+)$").expect("valid regex")
-    });
-    MACHINE.captures(text).map(|c| c[1].trim().to_owned())
-}
-
 /// Whether a value is a measurement: a number printed with a unit ("118 µs", "2.5 GiB/s",
 /// "1.96x"), not a bare count.
 fn is_measured(reading: &Reading) -> bool {
@@ -534,12 +633,31 @@ fn expected_ms(listing: &Listing, quick: bool) -> u64 {
     }
 }
 
+/// A claim's row, with the verdicts of the prose that rest on it.
+fn claim_row_of(
+    listing: &Listing,
+    book: Verdict,
+    mine: Option<Verdict>,
+    sentences: &Sentences,
+) -> ClaimRow {
+    let claim = ClaimRef {
+        listing: listing.name.clone(),
+        id: book.claim.id.clone(),
+    };
+    ClaimRow {
+        sentences: sentences.get(&claim).cloned().unwrap_or_default(),
+        book,
+        mine,
+    }
+}
+
 /// Compares one fresh run with the book's stored output.
 fn judge_listing(
     project: &Project,
     listing: &Listing,
     fresh: Result<String, String>,
     pace: Pace,
+    sentences: &Sentences,
 ) -> ListingReport {
     let stored =
         std::fs::read_to_string(project.root.join(listing.output_path()))
@@ -564,7 +682,7 @@ fn judge_listing(
             report.outcome = Outcome::Failed(problem);
             report.claims = book_verdicts
                 .into_iter()
-                .map(|book| ClaimRow { book, mine: None })
+                .map(|book| claim_row_of(listing, book, None, sentences))
                 .collect();
             return report;
         }
@@ -577,9 +695,9 @@ fn judge_listing(
     report.claims = book_verdicts
         .into_iter()
         .enumerate()
-        .map(|(i, book)| ClaimRow {
-            book,
-            mine: mine_verdicts.as_ref().map(|v| v[i].clone()),
+        .map(|(i, book)| {
+            let mine = mine_verdicts.as_ref().map(|v| v[i].clone());
+            claim_row_of(listing, book, mine, sentences)
         })
         .collect();
     if let Ok(readings) = &readings {
@@ -622,6 +740,7 @@ pub fn compare(project: &Project, options: &Options) -> Result<Report> {
         .with_context(|| format!("cannot create {}", outputs.display()))?;
     eprintln!("building the listings...");
     let batch = Batch::prepare(project, &options.listings, true)?;
+    let sentences = sentences(project)?;
     let built = started.elapsed();
 
     let total: u64 = batch
@@ -671,18 +790,15 @@ pub fn compare(project: &Project, options: &Options) -> Result<Report> {
             }
             Err(e) => Err(format!("{e:#}")),
         };
-        let mut report = judge_listing(project, listing, fresh, pace);
+        let mut report =
+            judge_listing(project, listing, fresh, pace, &sentences);
         report.took = began.elapsed();
         let verdict = match &report.outcome {
             Outcome::Matches => "matches the book",
             Outcome::Differs(_) => "DIFFERS from the book",
             Outcome::Failed(_) => "FAILED",
         };
-        let held = report
-            .claims
-            .iter()
-            .filter(|c| c.mine.as_ref().is_some_and(Verdict::holds))
-            .count();
+        let held = report.claims.iter().filter(|c| c.holds_here()).count();
         say(format!(
             "{:<40} {verdict:<22} claims {held}/{}  {:.1} s",
             listing.name,
@@ -825,6 +941,67 @@ fn redraw_figures(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_claim_that_does_not_hold_lists_the_sentences_resting_on_it() {
+        let verdict = |holds: bool| Verdict {
+            claim: claims::ClaimSpec {
+                id: "pinned-same-cost".into(),
+                holds: "a < b".into(),
+                says: "about the same".into(),
+                why_not: None,
+            },
+            holds: Ok(holds),
+            values: vec![("a".into(), "2 µs".into())],
+        };
+        let resting = Resting {
+            place: "src/ch03-x.md:42".into(),
+            text: "a round trip costs <about> the same".into(),
+        };
+        let row = ClaimRow {
+            book: verdict(true),
+            mine: Some(verdict(false)),
+            sentences: vec![resting],
+        };
+        let report = Report {
+            quick: true,
+            built: Duration::ZERO,
+            took: Duration::ZERO,
+            book_machine: None,
+            your_machine: None,
+            listings: vec![ListingReport {
+                name: "ch03-03-context-switch".into(),
+                title: "t".into(),
+                outcome: Outcome::Matches,
+                claims: vec![row],
+                measured: Vec::new(),
+                took: Duration::ZERO,
+            }],
+            figures: Vec::new(),
+            figures_problem: None,
+            out: PathBuf::from("/tmp/x"),
+        };
+        let terminal = report.terminal();
+        assert!(
+            terminal.lines().next().unwrap().ends_with(
+                "; 1 sentence of the text rests on claims that do not hold here"
+            ),
+            "{terminal}"
+        );
+        assert!(
+            terminal.contains(
+                "      src/ch03-x.md:42: a round trip costs <about> the same"
+            ),
+            "{terminal}"
+        );
+        assert!(
+            report.html().contains(
+                "<code>src/ch03-x.md:42</code>: a round trip costs &lt;about&gt; the same"
+            ),
+            "{}",
+            report.html()
+        );
+    }
 
     #[test]
     fn measured_values_have_units() {

@@ -41,6 +41,9 @@ pub enum Kind {
     },
     /// `{{/verdict}}`: the end of the verdict before it.
     VerdictEnd,
+    /// `{{#machines LISTING/VALUE ...}}`: the machines the book has run on, these values
+    /// on each, and the claims that do not hold on every one (the Machines appendix).
+    Machines { values: Vec<(String, String)> },
     /// mdBook's `title`, which needs no checking.
     Title,
     /// Anything else: an error unless escaped.
@@ -174,6 +177,27 @@ fn parse_claims(args: &str) -> Kind {
     }
 }
 
+/// `LISTING/VALUE LISTING/VALUE ...`: the values the Machines appendix sets side by side.
+fn parse_values(args: &str) -> Kind {
+    let mut values = Vec::new();
+    for word in args.split_whitespace() {
+        match word.split_once('/') {
+            Some((listing, value))
+                if !listing.is_empty() && !value.is_empty() =>
+            {
+                values.push((listing.to_owned(), value.to_owned()));
+            }
+            _ => {
+                return Kind::Malformed(format!(
+                    "{{{{#machines}}}}: {word:?} is not LISTING/VALUE (a name of the \
+                     listing's [values])"
+                ));
+            }
+        }
+    }
+    Kind::Machines { values }
+}
+
 fn parse_kind(kind: &str, args: &str) -> Kind {
     let mut words = args.split_whitespace();
     let first = words.next().unwrap_or("");
@@ -199,6 +223,7 @@ fn parse_kind(kind: &str, args: &str) -> Kind {
             }
         }
         "verdict" => parse_claims(args),
+        "machines" => parse_values(args),
         "title" => Kind::Title,
         other => Kind::Unknown(other.to_owned()),
     }

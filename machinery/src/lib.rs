@@ -12,8 +12,10 @@ pub mod chrome;
 pub mod claims;
 pub mod compare;
 pub mod directive;
+pub mod export;
 pub mod figures;
 pub mod listing;
+pub mod machines;
 pub mod output;
 #[cfg(feature = "browser")]
 pub mod pdf;

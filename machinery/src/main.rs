@@ -56,6 +56,11 @@ enum Command {
         /// Where to write the outputs and the report.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Keep this full run as a result of the repository, machines/NAME/ (its outputs,
+        /// the report, a README.md to complete), which the tests then check.
+        #[arg(long, value_name = "NAME", value_parser = machine_name,
+              conflicts_with_all = ["quick", "listings"])]
+        export: Option<String>,
     },
     /// Print the book (print.html) to a PDF, with one bookmark per chapter, through a
     /// headless Chrome or Chromium (found as the README says: BOOK_CHROME, PATH, ...).
@@ -66,6 +71,17 @@ enum Command {
     },
     /// Redraw every figure in src/img/ from the stored outputs.
     Figures,
+    /// Count, per chapter, the verdicts the prose marks ({{#verdict}}), the claims of the
+    /// listings it shows (and how many a verdict rests on) and the values it quotes
+    /// ({{#value}}); print the table the README keeps.
+    Tally {
+        /// Write the table into README.md, between its tally markers.
+        #[arg(long)]
+        readme: bool,
+        /// Also list the claims no verdict of the prose rests on yet.
+        #[arg(long)]
+        unmarked: bool,
+    },
     /// PNG screenshots of every page, light and dark, into screenshots/ (needs Chrome or
     /// Chromium).
     Screenshots,
@@ -133,6 +149,7 @@ fn run(command: Command) -> Result<ExitCode> {
             listings,
             quick,
             out,
+            export,
         } => {
             let options = machinery::compare::Options {
                 listings,
@@ -143,6 +160,19 @@ fn run(command: Command) -> Result<ExitCode> {
             };
             let report = machinery::compare::compare(&project, &options)?;
             println!("{}", report.terminal());
+            if let Some(name) = export {
+                let folder = machinery::export::export(
+                    &project,
+                    &name,
+                    &options.out,
+                    &report,
+                )?;
+                println!(
+                    "exported to {}: complete its README.md, then propose it (see \
+                     machines/README.md)",
+                    folder.display()
+                );
+            }
             if !report.ok() {
                 return Ok(ExitCode::FAILURE);
             }
@@ -157,6 +187,9 @@ fn run(command: Command) -> Result<ExitCode> {
             {
                 println!("drew src/img/{name}.svg");
             }
+        }
+        Command::Tally { readme, unmarked } => {
+            tally(&project, readme, unmarked)?
         }
         Command::Screenshots => screenshots(&project)?,
         Command::Preprocess {
@@ -203,6 +236,51 @@ fn default_signal_dispositions() {
             }
         }
     }
+}
+
+/// Prints the tally; with `readme`, writes it into the README; with `unmarked`, lists the
+/// claims no verdict rests on.
+fn tally(project: &Project, readme: bool, unmarked: bool) -> Result<()> {
+    use anyhow::Context;
+    use machinery::verdict;
+    let tally = LoadedBook::load(project)?.tally(project)?;
+    let table = tally.table();
+    print!("{table}");
+    if !tally.dead.is_empty() {
+        println!(
+            "\nDead claims: of listings no chapter shows, and no verdict rests on them ({}):",
+            tally.dead.len()
+        );
+        for claim in &tally.dead {
+            println!("  {claim}");
+        }
+    }
+    if unmarked {
+        println!(
+            "\nClaims no verdict of the prose rests on ({}):",
+            tally.unmarked.len()
+        );
+        for claim in &tally.unmarked {
+            println!("  {claim}");
+        }
+    }
+    if readme {
+        let path = project.root.join("README.md");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let Some(new) = verdict::with_readme_table(&text, &table) else {
+            anyhow::bail!(
+                "README.md has no tally markers: put the lines `{}` and `{}` where the \
+                 table goes",
+                verdict::README_START,
+                verdict::README_END
+            );
+        };
+        std::fs::write(&path, new)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("wrote the table into README.md");
+    }
+    Ok(())
 }
 
 #[cfg(feature = "browser")]
@@ -252,4 +330,16 @@ fn preprocess(project: &Project) -> Result<()> {
     let book = preprocessor.run(&ctx, book)?;
     serde_json::to_writer(std::io::stdout(), &book)?;
     Ok(())
+}
+
+/// A machine's name for `--export`: a folder name under machines/.
+fn machine_name(name: &str) -> Result<String, String> {
+    if machinery::export::valid_name(name) {
+        Ok(name.to_owned())
+    } else {
+        Err(
+            "use lower-case letters, digits and dashes, e.g. intel-xeon-2vcpu"
+                .into(),
+        )
+    }
 }

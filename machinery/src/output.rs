@@ -363,6 +363,16 @@ impl Matcher {
     }
 }
 
+/// The machine line a listing printed (`bench::machine()`: "machine: 2 logical CPUs, …"),
+/// without its label, if it printed one.
+pub fn machine_line(text: &str) -> Option<String> {
+    static MACHINE: std::sync::LazyLock<Regex> =
+        std::sync::LazyLock::new(|| {
+            Regex::new(r"(?m)^machine: (.+)$").expect("valid regex")
+        });
+    MACHINE.captures(text).map(|c| c[1].trim().to_owned())
+}
+
 /// A stored output: the command line it was made with, and what the run printed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredOutput {

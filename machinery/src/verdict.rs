@@ -283,7 +283,11 @@ pub struct Count {
 #[derive(Debug, Clone)]
 pub struct Tally {
     pub chapters: Vec<(PathBuf, Count)>,
+    /// Claims of the listings the chapters show that no verdict rests on: their sentence is
+    /// shown only under their listing's output.
     pub unmarked: Vec<ClaimRef>,
+    /// Claims no verdict rests on, of listings no chapter shows: checked, but seen nowhere.
+    pub dead: Vec<ClaimRef>,
 }
 
 /// Counts, for each chapter source `(path, text)`, its verdicts, the claims of its
@@ -297,6 +301,7 @@ pub fn tally(chapters: &[(PathBuf, String)], listings: &[Listing]) -> Tally {
         .flat_map(|s| s.claims)
         .collect();
     let mut unmarked = Vec::new();
+    let mut shown = BTreeSet::new();
     let counts = chapters
         .iter()
         .map(|(path, source)| {
@@ -311,6 +316,7 @@ pub fn tally(chapters: &[(PathBuf, String)], listings: &[Listing]) -> Tally {
                         let Some(listing) = by_name.get(name.as_str()) else {
                             continue;
                         };
+                        shown.insert(name.clone());
                         for claim in &listing.spec.claims {
                             let claim = ClaimRef {
                                 listing: name.clone(),
@@ -330,9 +336,21 @@ pub fn tally(chapters: &[(PathBuf, String)], listings: &[Listing]) -> Tally {
             (path.clone(), count)
         })
         .collect();
+    let dead = listings
+        .iter()
+        .filter(|l| !shown.contains(&l.name))
+        .flat_map(|l| {
+            l.spec.claims.iter().map(|c| ClaimRef {
+                listing: l.name.clone(),
+                id: c.id.clone(),
+            })
+        })
+        .filter(|claim| !marked.contains(claim))
+        .collect();
     Tally {
         chapters: counts,
         unmarked,
+        dead,
     }
 }
 
@@ -358,6 +376,35 @@ impl Tally {
         rows.push(row("**Total**", &total));
         rows.join("\n") + "\n"
     }
+}
+
+/// The lines around the tally in the README; what is between them is the table.
+pub const README_START: &str =
+    "<!-- tally: written by `cargo book tally --readme` -->";
+pub const README_END: &str = "<!-- /tally -->";
+
+/// The README's tally table: what stands between [`README_START`] and [`README_END`].
+pub fn readme_table(readme: &str) -> Option<&str> {
+    let start = readme.find(README_START)? + README_START.len();
+    let end = start + readme[start..].find(README_END)?;
+    Some(readme[start..end].trim_start_matches('\n'))
+}
+
+/// The README with `table` between the tally's markers.
+pub fn with_readme_table(readme: &str, table: &str) -> Option<String> {
+    let old = readme_table(readme)?;
+    let start = old.as_ptr() as usize - readme.as_ptr() as usize;
+    Some(format!(
+        "{}{table}{}",
+        &readme[..start],
+        &readme[start + old.len()..]
+    ))
+}
+
+/// The total of verdicts marked in a tally table, as the README records it.
+pub fn verdicts_in_table(table: &str) -> Option<usize> {
+    let total = table.lines().find(|l| l.starts_with("| **Total**"))?;
+    total.split('|').nth(2)?.trim().parse().ok()
 }
 
 fn row(name: &str, count: &Count) -> String {
@@ -388,6 +435,70 @@ mod tests {
                 .then(|| "118 µs".to_owned())),
             "costs 118 µs a time"
         );
+    }
+
+    #[test]
+    fn the_readme_table_is_found_and_replaced_between_its_markers() {
+        let readme = format!("a\n{README_START}\n| old |\n{README_END}\nb\n");
+        assert_eq!(readme_table(&readme), Some("| old |\n"));
+        let table = "| **Total** | 7 | 9 | 3 | 2 |\n";
+        let new = with_readme_table(&readme, table).unwrap();
+        assert_eq!(new, format!("a\n{README_START}\n{table}{README_END}\nb\n"));
+        assert_eq!(verdicts_in_table(table), Some(7));
+        assert_eq!(readme_table("no markers"), None);
+    }
+
+    #[test]
+    fn the_tally_counts_per_chapter_and_names_unmarked_and_dead_claims() {
+        let listing = |name: &str, ids: &[&str]| -> Listing {
+            let claims: String = ids
+                .iter()
+                .map(|id| format!("[[claims]]\nid = \"{id}\"\nholds = \"true\"\nsays = \"s\"\n"))
+                .collect();
+            let spec: crate::listing::Spec =
+                toml::from_str(&format!("title = \"t\"\n{claims}")).unwrap();
+            Listing {
+                name: name.into(),
+                kind: crate::listing::Kind::Program,
+                position: crate::listing::Position::Numbered {
+                    chapter: 1,
+                    order: 1,
+                },
+                matcher: std::sync::Arc::new(spec.vary.compile().unwrap()),
+                spec,
+                source: PathBuf::from(format!("listings/src/bin/{name}.rs")),
+            }
+        };
+        let listings = [
+            listing("ch01-01-a", &["x", "y"]),
+            listing("ch01-02-b", &["z"]),
+        ];
+        let chapters = [
+            (
+                PathBuf::from("ch01.md"),
+                "{{#listing ch01-01-a}}\n{{#verdict ch01-01-a/x}}So{{/verdict}} \
+                 {{#value ch01-01-a v}}"
+                    .to_owned(),
+            ),
+            (PathBuf::from("ch02.md"), "Nothing.".to_owned()),
+        ];
+        let tally = tally(&chapters, &listings);
+        let count = Count {
+            verdicts: 1,
+            claims: 2,
+            claims_marked: 1,
+            values: 1,
+        };
+        assert_eq!(tally.chapters[0].1, count);
+        assert_eq!(
+            tally.unmarked,
+            ["ch01-01-a/y".parse::<ClaimRef>().unwrap()]
+        );
+        assert_eq!(tally.dead, ["ch01-02-b/z".parse::<ClaimRef>().unwrap()]);
+        let table = tally.table();
+        assert!(table.contains("| `ch01.md` | 1 | 2 | 1 | 1 |"), "{table}");
+        assert!(!table.contains("ch02.md"), "{table}");
+        assert_eq!(verdicts_in_table(&table), Some(1));
     }
 
     #[test]
