@@ -297,6 +297,11 @@ impl ListingPreprocessor {
             label: listing.position.to_string(),
             book,
             mine,
+            machines: self
+                .machines
+                .spreads(listing)
+                .remove(&claim.id)
+                .unwrap_or_default(),
         })
     }
 

@@ -101,6 +101,8 @@ pub struct Judged {
     pub book: Verdict,
     /// On the reader's run, when the book is served with `--mine`.
     pub mine: Option<Mine>,
+    /// On which of the machines with outputs (`machines/`) the claim holds.
+    pub machines: crate::machines::Spread,
 }
 
 /// What a mark shows.
@@ -224,6 +226,11 @@ fn claim_html(judged: &Judged) -> Markup {
                 }
             }
             span class="prose-verdict-state" { (state.symbol()) " " (verdict_text) }
+            @if judged.machines.holds_on.len() + judged.machines.fails_on.len() > 1 {
+                span class="prose-verdict-machines" {
+                    (judged.machines.summary()) " (" (judged.machines.detail()) ")"
+                }
+            }
             @if let (State::Fails, Some(why)) = (state, &judged.book.claim.why_not) {
                 span class="prose-verdict-why" { "Why it may not hold: " (why) }
             }

@@ -1,5 +1,6 @@
 //! Idle connections against a thread-per-connection server and a tokio
-//! server, from Listing 8.3's output: memory, setup time, round trip.
+//! server, from Listing 8.3's output: memory (resident, page tables, kernel
+//! stacks), setup time, round trip (medians over the runs).
 
 use anyhow::{Context, Result, bail, ensure};
 use figures::palette;
@@ -17,6 +18,7 @@ fn kib(value: &str, unit: &str) -> Result<f64> {
 #[derive(Default)]
 struct Server {
     rss_kib: Vec<(f64, f64)>, // (connections, KiB per connection)
+    pte_kib: Vec<(f64, f64)>, // (connections, KiB per connection)
     kernel_kib: Vec<(f64, f64)>, // (connections, KiB per connection)
     setup_ms: Vec<(f64, f64)>,
     rtt_us: Vec<(f64, f64)>,
@@ -33,15 +35,16 @@ fn parse(output: &str) -> Result<[Server; 2]> {
         };
         let server = &mut servers[index];
         let conns: f64 = w[1].parse().context("connections")?;
-        // Memory rows: kind conns threads X MiB Y KiB Z KiB/conn
-        if w.len() == 9 && w[4] == "MiB" {
+        // Memory rows: kind conns threads X MiB Y KiB P KiB/conn K KiB/conn
+        if w.len() == 11 && w[4] == "MiB" {
             server.rss_kib.push((conns, kib(w[5], w[6])?));
-            server.kernel_kib.push((conns, kib(w[7], w[8])?));
-        // Time rows: kind conns S unit M unit (min unit, max unit)
-        } else if w.len() == 10 {
+            server.pte_kib.push((conns, kib(w[7], w[8])?));
+            server.kernel_kib.push((conns, kib(w[9], w[10])?));
+        // Time rows: kind conns S unit (min, max) M unit (min, max)
+        } else if w.len() == 14 {
             let ms = |v, u| figures::millis(&format!("{v} {u}"));
             server.setup_ms.push((conns, ms(w[2], w[3])?));
-            server.rtt_us.push((conns, ms(w[4], w[5])? * 1e3));
+            server.rtt_us.push((conns, ms(w[8], w[9])? * 1e3));
         }
     }
     if servers
@@ -151,6 +154,7 @@ fn main() -> Result<()> {
         &[
             ("thread: kernel stack", palette::ORANGE, &threads.kernel_kib),
             ("thread: RSS", palette::RED, &threads.rss_kib),
+            ("thread: page tables", palette::GREEN, &threads.pte_kib),
             ("tokio task: RSS", palette::BLUE, &tokio.rss_kib),
         ],
     )?;

@@ -3,7 +3,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use nix::sys::prctl::set_dumpable;
 use nix::sys::signal::signal as signal_disposition;
-use nix::sys::signal::{SigHandler, Signal, kill};
+use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal};
+use nix::sys::signal::{kill, sigprocmask};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork, pause};
 
@@ -21,16 +22,20 @@ impl Sleeper {
         match unsafe { fork() }.context("fork failed")? {
             ForkResult::Child => {
                 let _ = set_dumpable(false); // no core file for SIGQUIT
-                // Dispositions are inherited: a shell starts background jobs
-                // with SIGINT and SIGQUIT ignored, nohup ignores SIGHUP. Start
-                // from the defaults (SIGPIPE is left as std set it).
-                for signal in [Signal::SIGHUP, Signal::SIGINT, Signal::SIGQUIT]
-                {
+                // Dispositions and the mask are inherited: a shell starts
+                // background jobs with SIGINT and SIGQUIT ignored, nohup
+                // ignores SIGHUP, a parent may block anything. Start from
+                // the defaults (SIGPIPE and SIGSEGV are left as std set them).
+                use Signal::*;
+                let sent = [SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGALRM];
+                for signal in sent.into_iter().chain([SIGQUIT, SIGABRT]) {
                     // SAFETY: SIG_DFL installs no handler; single-threaded.
                     let _ = unsafe {
                         signal_disposition(signal, SigHandler::SigDfl)
                     };
                 }
+                let none = SigSet::empty();
+                let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&none), None);
                 loop {
                     pause();
                 }
@@ -56,9 +61,21 @@ impl Sleeper {
         Ok(format!("{}, pending {}", field("State:"), field("ShdPnd:")))
     }
 
-    /// Waits (at most 10 s) until it sleeps (state S) in `pause`, as its
-    /// wait channel shows where the kernel shows it.
-    fn wait_asleep(&self) -> Result<()> {
+    /// Whether it has a handler for `signal` (its `SigCgt:` mask).
+    fn catches(&self, signal: Signal) -> Result<bool> {
+        let path = format!("/proc/{}/status", self.pid);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {path}"))?;
+        let mask = text.lines().find_map(|l| l.strip_prefix("SigCgt:"));
+        let mask = u64::from_str_radix(mask.unwrap_or("").trim(), 16)
+            .context("no SigCgt line")?;
+        Ok(mask & 1 << (signal as i32 - 1) != 0)
+    }
+
+    /// Waits (at most 10 s) until it sleeps (state S) in `pause` and has
+    /// no handler for `unless_caught`. The kernel shows `pause` in its
+    /// wait channel only to root: this child is not dumpable.
+    fn wait_asleep(&self, unless_caught: Signal) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(10);
         let wchan = format!("/proc/{}/wchan", self.pid);
         loop {
@@ -66,6 +83,7 @@ impl Sleeper {
             let hidden = chan.is_empty() || chan == "0";
             if self.status()?.starts_with("S ")
                 && (hidden || chan.contains("pause"))
+                && !self.catches(unless_caught)?
             {
                 return Ok(());
             }
@@ -106,9 +124,24 @@ fn send(child: &mut Sleeper, signal: Signal) -> Result<()> {
 
 /// Sends a signal whose action is to ignore it; the child sleeps on.
 fn send_ignored(child: &Sleeper, signal: Signal) -> Result<()> {
-    child.wait_asleep()?;
+    child.wait_asleep(signal)?;
     kill(child.pid, signal).context("kill failed")?;
     println!("{:<9} -> still {}", signal.as_str(), child.status()?);
+    Ok(())
+}
+
+/// Sends a signal the child catches; waits until the handler has run
+/// and reset the signal to its default, and the child sleeps again.
+fn send_caught(child: &Sleeper, signal: Signal) -> Result<()> {
+    let before = child.catches(signal)?;
+    kill(child.pid, signal).context("kill failed")?;
+    child.wait_asleep(signal)?;
+    let what = match (before, child.catches(signal)?) {
+        (true, false) => "caught; its handler removed itself",
+        _ => "not caught as expected",
+    };
+    let (name, state) = (signal.as_str(), child.status()?);
+    println!("{name:<9} -> {what}; still {state}");
     Ok(())
 }
 
@@ -120,6 +153,9 @@ fn main() -> Result<()> {
     for signal in [SIGQUIT, SIGABRT] {
         send(&mut Sleeper::spawn()?, signal)?; // terminate, dump core
     }
+    let mut child = Sleeper::spawn()?; // std's handler takes the first
+    send_caught(&child, SIGSEGV)?;
+    send(&mut child, SIGSEGV)?; // terminate, dump core
     let mut child = Sleeper::spawn()?;
     send(&mut child, SIGSTOP)?; // stop
     send(&mut child, SIGCONT)?; // continue

@@ -15,9 +15,12 @@ use nix::unistd::{ForkResult, Pid, fork, getpid};
 static HANDLED: AtomicI32 = AtomicI32::new(-1);
 
 extern "C" fn on_usr1(_: c_int) {
+    // write may set errno: keep the interrupted code's (signal-safety(7)).
+    let saved = Errno::last_raw();
     let fd: RawFd = HANDLED.load(Ordering::Relaxed);
     // SAFETY: write(2) is async-signal-safe; one byte from a static.
     unsafe { libc::write(fd, b"h".as_ptr().cast(), 1) };
+    Errno::set_raw(saved);
 }
 
 /// Polls /proc until `pid` sleeps (state S) in a pipe read (its wait

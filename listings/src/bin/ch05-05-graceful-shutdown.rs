@@ -1,8 +1,8 @@
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::{Arc, mpsc};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use nix::sys::signal::{Signal, kill};
@@ -30,7 +30,10 @@ fn spawn(body: fn(&mut dyn Write) -> Result<()>) -> Result<Pid> {
         ForkResult::Parent { child } => {
             drop(ready_tx);
             let mut byte = [0u8];
-            ready_rx.read_exact(&mut byte).context("the child died")?;
+            if let Err(e) = ready_rx.read_exact(&mut byte) {
+                let _ = waitpid(child, None); // it has exited: reap it
+                return Err(e).context("the child died");
+            }
             Ok(child)
         }
     }
@@ -45,51 +48,72 @@ impl Drop for Cleanup {
 }
 
 // ANCHOR: pool
-/// Three workers take jobs until SIGTERM or SIGINT; a job is never cut short.
+/// One worker: takes 100 ms jobs until `stop` is set, and looks at it only
+/// between jobs. Returns the jobs it started, whether `stop` was set
+/// during its last job, and how long that job took.
+fn worker(stop: &AtomicBool, busy: mpsc::Sender<()>) -> (u32, bool, Duration) {
+    let mut started = 0;
+    loop {
+        // Relaxed: the flag carries no data, only a request.
+        let before = stop.load(Ordering::Relaxed);
+        let job = Instant::now();
+        started += 1;
+        let _ = busy.send(()); // "I am in a job"; only the first one counts
+        thread::sleep(Duration::from_millis(100)); // the job
+        if stop.load(Ordering::Relaxed) {
+            return (started, !before, job.elapsed());
+        }
+    }
+}
+
+/// Three workers take jobs until SIGTERM or SIGINT.
 fn pool(ready: &mut dyn Write) -> Result<()> {
     let _cleanup = Cleanup("pool");
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [Signal::SIGTERM, Signal::SIGINT] {
-        // The handler signal-hook installs only stores true into `stop`.
+        // signal-hook's handler stores true into `stop` (and saves errno,
+        // and first calls any handler installed before it).
         signal_hook::flag::register(signal as i32, Arc::clone(&stop))
             .context("cannot install the handler")?;
     }
-    let all_busy = Barrier::new(4); // three workers and this thread
-    let (counts, told): (Vec<(u32, u32)>, _) = thread::scope(|s| {
-        let workers: Vec<_> = (0..3)
-            .map(|_| {
-                s.spawn(|| {
-                    let (mut started, mut finished) = (0, 0);
-                    loop {
-                        started += 1;
-                        if started == 1 {
-                            all_busy.wait(); // every worker is in a job
-                        }
-                        thread::sleep(Duration::from_millis(100)); // a job
-                        finished += 1;
-                        // Relaxed: the flag carries no data, only a request.
-                        if stop.load(Ordering::Relaxed) {
-                            return (started, finished);
-                        }
-                    }
-                })
-            })
-            .collect();
-        all_busy.wait();
-        let told = ready.write_all(b"r"); // now the parent may signal
-        if told.is_err() {
-            stop.store(true, Ordering::Relaxed); // no signal will come
+    let (busy_tx, busy_rx) = mpsc::channel();
+    let ends = thread::scope(|s| {
+        let mut workers = Vec::new();
+        for _ in 0..3 {
+            let (stop, busy) = (&stop, busy_tx.clone());
+            let spawned = thread::Builder::new()
+                .spawn_scoped(s, move || worker(stop, busy));
+            // On an error, the workers already started see `stop` after
+            // their job, and the scope joins them: nobody waits forever.
+            match spawned.context("cannot start a worker") {
+                Ok(w) => workers.push(w),
+                Err(e) => {
+                    stop.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+            }
         }
-        let counts = workers.into_iter().map(|w| w.join().unwrap_or((0, 1)));
-        (counts.collect(), told)
-    });
-    told.context("cannot tell the parent")?;
-    let started: u32 = counts.iter().map(|c| c.0).sum();
-    let finished: u32 = counts.iter().map(|c| c.1).sum();
+        for _ in 0..3 {
+            let _ = busy_rx.recv(); // every worker is in a job
+        }
+        if let Err(e) = ready.write_all(b"r") {
+            stop.store(true, Ordering::Relaxed); // no signal will come
+            return Err(e).context("cannot tell the parent");
+        }
+        let ends = workers.into_iter().map(|w| w.join());
+        ends.collect::<Result<Vec<_>, _>>()
+            .map_err(|_| anyhow::anyhow!("a worker panicked"))
+    })?;
+    let started: u32 = ends.iter().map(|e| e.0).sum();
+    let during = ends.iter().filter(|e| e.1).count();
+    let shortest = ends.iter().filter(|e| e.1).map(|e| e.2).min();
+    let ms = shortest.unwrap_or_default().as_secs_f64() * 1e3;
     println!(
-        "pool: {} workers joined; jobs started {started}, finished {finished}",
-        counts.len()
+        "pool: {} workers joined, {started} jobs started",
+        ends.len()
     );
+    println!("pool: {during} jobs were running when the signal came");
+    println!("pool: the shortest of them took {ms:.1} ms");
     Ok(())
 }
 

@@ -13,7 +13,10 @@ use nix::unistd::{ForkResult, fork};
 fn sleeper() -> Result<Child> {
     let mut cmd = Command::new("sleep");
     cmd.arg("10");
-    // SAFETY: the closure only calls prctl(2), which is async-signal-safe.
+    // SAFETY: between fork and exec, in a child forked from a threaded
+    // process: the closure only makes the prctl(2) system call through
+    // glibc's thin wrapper (no lock, no allocation; prctl is not on
+    // signal-safety(7)'s list) and turns an errno into an io::Error.
     unsafe {
         cmd.pre_exec(|| set_pdeathsig(Signal::SIGTERM).map_err(Into::into));
     }

@@ -1,6 +1,6 @@
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
-use std::process::Command;
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -39,25 +39,37 @@ fn exits_within(pidfd: &OwnedFd, ms: u32) -> Result<bool> {
     Ok(poll(&mut fds, timeout).context("poll failed")? == 1)
 }
 
+/// Kills and reaps the command if `timeout` returns early on an error:
+/// a `Child` is not killed when dropped.
+struct Reaped(Child);
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 // ANCHOR: main
 /// What timeout(1) does: runs `argv`; if it is still running after
 /// `after`, SIGTERM; if still running `kill_after` later, SIGKILL.
-/// Returns the exit code timeout(1) would return: 124 if it had to stop
-/// the command, else the command's own (128 + N if killed by signal N).
+/// Returns the exit code timeout(1) would return: 137 (128 + 9) if the
+/// timed-out command died of SIGKILL, 124 if it timed out otherwise, else
+/// the command's own (128 + N if killed by signal N).
 fn timeout(
     argv: &[&str],
     after: Duration,
     kill_after: Duration,
 ) -> Result<i32> {
     let ms = |d: Duration| u32::try_from(d.as_millis()).unwrap_or(u32::MAX);
-    let mut child = Command::new(argv[0])
-        .args(&argv[1..])
-        .spawn()
-        .with_context(|| format!("cannot run {}", argv[0]))?;
-    let pidfd = pidfd_open(child.id()).inspect_err(|_| {
-        let _ = child.kill(); // cannot watch it: do not leave it running
-        let _ = child.wait();
-    })?;
+    let mut child = Reaped(
+        Command::new(argv[0])
+            .args(&argv[1..])
+            .spawn()
+            .with_context(|| format!("cannot run {}", argv[0]))?,
+    );
+    let pidfd = pidfd_open(child.0.id())?;
     let timed_out = !exits_within(&pidfd, ms(after))?;
     if timed_out {
         println!("  still running after {after:?}: SIGTERM");
@@ -67,12 +79,15 @@ fn timeout(
             pidfd_send_signal(&pidfd, Signal::SIGKILL)?;
         }
     }
-    let status = child.wait().context("wait failed")?;
+    let status = child.0.wait().context("wait failed")?;
     match status.signal().map(Signal::try_from) {
         Some(Ok(signal)) => println!("  killed by {signal}"),
         _ => println!("  {status}"),
     }
+    // As GNU timeout: 128 + 9 tells "had to be killed" from "stopped".
+    let killed = status.signal() == Some(libc::SIGKILL);
     Ok(match status.code() {
+        _ if timed_out && killed => 128 + libc::SIGKILL,
         _ if timed_out => 124,
         Some(code) => code,
         None => 128 + status.signal().unwrap_or(0),

@@ -1,4 +1,4 @@
-use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus};
 use std::time::Duration;
@@ -50,6 +50,21 @@ fn pidfd_open(child: &Child) -> Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
 
+fn pidfd_send_signal(pidfd: &OwnedFd, signal: Signal) -> Result<()> {
+    // SAFETY: a valid fd, a signal number, no siginfo (null), no flags.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            signal as i32,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    Errno::result(rc).context("pidfd_send_signal failed")?;
+    Ok(())
+}
+
 fn describe(status: ExitStatus) -> String {
     match status.signal().map(Signal::try_from) {
         Some(Ok(signal)) => format!("killed by {signal}"),
@@ -57,19 +72,17 @@ fn describe(status: ExitStatus) -> String {
     }
 }
 
-/// Kills and reaps the child whatever happens (SIGTERM first, with 2 s
-/// to end, then SIGKILL): no error path leaves it behind.
+/// Kills and reaps the child whatever happens: no error path leaves it
+/// behind. (Drop signals by PID: the child is ours and not yet reaped, so
+/// its PID cannot have been reused.)
 struct Supervised(Child);
 impl Supervised {
-    fn stop(&mut self) -> Result<ExitStatus> {
-        let _ = kill(
-            nix::unistd::Pid::from_raw(self.0.id() as i32),
-            Signal::SIGTERM,
-        );
-        let pidfd = pidfd_open(&self.0)?;
+    /// SIGTERM through its pidfd, 2 s to end, then SIGKILL; reaps it.
+    fn stop(&mut self, pidfd: &OwnedFd) -> Result<ExitStatus> {
+        let _ = pidfd_send_signal(pidfd, Signal::SIGTERM);
         let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
         if poll(&mut fds, PollTimeout::try_from(2000)?)? == 0 {
-            let _ = self.0.kill(); // SIGKILL
+            let _ = pidfd_send_signal(pidfd, Signal::SIGKILL);
         }
         self.0.wait().context("wait failed")
     }
@@ -114,7 +127,7 @@ fn main() -> Result<()> {
             let info = signals.read_signal()?.context("no signal")?;
             let signal = Signal::try_from(info.ssi_signo as i32)?;
             println!("supervisor: {signal}: stopping attempt {attempt}");
-            println!("attempt {attempt}: {}", describe(child.stop()?));
+            println!("attempt {attempt}: {}", describe(child.stop(&pidfd)?));
             return Ok(());
         }
         let status = child.0.wait().context("wait failed")?;

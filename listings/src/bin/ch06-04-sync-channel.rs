@@ -16,7 +16,10 @@ fn max_ahead(
     thread::scope(|s| {
         let consumer = s.spawn(move || {
             for _ in rx {
-                received.fetch_add(1, Ordering::Relaxed); // a count only
+                // Relaxed is enough: the producer's send(k + 3) is unblocked
+                // only by recv(k + 1), which comes after this increment for
+                // k, and the channel orders the two (happens-before).
+                received.fetch_add(1, Ordering::Relaxed);
                 thread::sleep(Duration::from_millis(2)); // slow work
             }
         });

@@ -3,7 +3,7 @@ use std::sync::{Barrier, LazyLock, OnceLock};
 use std::thread;
 use std::time::Duration;
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result};
 
 const THREADS: usize = 4;
 static LAZY_RUNS: AtomicUsize = AtomicUsize::new(0);
@@ -21,26 +21,37 @@ static GREETING: OnceLock<String> = OnceLock::new();
 
 fn main() -> Result<()> {
     let start = Barrier::new(THREADS);
+    // Set once every thread exists: had a spawn failed, the threads already
+    // waiting at the barrier would wait forever for the missing one.
+    let all_started = OnceLock::<bool>::new();
     let seen = thread::scope(|s| {
-        let handles: Vec<_> = (0..THREADS)
-            .map(|t| {
-                let start = &start;
-                s.spawn(move || {
-                    start.wait(); // all threads race for the first use
-                    let greeting = GREETING.get_or_init(|| {
-                        ONCE_RUNS.fetch_add(1, Ordering::Relaxed);
-                        format!("set by thread {t}")
-                    });
-                    (TABLE[9], greeting.as_str())
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join()).collect::<Vec<_>>()
-    });
-    let seen = seen
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| anyhow!("a thread panicked"))?;
+        let mut handles = Vec::new();
+        for t in 0..THREADS {
+            let (start, all_started) = (&start, &all_started);
+            let spawned = thread::Builder::new().spawn_scoped(s, move || {
+                if !*all_started.wait() {
+                    return None; // a spawn failed: do not wait at the barrier
+                }
+                start.wait(); // all threads race for the first use
+                let greeting = GREETING.get_or_init(|| {
+                    ONCE_RUNS.fetch_add(1, Ordering::Relaxed);
+                    format!("set by thread {t}")
+                });
+                Some((TABLE[9], greeting.as_str()))
+            });
+            match spawned {
+                Ok(handle) => handles.push(handle),
+                Err(e) => {
+                    let _ = all_started.set(false);
+                    return Err(e).context("cannot start a thread");
+                }
+            }
+        }
+        let _ = all_started.set(true);
+        let seen = handles.into_iter().map(|h| h.join().ok().flatten());
+        seen.collect::<Option<Vec<_>>>()
+            .context("a thread panicked")
+    })?;
     let agree = seen.iter().all(|v| *v == seen[0]);
     println!("{THREADS} threads raced for the first use");
     println!(

@@ -17,7 +17,8 @@ impl Drop for Calls {
 }
 
 thread_local! {
-    // Each thread gets its own Calls, created on its first access.
+    // Each thread has its own Calls (a const initialiser: nothing to
+    // compute); its destructor is registered on the thread's first access.
     static CALLS: Calls = const { Calls { count: Cell::new(0) } };
 }
 

@@ -2,7 +2,7 @@ use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::sync::{Barrier, Mutex};
 use std::thread;
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow};
 
 const START: i64 = 100;
 const AMOUNT: i64 = 80;
@@ -55,14 +55,16 @@ fn run<B: Sync>(
     withdraw: impl Fn(&B) -> bool + Sync,
     left: impl Fn(B) -> i64,
 ) -> Result<()> {
+    // One teller is a new thread, the other this one: if the spawn fails,
+    // no thread is left waiting at the barrier for a teller that never came.
     let granted = thread::scope(|s| {
-        let teller = || s.spawn(|| withdraw(&balance));
-        [teller(), teller()].map(|t| t.join())
-    });
-    let granted = granted
-        .into_iter()
-        .collect::<Result<Vec<bool>, _>>()
-        .map_err(|_| anyhow!("a teller panicked"))?;
+        let other = thread::Builder::new()
+            .spawn_scoped(s, || withdraw(&balance))
+            .context("cannot start a thread")?;
+        let mine = withdraw(&balance);
+        let other = other.join().map_err(|_| anyhow!("a teller panicked"))?;
+        anyhow::Ok([mine, other])
+    })?;
     let granted = granted.iter().filter(|&&g| g).count();
     let left = left(balance);
     println!(

@@ -2,7 +2,7 @@ use std::sync::{Barrier, Mutex, TryLockError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow};
 
 const PATIENCE: Duration = Duration::from_millis(500);
 type Named<'a> = (&'a str, &'a Mutex<i64>);
@@ -34,15 +34,18 @@ fn transfer(first: Named, second: Named, both: &Barrier) -> Result<(), String> {
 
 /// Two threads, `rounds` transfers each, taking the locks in these orders.
 fn run(orders: [[Named; 2]; 2], rounds: u32, both: &Barrier) -> Result<()> {
+    // Thread 1 is a new thread, thread 2 this one: if the spawn fails, no
+    // thread is left waiting at the barrier for one that never came.
+    let [[a1, b1], [a2, b2]] = orders;
     let reports = thread::scope(|s| {
-        orders
-            .map(|[first, second]| {
-                s.spawn(move || {
-                    (0..rounds).try_for_each(|_| transfer(first, second, both))
-                })
+        let one = thread::Builder::new()
+            .spawn_scoped(s, move || {
+                (0..rounds).try_for_each(|_| transfer(a1, b1, both))
             })
-            .map(|t| t.join())
-    });
+            .context("cannot start a thread")?;
+        let two = (0..rounds).try_for_each(|_| transfer(a2, b2, both));
+        anyhow::Ok([one.join(), Ok(two)])
+    })?;
     for (i, report) in reports.into_iter().enumerate() {
         match report.map_err(|_| anyhow!("a thread panicked"))? {
             Ok(()) => println!("  thread {}: {rounds} transfers done", i + 1),

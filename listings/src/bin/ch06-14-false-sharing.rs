@@ -1,12 +1,13 @@
 use std::hint::black_box;
+use std::sync::Barrier;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow};
 use clap::Parser;
 use crossbeam_utils::CachePadded;
-use listings::bench::{Summary, human, machine};
+use listings::bench::{Summary, allowed_cpus, human, machine, pin_to};
 
 /// Two threads, each incrementing its own counter: on one cache line, or apart.
 #[derive(Parser)]
@@ -35,7 +36,8 @@ struct SameLine {
     b: AtomicU64,
 }
 
-/// Each counter padded to its own 128 bytes (x86_64 prefetches lines in pairs).
+/// Each counter padded to 128 bytes: crossbeam's choice on x86_64, for
+/// Intel's spatial prefetcher, which fetches lines in pairs.
 #[derive(Default)]
 struct Apart {
     a: CachePadded<AtomicU64>,
@@ -50,15 +52,34 @@ fn bump(counter: &AtomicU64, n: u64) {
     }
 }
 
-/// Two threads, each adding 1 to its own counter `n` times.
-fn race(a: &AtomicU64, b: &AtomicU64, n: u64) -> Result<Duration> {
-    let start = Instant::now();
+/// Two threads, each adding 1 to its own counter `n` times: the time from
+/// the moment both are ready (the spawn is not timed) until both are done.
+/// The other thread runs on `cpu` if given (this one is pinned by main).
+fn race(
+    a: &AtomicU64,
+    b: &AtomicU64,
+    n: u64,
+    cpu: Option<usize>,
+) -> Result<Duration> {
+    // This thread and one other: if the spawn fails, nobody waits here.
+    let ready = Barrier::new(2);
     thread::scope(|s| {
-        let other = s.spawn(|| bump(a, n));
+        let other = thread::Builder::new()
+            .spawn_scoped(s, || {
+                let pinned = cpu.map(pin_to).transpose();
+                ready.wait(); // even if pinning failed: main waits here
+                pinned?;
+                bump(a, n);
+                anyhow::Ok(Instant::now())
+            })
+            .context("cannot start a thread")?;
+        ready.wait();
+        let start = Instant::now();
         bump(b, n);
-        other.join().map_err(|_| anyhow!("a thread panicked"))
-    })?;
-    Ok(start.elapsed())
+        let mine = Instant::now();
+        let theirs = other.join().map_err(|_| anyhow!("a thread panicked"))?;
+        Ok(mine.max(theirs?) - start)
+    })
 }
 
 fn main() -> Result<()> {
@@ -74,12 +95,28 @@ fn main() -> Result<()> {
         gap(&apart.a, &apart.b),
         args.increments
     );
+    // Each thread on a CPU of its own, where the process may use two.
+    let cpus = allowed_cpus()?;
+    let other_cpu = if let [mine, other, ..] = cpus[..] {
+        pin_to(mine)?;
+        Some(other)
+    } else {
+        None
+    };
     println!("run   same line   padded apart");
     let (mut t_same, mut t_apart) = (Vec::new(), Vec::new());
     for run in 0..=args.runs {
-        // The cases alternate within each run, so drift hits both alike.
-        let s = race(&same.a, &same.b, args.increments)?;
-        let p = race(&apart.a, &apart.b, args.increments)?;
+        // Both cases in every run, so drift hits both alike, and the one
+        // that goes first alternates from run to run.
+        let n = args.increments;
+        let same_line = || race(&same.a, &same.b, n, other_cpu);
+        let padded = || race(&apart.a, &apart.b, n, other_cpu);
+        let (s, p) = if run % 2 == 0 {
+            (same_line()?, padded()?)
+        } else {
+            let p = padded()?;
+            (same_line()?, p)
+        };
         if run == 0 {
             continue; // a warm-up run, not measured
         }

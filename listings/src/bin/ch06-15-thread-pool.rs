@@ -66,8 +66,8 @@ impl Drop for Pool {
 }
 
 fn main() -> Result<()> {
-    // The CPUs this process may use, not the machine's: its affinity mask
-    // and cgroup quota count.
+    // The CPUs this thread may use, not the machine's: the calling thread's
+    // affinity mask and the cgroup quota count.
     let size = thread::available_parallelism()?.get();
     let pool = Pool::new(size)?;
     let (results, collected) = mpsc::channel();

@@ -1,10 +1,11 @@
 use std::hint::black_box;
+use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
 use clap::Parser;
-use listings::bench::{Summary, human, machine, repetitions};
+use listings::bench::{Case, human, machine, repeat_interleaved};
 use nix::sys::resource::{UsageWho, getrusage};
 
 /// The same CPU-bound work split over more and more threads.
@@ -21,7 +22,7 @@ struct Args {
 
 /// One unit of CPU-bound work that touches no memory.
 fn unit(seed: u64) -> u64 {
-    (0..20_000).fold(seed, |x, i| black_box(x.wrapping_mul(31) ^ i))
+    (0..120_000).fold(seed, |x, i| black_box(x.wrapping_mul(31) ^ i))
 }
 
 /// Involuntary context switches of this process so far (all its threads).
@@ -30,23 +31,42 @@ fn preempted() -> Result<i64> {
     Ok(usage.involuntary_context_switches())
 }
 
-/// Splits `units` evenly over `threads` threads; returns time and preemptions.
+/// Splits `units` evenly over `threads` threads, all started in advance
+/// and released together: returns the time from the release until the last
+/// thread finished its share (no spawn or join in it), and the preemptions
+/// meanwhile.
 fn split(threads: u64, units: u64) -> Result<(Duration, i64)> {
-    let before = preempted()?;
-    let start = Instant::now();
+    let go = OnceLock::<Option<Instant>>::new(); // None: a spawn failed
     thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let share = units / threads + u64::from(t < units % threads);
-                s.spawn(move || (0..share).map(unit).sum::<u64>())
-            })
-            .collect();
-        for h in handles {
-            black_box(h.join().map_err(|_| anyhow!("a thread panicked"))?);
+        let mut handles = Vec::new();
+        for t in 0..threads {
+            let (share, go) =
+                (units / threads + u64::from(t < units % threads), &go);
+            let spawned = thread::Builder::new().spawn_scoped(s, move || {
+                go.wait().map(|_| {
+                    black_box((0..share).map(unit).sum::<u64>());
+                    Instant::now()
+                })
+            });
+            match spawned {
+                Ok(handle) => handles.push(handle),
+                Err(e) => {
+                    let _ = go.set(None); // release the others: they stop
+                    return Err(e).context("cannot start a thread");
+                }
+            }
         }
-        Ok::<_, anyhow::Error>(())
-    })?;
-    Ok((start.elapsed(), preempted()? - before))
+        let before = preempted(); // no `?` before the release
+        let start = Instant::now();
+        let _ = go.set(Some(start));
+        let mut end = start;
+        for handle in handles {
+            let done =
+                handle.join().map_err(|_| anyhow!("a thread panicked"))?;
+            end = end.max(done.context("a thread was not released")?);
+        }
+        Ok((end - start, preempted()? - before?))
+    })
 }
 
 fn main() -> Result<()> {
@@ -56,22 +76,27 @@ fn main() -> Result<()> {
     let counts = [1, cpus, 4 * cpus, 16 * cpus, 64 * cpus];
     let names = ["1 thread", "1 per CPU", "4 per CPU", "16 per CPU"];
     let names = names.into_iter().chain(["64 per CPU"]);
-    let mut samples = vec![(Vec::new(), Vec::new()); counts.len()];
-    // Five measured runs (fewer in a quick run: BOOK_QUICK), after a warm-up.
-    for run in 0..=repetitions(5) {
-        for (i, &threads) in counts.iter().enumerate() {
-            let (time, switches) = split(threads, args.units)?;
-            if run > 0 {
-                // Run 0 is a warm-up; the cases alternate in every run.
-                samples[i].0.push(time);
-                samples[i].1.push(switches);
+    let mut switches = vec![Vec::new(); counts.len()];
+    let mut cases: Vec<_> = counts
+        .iter()
+        .zip(switches.iter_mut())
+        .map(|(&threads, switches)| {
+            move || {
+                let (time, preemptions) = split(threads, args.units)?;
+                switches.push(preemptions);
+                Ok(time)
             }
-        }
-    }
+        })
+        .collect();
+    let mut cases: Vec<Case> = cases.iter_mut().map(|c| c as Case).collect();
+    // One warm-up round, then four measured ones (fewer in a quick run,
+    // BOOK_QUICK), each running every case, the first case rotating.
+    let times = repeat_interleaved(1, 4, &mut cases)?;
+    drop(cases);
     println!("{} units of work, {cpus} CPUs available", args.units);
     println!("threads       time: median (min - max)     preemptions (median)");
-    for (name, (times, mut switches)) in names.zip(samples) {
-        let t = Summary::of(times);
+    for ((name, t), mut switches) in names.zip(times).zip(switches) {
+        switches.remove(0); // the warm-up's
         switches.sort_unstable();
         println!(
             "{name:<10}  {:>8} ({} - {})  {:>10}",

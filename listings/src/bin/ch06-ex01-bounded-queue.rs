@@ -1,5 +1,5 @@
 use std::collections::VecDeque;
-use std::sync::{Condvar, Mutex};
+use std::sync::{Condvar, Mutex, OnceLock};
 use std::thread;
 
 use anyhow::{Result, ensure};
@@ -56,27 +56,40 @@ const EACH: u64 = 10_000; // items per producer
 
 fn main() -> Result<()> {
     let queue = Bounded::new(4);
+    // Set once every thread exists: had a spawn failed, a producer would
+    // wait forever on a full queue, or a consumer for its None.
+    let go = OnceLock::<bool>::new();
     let (longest, mut taken) = thread::scope(|s| {
-        let producers: Vec<_> = (0..PRODUCERS)
-            .map(|p| {
-                let queue = &queue;
-                s.spawn(move || {
-                    let items = (0..EACH).map(|i| Some(p * EACH + i));
-                    items.map(|item| queue.push(item)).max().unwrap_or(0)
-                })
-            })
-            .collect();
-        let consumers: Vec<_> = (0..CONSUMERS)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut got = Vec::new();
-                    while let Some(item) = queue.pop() {
-                        got.push(item); // None: the producers are done
-                    }
-                    got
-                })
-            })
-            .collect();
+        let failed = |e| {
+            let _ = go.set(false); // the threads already started return
+            anyhow::Error::new(e).context("cannot start a thread")
+        };
+        let mut producers = Vec::new();
+        for p in 0..PRODUCERS {
+            let (queue, go) = (&queue, &go);
+            let producer = thread::Builder::new().spawn_scoped(s, move || {
+                if !*go.wait() {
+                    return 0;
+                }
+                let items = (0..EACH).map(|i| Some(p * EACH + i));
+                items.map(|item| queue.push(item)).max().unwrap_or(0)
+            });
+            producers.push(producer.map_err(failed)?);
+        }
+        let mut consumers = Vec::new();
+        for _ in 0..CONSUMERS {
+            let consumer = thread::Builder::new().spawn_scoped(s, || {
+                let mut got = Vec::new();
+                while *go.wait()
+                    && let Some(item) = queue.pop()
+                {
+                    got.push(item); // None: the producers are done
+                }
+                got
+            });
+            consumers.push(consumer.map_err(failed)?);
+        }
+        let _ = go.set(true);
         let mut longest = 0;
         for p in producers {
             longest = longest.max(p.join().unwrap_or(usize::MAX));
@@ -87,8 +100,8 @@ fn main() -> Result<()> {
             .into_iter()
             .flat_map(|c| c.join().unwrap_or_default())
             .collect();
-        (longest, taken)
-    });
+        anyhow::Ok((longest, taken))
+    })?;
     taken.sort_unstable();
     let expected: Vec<u64> = (0..PRODUCERS * EACH).collect();
     ensure!(longest <= 4, "the queue held {longest} items");

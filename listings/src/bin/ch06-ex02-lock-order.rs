@@ -39,8 +39,9 @@ fn main() -> Result<()> {
                         } else {
                             ((t + 1) % ACCOUNTS, t)
                         };
-                        let (mut f, mut t) = lock_pair(accounts, from, to);
-                        (*f, *t) = (*f - 1, *t + 1);
+                        let (mut payer, mut payee) =
+                            lock_pair(accounts, from, to);
+                        (*payer, *payee) = (*payer - 1, *payee + 1);
                     }
                 })
             })

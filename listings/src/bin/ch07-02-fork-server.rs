@@ -9,8 +9,8 @@ use clap::Parser;
 use nix::sys::socket::{
     ControlMessage, ControlMessageOwned, MsgFlags, recvmsg, sendmsg,
 };
-use nix::sys::wait::{WaitStatus, waitpid};
-use nix::unistd::{ForkResult, fork, getppid};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::{ForkResult, Pid, fork, getppid};
 
 /// Python's forkserver, small: a single-threaded server forks the workers.
 #[derive(Parser)]
@@ -48,17 +48,26 @@ fn recv_fd(sock: &UnixStream) -> Result<Option<(u8, OwnedFd)>> {
     let mut byte = [0_u8];
     let mut iov = [IoSliceMut::new(&mut byte)];
     let mut space = nix::cmsg_space!(RawFd);
-    let flags = MsgFlags::MSG_CMSG_CLOEXEC; // close-on-exec, atomically
+    // Close-on-exec, as every descriptor should be; the workers never exec,
+    // though: what keeps each from inheriting the others' sockets is that
+    // the server closes its copy after each fork.
+    let flags = MsgFlags::MSG_CMSG_CLOEXEC;
     let msg =
         recvmsg::<()>(sock.as_raw_fd(), &mut iov, Some(&mut space), flags)
             .context("recvmsg failed")?;
     if msg.bytes == 0 {
         return Ok(None);
     }
+    if msg.flags.contains(MsgFlags::MSG_CTRUNC) {
+        bail!("descriptors truncated (MSG_CTRUNC)");
+    }
     for cmsg in msg.cmsgs().context("bad control message")? {
         if let ControlMessageOwned::ScmRights(fds) = cmsg {
+            let [fd] = fds[..] else {
+                bail!("expected one descriptor, got {}", fds.len());
+            };
             // SAFETY: the kernel just installed this descriptor for us.
-            let fd = unsafe { OwnedFd::from_raw_fd(fds[0]) };
+            let fd = unsafe { OwnedFd::from_raw_fd(fd) };
             return Ok(Some((byte[0], fd)));
         }
     }
@@ -70,8 +79,11 @@ fn recv_fd(sock: &UnixStream) -> Result<Option<(u8, OwnedFd)>> {
 fn server() -> Result<()> {
     let control = std::io::stdin().as_fd().try_clone_to_owned();
     let control = UnixStream::from(control.context("no control socket")?);
-    let mut workers = Vec::new();
+    let null = std::fs::File::open("/dev/null").context("/dev/null")?;
+    nix::unistd::dup2_stdin(null).context("dup2")?; // one copy: `control`
+    let (mut workers, mut ended) = (Vec::new(), Vec::new());
     while let Some((task, conn)) = recv_fd(&control)? {
+        reap_finished(&mut ended)?; // no zombies while the server lives
         let threads = threads()?;
         // SAFETY: the server is a fresh exec of this program and starts no
         // thread, so it is single-threaded: the child may run any code.
@@ -84,6 +96,7 @@ fn server() -> Result<()> {
                     getppid(),
                     u32::from(task).pow(2)
                 );
+                drop(control); // a worker must not keep the server's socket
                 let mut conn = UnixStream::from(conn);
                 let code =
                     i32::from(conn.write_all(answer.as_bytes()).is_err());
@@ -93,10 +106,15 @@ fn server() -> Result<()> {
             ForkResult::Parent { child } => workers.push(child),
         }
     }
-    // The parent closed the control socket: reap every worker, then leave.
+    // The parent closed the control socket: reap the rest, then report.
+    for &pid in &workers {
+        if !ended.iter().any(|s: &WaitStatus| s.pid() == Some(pid)) {
+            ended.push(waitpid(pid, None).context("waitpid failed")?);
+        }
+    }
     for pid in workers {
-        match waitpid(pid, None).context("waitpid failed")? {
-            WaitStatus::Exited(pid, code) => {
+        match ended.iter().find(|s| s.pid() == Some(pid)) {
+            Some(WaitStatus::Exited(pid, code)) => {
                 println!("fork server: reaped worker {pid}, exit code {code}")
             }
             other => println!("fork server: reaped {other:?}"),
@@ -105,6 +123,18 @@ fn server() -> Result<()> {
     Ok(())
 }
 // ANCHOR_END: server
+
+/// Reaps every worker that has ended, without waiting (waitpid(2)).
+fn reap_finished(ended: &mut Vec<WaitStatus>) -> Result<()> {
+    loop {
+        match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) => return Ok(()),
+            Ok(status) => ended.push(status),
+            Err(nix::errno::Errno::ECHILD) => return Ok(()), // none left
+            Err(e) => return Err(e).context("waitpid failed"),
+        }
+    }
+}
 
 fn ask(control: &UnixStream, workers: u8) -> Result<()> {
     for task in 1..=workers {
@@ -123,7 +153,9 @@ fn main() -> Result<()> {
     if args.server {
         return server();
     }
-    // Start the server first, by exec, while we are single-threaded.
+    // Start the server before the helper threads: a spawn is safe with
+    // threads, but the server then inherits no descriptor they open
+    // without close-on-exec.
     let (control, theirs) = UnixStream::pair().context("socketpair failed")?;
     let exe = std::env::current_exe().context("cannot find myself")?;
     let mut server = Command::new(exe)

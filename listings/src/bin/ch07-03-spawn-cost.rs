@@ -1,11 +1,10 @@
 use std::ffi::CString;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
-use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use listings::bench::{Summary, human, machine, time};
+use listings::bench::{Case, human, machine, repeat_interleaved, time};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, execv, fork};
 
@@ -46,8 +45,9 @@ fn spawn_with_hook() -> Result<()> {
 
 /// fork, then execv, by hand.
 fn fork_exec(program: &CString) -> Result<()> {
-    // SAFETY: this program is single-threaded; the child only calls execv
-    // and _exit, both async-signal-safe (signal-safety(7)).
+    // SAFETY: this program is single-threaded, so the child may run any
+    // code: nix's execv allocates its argv array before the system call,
+    // which would not be async-signal-safe after a fork with threads.
     match unsafe { fork() }.context("fork failed")? {
         ForkResult::Child => {
             let _ = execv(program, &[program]);
@@ -75,24 +75,17 @@ fn main() -> Result<()> {
     for &mib in &args.sizes {
         // Resident memory: written to, so every page is really mapped.
         let memory = vec![1_u8; (mib as usize) << 20];
-        let mut samples: [Vec<Duration>; 3] = Default::default();
-        // Interleaved: each round runs each way once; round 0 is a warm-up.
-        for round in 0..=args.runs {
-            let times = [
-                time(spawn)?,
-                time(spawn_with_hook)?,
-                time(|| fork_exec(&program))?,
-            ];
-            if round > 0 {
-                for (s, t) in samples.iter_mut().zip(times) {
-                    s.push(t);
-                }
-            }
-        }
+        // Interleaved, each round starting with another way; one warm-up.
+        let (mut plain, mut hook, mut hand) = (
+            || time(spawn),
+            || time(spawn_with_hook),
+            || time(|| fork_exec(&program)),
+        );
+        let mut ways: [Case; 3] = [&mut plain, &mut hook, &mut hand];
+        let summaries = repeat_interleaved(1, args.runs as usize, &mut ways)?;
         let names =
             ["Command (posix_spawn)", "Command + pre_exec", "fork + exec"];
-        for (name, s) in names.iter().zip(samples) {
-            let s = Summary::of(s);
+        for (name, s) in names.iter().zip(summaries) {
             let (median, min, max) =
                 (human(s.median), human(s.min), human(s.max));
             println!("{mib:>6}  {name:<22}  {median:>8}  {min:>8}  {max:>8}");

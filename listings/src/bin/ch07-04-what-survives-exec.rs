@@ -2,7 +2,6 @@ use std::ffi::CString;
 use std::io::Read;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStringExt;
-use std::path::Path;
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -11,9 +10,18 @@ use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal};
 /// What survives execve: the program sets things up, then execs itself.
 #[derive(Parser)]
 struct Args {
-    /// Internal: the program after exec, told the old PID and two fds.
-    #[arg(long, hide = true, num_args = 3, value_names = ["PID", "FD", "FD"])]
-    after_exec: Option<Vec<i32>>,
+    /// Internal: the program after exec, told the old PID, two fds and
+    /// what each one was (its /proc/self/fd link, such as pipe:[1234]).
+    #[arg(long, hide = true, num_args = 5,
+          value_names = ["PID", "FD", "FD", "WAS", "WAS"])]
+    after_exec: Option<Vec<String>>,
+}
+
+/// What descriptor `fd` refers to, from its /proc/self/fd link (proc(5)),
+/// or None if it is not open.
+fn target(fd: i32) -> Option<String> {
+    let link = std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()?;
+    Some(link.to_string_lossy().into_owned())
 }
 
 /// How this process treats `signal`, from the SigIgn and SigCgt masks of
@@ -71,10 +79,17 @@ fn before_exec() -> Result<()> {
     report("before exec")?;
     let exe = std::env::current_exe().context("cannot find myself")?;
     let exe = CString::new(exe.into_os_string().into_vec())?;
-    let argv: Vec<CString> = [pid as i32, a, b]
-        .iter()
-        .map(|n| CString::new(n.to_string()))
-        .collect::<Result<_, _>>()?;
+    let was = |fd| target(fd).context("not open");
+    let argv: Vec<CString> = [
+        pid.to_string(),
+        a.to_string(),
+        b.to_string(),
+        was(a)?,
+        was(b)?,
+    ]
+    .into_iter()
+    .map(CString::new)
+    .collect::<Result<_, _>>()?;
     let flag = CString::from(c"--after-exec");
     let argv = [[exe.clone(), flag].as_slice(), &argv].concat();
     // Replaces this program; returns only if it fails.
@@ -83,15 +98,29 @@ fn before_exec() -> Result<()> {
 }
 // ANCHOR_END: before
 
-fn after_exec(pid: i32, std_end: i32, raw_end: i32) -> Result<()> {
+fn after_exec(args: &[String]) -> Result<()> {
+    let [pid, std_end, raw_end, std_was, raw_was] = args else {
+        anyhow::bail!("--after-exec takes five values");
+    };
+    let number = |s: &String| s.parse::<i32>().context("not a number");
+    let (pid, std_end, raw_end) =
+        (number(pid)?, number(std_end)?, number(raw_end)?);
     let me = std::process::id() as i32;
     println!("after exec: pid {me}, the same process: {}", me == pid);
-    for (fd, from) in [(std_end, "std"), (raw_end, "pipe(2)")] {
-        let open = Path::new(&format!("/proc/self/fd/{fd}")).exists();
-        let state = if open { "still open" } else { "closed by exec" };
+    // The same number may have been reused by the new program's start-up:
+    // what counts is that it still refers to the same pipe.
+    let same = |fd, was: &String| target(fd).as_ref() == Some(was);
+    for (fd, from, was) in
+        [(std_end, "std", std_was), (raw_end, "pipe(2)", raw_was)]
+    {
+        let state = if same(fd, was) {
+            "still open"
+        } else {
+            "closed by exec"
+        };
         println!("after exec: fd {fd} from {from}: {state}");
     }
-    if Path::new(&format!("/proc/self/fd/{raw_end}")).exists() {
+    if same(raw_end, raw_was) {
         // SAFETY: the descriptor is open (checked above), and nothing else
         // in this program owns it.
         let mut pipe =
@@ -107,7 +136,7 @@ fn after_exec(pid: i32, std_end: i32, raw_end: i32) -> Result<()> {
 fn main() -> Result<()> {
     let args = listings::cli::parse::<Args>();
     match args.after_exec.as_deref() {
-        Some(&[pid, a, b]) => after_exec(pid, a, b),
-        _ => before_exec(),
+        Some(values) => after_exec(values),
+        None => before_exec(),
     }
 }

@@ -32,8 +32,9 @@ fn ignored(status: &str) -> Result<String> {
 fn fork_exec_cat() -> Result<String> {
     let (mut from_child, to_parent) = std::io::pipe().context("pipe")?;
     let cat = c"/bin/cat";
-    // SAFETY: this program is single-threaded; the child only calls dup2,
-    // execv and _exit, all async-signal-safe (signal-safety(7)).
+    // SAFETY: this program is single-threaded, so the child may run any
+    // code: nix's execv allocates its argv array before the system call,
+    // which would not be async-signal-safe after a fork with threads.
     match unsafe { fork() }.context("fork failed")? {
         ForkResult::Child => {
             let _ = dup2_stdout(&to_parent); // the copy has no O_CLOEXEC

@@ -1,15 +1,14 @@
 use std::cell::UnsafeCell;
-use std::io::{ErrorKind, IoSlice, IoSliceMut};
+use std::io::{ErrorKind, IoSlice, IoSliceMut, Read};
 use std::num::NonZeroUsize;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::linux::net::SocketAddrExt;
-use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
-use std::process::{Child, Command};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
+use nix::fcntl::{FcntlArg, SealFlag, fcntl};
 use nix::libc;
 use nix::sys::memfd::{MFdFlags, memfd_create};
 use nix::sys::mman::{MapFlags, ProtFlags, mmap};
@@ -18,9 +17,9 @@ use nix::sys::socket::{self, ControlMessage, ControlMessageOwned, MsgFlags};
 /// Two processes share a memfd: a writer that crashes half-way, a reader.
 #[derive(Parser)]
 struct Args {
-    /// Internal: run as the writer, connecting to this abstract socket.
+    /// Internal: run as the writer, with a socket as standard input.
     #[arg(long, hide = true)]
-    writer: Option<String>,
+    writer: bool,
 }
 
 /// The layout both processes map: a lock, two futex words, one record.
@@ -64,8 +63,18 @@ fn futex_wake(word: &AtomicU32) {
     };
 }
 
-/// Maps the memfd shared, as the `Shared` it holds.
+/// The seals the reader sets: the size is fixed for good (fcntl(2)).
+const SEALS: SealFlag = SealFlag::F_SEAL_SHRINK
+    .union(SealFlag::F_SEAL_GROW)
+    .union(SealFlag::F_SEAL_SEAL);
+
+/// Maps the memfd shared, as the `Shared` it holds. Only a sealed memfd:
+/// one that a peer could shrink would make our accesses raise SIGBUS.
 fn map(fd: &OwnedFd) -> Result<&'static Shared> {
+    let seals = fcntl(fd, FcntlArg::F_GET_SEALS).context("F_GET_SEALS")?;
+    if !SealFlag::from_bits_truncate(seals).contains(SEALS) {
+        bail!("the memfd is not sealed against resizing");
+    }
     let len = NonZeroUsize::new(size_of::<Shared>()).context("empty")?;
     let (rw, shared) = (
         ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
@@ -98,11 +107,21 @@ fn unlock(shared: &Shared) {
     unsafe { libc::pthread_mutex_unlock(shared.lock.get()) };
 }
 
-// ANCHOR: writer
-fn writer(name: &str) -> Result<()> {
-    let addr = SocketAddr::from_abstract_name(name).context("bad name")?;
-    let sock = UnixStream::connect_addr(&addr).context("connect failed")?;
+/// True once the reader's end of the socket is closed: it has gone.
+fn reader_gone(mut sock: &UnixStream) -> bool {
+    match sock.read(&mut [0_u8]) {
+        Err(e) if e.kind() == ErrorKind::WouldBlock => false,
+        _ => true, // end of file (or an error): no one to write for
+    }
+}
+
+// ANCHOR: writer-and-reader
+fn writer() -> Result<()> {
+    // Our standard input is our end of the reader's socket pair.
+    let stdin = std::io::stdin().as_fd().try_clone_to_owned();
+    let sock = UnixStream::from(stdin.context("no standard input")?);
     let shared = map(&recv_fd(&sock)?)?;
+    sock.set_nonblocking(true).context("nonblocking")?;
     for i in 1..=4_u8 {
         let text = format!(
             "record {i}: {}",
@@ -115,11 +134,8 @@ fn writer(name: &str) -> Result<()> {
             write_record(shared, text.as_bytes(), 13); // half of it...
             shared.posted.store(4, Ordering::Release);
             futex_wake(&shared.posted);
-            nix::sys::resource::setrlimit(
-                nix::sys::resource::Resource::RLIMIT_CORE,
-                0,
-                0,
-            )?;
+            // No core dump, whatever core_pattern says (prctl(2)).
+            nix::sys::prctl::set_dumpable(false).context("prctl")?;
             std::process::abort(); // ...and the writer crashes, lock held
         }
         write_record(shared, text.as_bytes(), text.len());
@@ -127,6 +143,9 @@ fn writer(name: &str) -> Result<()> {
         shared.posted.store(u32::from(i), Ordering::Release);
         futex_wake(&shared.posted);
         while shared.taken.load(Ordering::Acquire) < u32::from(i) {
+            if reader_gone(&sock) {
+                bail!("the reader has gone"); // do not wait for ever
+            }
             futex_wait(&shared.taken, u32::from(i) - 1); // sleep, not spin
         }
     }
@@ -162,7 +181,7 @@ fn reader(shared: &Shared, writer: &mut Child) -> Result<()> {
     }
     Ok(())
 }
-// ANCHOR_END: writer
+// ANCHOR_END: writer-and-reader
 
 fn send_fd(sock: &UnixStream, fd: RawFd) -> Result<()> {
     let fds = [fd];
@@ -187,16 +206,26 @@ fn recv_fd(sock: &UnixStream) -> Result<OwnedFd> {
         sock.as_raw_fd(),
         &mut iov,
         Some(&mut space),
-        MsgFlags::MSG_CMSG_CLOEXEC,
+        MsgFlags::MSG_CMSG_CLOEXEC, // close-on-exec from the start
     )
     .context("recvmsg")?;
+    let mut received = Vec::new();
     for cmsg in msg.cmsgs().context("bad control message")? {
         if let ControlMessageOwned::ScmRights(fds) = cmsg {
-            // SAFETY: the kernel just installed this descriptor for us.
-            return Ok(unsafe { OwnedFd::from_raw_fd(fds[0]) });
+            // SAFETY: the kernel just installed these descriptors for us,
+            // and nothing else owns them.
+            let owned =
+                fds.iter().map(|&fd| unsafe { OwnedFd::from_raw_fd(fd) });
+            received.extend(owned);
         }
     }
-    bail!("no descriptor came")
+    if msg.flags.contains(MsgFlags::MSG_CTRUNC) {
+        bail!("descriptors truncated (MSG_CTRUNC): the kernel closed them");
+    }
+    match <[OwnedFd; 1]>::try_from(received) {
+        Ok([fd]) => Ok(fd),
+        Err(fds) => bail!("expected one descriptor, got {}", fds.len()),
+    }
 }
 
 /// The writer process, killed and reaped on every way out.
@@ -211,43 +240,30 @@ impl Drop for Writer {
 
 fn main() -> Result<()> {
     let args = listings::cli::parse::<Args>();
-    if let Some(name) = args.writer {
-        return writer(&name);
+    if args.writer {
+        return writer();
     }
-    let memfd = memfd_create(c"book-shared", MFdFlags::MFD_CLOEXEC)
-        .context("memfd_create failed")?;
+    let flags = MFdFlags::MFD_CLOEXEC | MFdFlags::MFD_ALLOW_SEALING;
+    let memfd =
+        memfd_create(c"book-shared", flags).context("memfd_create failed")?;
     nix::unistd::ftruncate(&memfd, size_of::<Shared>() as i64)
         .context("ftruncate failed")?;
+    fcntl(&memfd, FcntlArg::F_ADD_SEALS(SEALS)).context("F_ADD_SEALS")?;
     let shared = map(&memfd)?;
     init_robust_lock(shared)?;
-    // A name in the abstract namespace (unix(7)): nothing to clean up.
-    let name = format!("book-ch07-{}", std::process::id());
-    let addr = SocketAddr::from_abstract_name(&name).context("bad name")?;
-    let listener = UnixListener::bind_addr(&addr).context("bind failed")?;
+    // A socket pair, not a name: only the writer gets the other end.
+    let (sock, theirs) = UnixStream::pair().context("socketpair failed")?;
     let exe = std::env::current_exe().context("cannot find myself")?;
     let mut writer = Writer(
         Command::new(exe)
-            .args(["--writer", &name])
+            .arg("--writer")
+            .stdin(Stdio::from(OwnedFd::from(theirs)))
             .spawn()
             .context("cannot start the writer")?,
     );
-    listener.set_nonblocking(true).context("nonblocking")?;
-    let sock = loop {
-        match listener.accept() {
-            Ok((sock, _)) => break sock,
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                if let Some(s) = writer.0.try_wait().context("waitpid")? {
-                    bail!("the writer ended before connecting: {s}");
-                }
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Err(e) => return Err(e).context("accept failed"),
-        }
-    };
-    sock.set_nonblocking(false).context("blocking")?;
     send_fd(&sock, memfd.as_raw_fd())?;
     println!(
-        "reader: sent a {}-byte memfd to the writer",
+        "reader: sent a sealed memfd of {} bytes to the writer",
         size_of::<Shared>()
     );
     reader(shared, &mut writer.0)?;

@@ -7,7 +7,8 @@ use std::process::{Child, Command};
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use nix::sys::socket::{
-    ControlMessage, ControlMessageOwned, MsgFlags, recvmsg, sendmsg,
+    ControlMessage, ControlMessageOwned, MsgFlags, getsockopt, recvmsg,
+    sendmsg, sockopt::PeerCredentials,
 };
 
 /// Passes the read end of a pipe to another program over a Unix socket.
@@ -28,13 +29,19 @@ fn receive(name: &str) -> Result<()> {
     let msg =
         recvmsg::<()>(sock.as_raw_fd(), &mut iov, Some(&mut space), flags)
             .context("recvmsg failed")?;
+    if msg.flags.contains(MsgFlags::MSG_CTRUNC) {
+        bail!("descriptors truncated (MSG_CTRUNC)");
+    }
     let Some(ControlMessageOwned::ScmRights(fds)) =
         msg.cmsgs().context("bad control message")?.next()
     else {
         bail!("no descriptor came");
     };
+    let [fd] = fds[..] else {
+        bail!("expected one descriptor, got {}", fds.len());
+    };
     // SAFETY: the kernel just installed this descriptor for us.
-    let mut pipe = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fds[0]) });
+    let mut pipe = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
     let mut text = String::new();
     pipe.read_to_string(&mut text)
         .context("cannot read the pipe")?;
@@ -42,12 +49,21 @@ fn receive(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Accepts the receiver's connection, unless it ends first.
+/// Accepts the receiver's connection, unless it ends first. Anyone may
+/// connect to an abstract name (unix(7)): check who did, by SO_PEERCRED.
 fn accept(listener: &UnixListener, receiver: &mut Child) -> Result<UnixStream> {
     listener.set_nonblocking(true).context("nonblocking")?;
     loop {
         match listener.accept() {
-            Ok((sock, _)) => return Ok(sock),
+            Ok((sock, _)) => {
+                let peer = getsockopt(&sock, PeerCredentials)
+                    .context("SO_PEERCRED")?;
+                if u32::try_from(peer.pid()).ok() != Some(receiver.id()) {
+                    bail!("pid {} connected, not the receiver", peer.pid());
+                }
+                sock.set_nonblocking(false).context("blocking")?;
+                return Ok(sock);
+            }
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
                 if let Some(s) = receiver.try_wait().context("waitpid")? {
                     bail!("the receiver ended before connecting: {s}");

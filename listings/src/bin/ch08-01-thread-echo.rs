@@ -1,11 +1,14 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsFd;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::resource::{UsageWho, getrusage};
 
 const CLIENTS: usize = 100;
@@ -26,18 +29,17 @@ fn echo(mut stream: TcpStream) -> Result<()> {
 }
 
 /// Accepts `count` connections, one new thread each, then joins them.
-fn serve(listener: TcpListener, count: usize) -> Result<()> {
+/// `stop` ends the accepting early: a client that failed to connect.
+fn serve(listener: TcpListener, count: usize, stop: &AtomicBool) -> Result<()> {
     let mut handlers = Vec::new();
     let mut accepted = Ok(());
     for i in 0..count {
-        let spawned = listener.accept().context("accept failed").and_then(
-            |(stream, _)| {
-                thread::Builder::new()
-                    .name(format!("conn-{i}"))
-                    .spawn(move || echo(stream))
-                    .context("cannot spawn a thread")
-            },
-        );
+        let spawned = accept_or_stop(&listener, stop).and_then(|stream| {
+            thread::Builder::new()
+                .name(format!("conn-{i}"))
+                .spawn(move || echo(stream))
+                .context("cannot spawn a thread")
+        });
         match spawned {
             Ok(handler) => handlers.push(handler),
             Err(e) => {
@@ -55,6 +57,24 @@ fn serve(listener: TcpListener, count: usize) -> Result<()> {
     result
 }
 // ANCHOR_END: shown
+
+/// Waits for a connection, or for `stop`, checked every 50 ms: a thread
+/// blocked in accept(2) cannot be told to give up.
+fn accept_or_stop(
+    listener: &TcpListener,
+    stop: &AtomicBool,
+) -> Result<TcpStream> {
+    loop {
+        let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
+        if poll(&mut fds, PollTimeout::from(50_u8)).context("poll failed")? > 0
+        {
+            return Ok(listener.accept().context("accept failed")?.0);
+        }
+        if stop.load(Ordering::Acquire) {
+            bail!("stopped accepting: a client did not connect");
+        }
+    }
+}
 
 /// Connects, checks one echo, waits for the go, then sends `MESSAGES`.
 fn client(port: u16, go: &Barrier) -> Result<()> {
@@ -126,9 +146,13 @@ fn voluntary_switches() -> Result<i64> {
 fn main() -> Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0").context("cannot listen")?;
     let port = listener.local_addr().context("no address")?.port();
+    let stop = Arc::new(AtomicBool::new(false));
     let server = thread::Builder::new()
         .name("acceptor".into())
-        .spawn(move || serve(listener, CLIENTS))
+        .spawn({
+            let stop = Arc::clone(&stop);
+            move || serve(listener, CLIENTS, &stop)
+        })
         .context("cannot spawn the acceptor")?;
     let go = Arc::new(Barrier::new(CLIENTS + 1));
     let clients = (0..CLIENTS)
@@ -142,6 +166,7 @@ fn main() -> Result<()> {
         // On an error, main returns: the process ends, with its threads.
         .collect::<Result<Vec<_>>>()?;
     go.wait(); // every client has connected (or failed)
+    stop.store(true, Ordering::Release); // all accepted, or some never will
     let seen = observe();
     let before = voluntary_switches();
     go.wait(); // go: each client sends its messages
@@ -150,6 +175,7 @@ fn main() -> Result<()> {
     joined?;
     // ANCHOR_END: shown
     let groups = seen?;
+    println!("{}", listings::bench::machine()?);
     println!(
         "{CLIENTS} connections open, {} threads:",
         groups.values().sum::<usize>()

@@ -99,12 +99,16 @@ fn main() -> Result<()> {
         for client in clients {
             joined = joined.and(client.await.context("a client panicked")?);
         }
-        joined.and(server.await.context("the server panicked")?)
+        if joined.is_err() {
+            server.abort(); // a client never connected: stop its accept
+        }
+        joined.and(server.await.context("the server was stopped")?)
     });
     let switches = voluntary_switches()? - before?;
     joined?;
     // ANCHOR_END: shown
     let groups = seen?;
+    println!("{}", listings::bench::machine()?);
     println!(
         "{CLIENTS} connections open, {} threads:",
         groups.values().sum::<usize>()

@@ -16,6 +16,10 @@ struct Args {
     #[arg(long, default_value_t = 10_000,
           value_parser = clap::value_parser!(u64).range(100..=100_000))]
     max: u64,
+    /// Runs of each server at each size, the two servers alternated.
+    #[arg(long, default_value_t = 3,
+          value_parser = clap::value_parser!(u64).range(1..=20))]
+    runs: u64,
     /// (internal) Run as the server of this kind.
     #[arg(long, hide = true, value_enum, requires = "conns")]
     serve: Option<Kind>,
@@ -157,8 +161,9 @@ impl Drop for Server {
     }
 }
 
-/// VmRSS in KiB and Threads of a process, from /proc/PID/status (proc(5)).
-fn status(pid: u32) -> Result<(u64, u64)> {
+/// VmRSS and VmPTE (its page tables) in KiB, and Threads, of a process,
+/// from /proc/PID/status (proc(5)).
+fn status(pid: u32) -> Result<(u64, u64, u64)> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .context("cannot read /proc/PID/status (this needs Linux)")?;
     let field = |name: &str| -> Result<u64> {
@@ -169,7 +174,37 @@ fn status(pid: u32) -> Result<(u64, u64)> {
             .parse()
             .context("not a number")
     };
-    Ok((field("VmRSS:")?, field("Threads:")?))
+    Ok((field("VmRSS:")?, field("VmPTE:")?, field("Threads:")?))
+}
+
+/// The machine's count of connections refused for want of room in an
+/// accept queue (TcpExt ListenOverflows and ListenDrops, /proc/net/netstat).
+/// A refused SYN is retried a second later: setup would measure the timer.
+fn listen_overflows() -> Result<[u64; 2]> {
+    let text = std::fs::read_to_string("/proc/net/netstat")
+        .context("cannot read /proc/net/netstat")?;
+    let mut tcp = text.lines().filter(|l| l.starts_with("TcpExt:"));
+    let (names, values) = tcp.next().zip(tcp.next()).context("no TcpExt")?;
+    let mut counts = [0, 0];
+    for (name, value) in names.split(' ').zip(values.split(' ')) {
+        let slot = match name {
+            "ListenOverflows" => 0,
+            "ListenDrops" => 1,
+            _ => continue,
+        };
+        counts[slot] = value.parse().context("not a number")?;
+    }
+    Ok(counts)
+}
+
+/// The transparent huge page mode, which decides whether a thread stack
+/// may be backed by a huge page (the kernel's "Transparent Hugepage
+/// Support"): the word in brackets.
+fn thp_mode() -> String {
+    let path = "/sys/kernel/mm/transparent_hugepage/enabled";
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mode = text.split('[').nth(1).and_then(|t| t.split(']').next());
+    mode.unwrap_or("unknown").to_owned()
 }
 
 /// KernelStack in KiB, from /proc/meminfo: all the machine's kernel stacks.
@@ -191,54 +226,144 @@ fn round_trip(stream: &mut TcpStream) -> Result<()> {
 }
 
 struct Row {
-    kind: &'static str,
+    kind: Kind,
     conns: usize,
     threads: u64,
     rss_kib: u64,
+    pte_kib: u64,
     kstack_kib: i64,
     setup: Duration,
     rtt: Summary,
+    load: Load,
+    overflows: [u64; 2],
 }
 
-// ANCHOR: measure
-/// Starts a server process, opens `conns` connections to it, gets one
-/// echo on each (setup), then times round trips on one connection among
-/// the idle others, and reads the server's memory and threads.
-fn measure(kind: Kind, conns: usize) -> Result<Row> {
+/// Many connections active at once: what the server sustains.
+struct Load {
+    per_second: f64,  // requests answered per second, all clients
+    cpu_per_req: f64, // the server's CPU time per request, in seconds
+    median: Duration, // one request's round trip, under this load
+    p99: Duration,    // the 99th percentile of the same
+}
+
+/// Connections kept busy at once in the loaded phase, and for how long.
+const ACTIVE: usize = 100;
+const LOAD_SPAN: Duration = Duration::from_millis(500);
+
+/// The CPU time a process has used, user and system, in seconds: fields
+/// 14 and 15 of /proc/PID/stat, in clock ticks (proc(5)).
+fn cpu_time(pid: u32) -> Result<f64> {
+    use nix::unistd::{SysconfVar, sysconf};
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .context("cannot read /proc/PID/stat")?;
+    let after = stat.rsplit(')').next().context("no ')' in stat")?;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| -> Result<f64> {
+        let field = fields.get(i).context("a short stat line")?;
+        Ok(field.parse::<u64>().context("not a number")? as f64)
+    };
+    let hz = sysconf(SysconfVar::CLK_TCK).context("sysconf")?;
+    let hz = hz.context("no CLK_TCK")? as f64;
+    // After the ')', field 3 (state) comes first: utime is 14, stime 15.
+    Ok((ticks(14 - 3)? + ticks(15 - 3)?) / hz)
+}
+
+/// Round trips on every one of `streams` at once, one client thread
+/// each, for LOAD_SPAN: a load of many active connections.
+fn load(streams: &mut [TcpStream], pid: u32) -> Result<Load> {
+    let cpu_before = cpu_time(pid)?;
+    let start = Instant::now();
+    let times = std::thread::scope(|s| {
+        let mut clients = Vec::new();
+        for stream in streams.iter_mut() {
+            let client =
+                std::thread::Builder::new().spawn_scoped(s, move || {
+                    let mut times = Vec::new();
+                    while start.elapsed() < LOAD_SPAN {
+                        times.push(bench::time(|| round_trip(stream))?);
+                    }
+                    Ok::<_, anyhow::Error>(times)
+                });
+            // A failed spawn ends the loop; the others end with the span.
+            clients.push(client.context("cannot spawn a client")?);
+        }
+        let mut all = Vec::new();
+        for client in clients {
+            let ended = client.join().map_err(|_| anyhow!("a panic"))?;
+            all.extend(ended?);
+        }
+        Ok::<_, anyhow::Error>(all)
+    });
+    let (elapsed, cpu) = (start.elapsed(), cpu_time(pid)? - cpu_before);
+    let mut times = times?;
+    times.sort();
+    let requests = times.len().max(1);
+    Ok(Load {
+        per_second: requests as f64 / elapsed.as_secs_f64(),
+        cpu_per_req: cpu / requests as f64,
+        median: times.get(requests / 2).copied().unwrap_or_default(),
+        p99: times.get(requests * 99 / 100).copied().unwrap_or_default(),
+    })
+}
+
+/// At most this many connections wait in the server's accept queue at
+/// once: fewer than its length (4096, or net.core.somaxconn if lower).
+const BATCH: usize = 1000;
+
+/// Starts a server process of this kind; returns it, once it is ready,
+/// with its port.
+fn start_server(kind: Kind, conns: usize) -> Result<(Server, u16)> {
     let exe = std::env::current_exe().context("cannot find this program")?;
-    let name = kind.name();
     let child = Command::new(exe)
-        .args(["--serve", name, "--conns", &conns.to_string()])
+        .args(["--serve", kind.name(), "--conns", &conns.to_string()])
         .stdout(Stdio::piped())
         .spawn()
         .context("cannot start a server")?;
     let mut server = Server(child);
-    let pid = server.0.id();
     let out = server.0.stdout.take().context("no stdout")?;
     let mut line = String::new();
     BufReader::new(out)
         .read_line(&mut line)
         .context("no port")?;
     let port: u16 = line.trim().parse().context("the server failed")?;
-    let (rss_before, _) = status(pid)?;
+    Ok((server, port))
+}
+
+// ANCHOR: measure
+/// Starts a server process, opens `conns` connections to it, a batch at
+/// a time, each with one echo (setup), then times round trips on one
+/// connection among the idle others, loads it, and reads its memory.
+fn measure(kind: Kind, conns: usize) -> Result<Row> {
+    let (mut server, port) = start_server(kind, conns)?;
+    let (name, pid) = (kind.name(), server.0.id());
+    let (rss_before, pte_before, _) = status(pid)?;
     let kstack_before = kernel_stacks()?;
+    let dropped_before = listen_overflows()?;
 
     let start = Instant::now();
     let mut streams = Vec::with_capacity(conns);
-    for _ in 0..conns {
-        let stream = TcpStream::connect(("127.0.0.1", port))
-            .context("connect failed")?;
-        streams.push(stream);
-    }
-    for stream in &mut streams {
-        stream.set_nodelay(true).context("set_nodelay")?;
-        round_trip(stream)?;
+    while streams.len() < conns {
+        let first = streams.len();
+        for _ in first..conns.min(first + BATCH) {
+            let stream = TcpStream::connect(("127.0.0.1", port))
+                .context("connect failed")?;
+            streams.push(stream);
+        }
+        for stream in &mut streams[first..] {
+            stream.set_nodelay(true).context("set_nodelay")?;
+            // A server that stops answering is an error, not a hang.
+            let patience = Some(Duration::from_secs(10));
+            stream.set_read_timeout(patience).context("timeout")?;
+            round_trip(stream)?; // accepted and served: out of the queue
+        }
     }
     let setup = start.elapsed();
+    let dropped_after = listen_overflows()?;
     let probe = &mut streams[conns / 2];
     let rtt = bench::repeat(50, 500, || bench::time(|| round_trip(probe)))?;
+    let load = load(&mut streams[..ACTIVE.min(conns)], pid)?;
 
-    let (rss_after, threads) = status(pid)?;
+    let (rss_after, pte_after, threads) = status(pid)?;
     let kstack_after = kernel_stacks()?;
     drop(streams); // every handler sees end-of-file and ends
     let ended = server.0.wait().context("cannot wait for the server")?;
@@ -246,13 +371,16 @@ fn measure(kind: Kind, conns: usize) -> Result<Row> {
         bail!("the {name} server failed: {ended}");
     }
     Ok(Row {
-        kind: name,
+        kind,
         conns,
         threads,
         rss_kib: rss_after.saturating_sub(rss_before),
+        pte_kib: pte_after.saturating_sub(pte_before),
         kstack_kib: kstack_after - kstack_before,
         setup,
         rtt,
+        load,
+        overflows: [0, 1].map(|i| dropped_after[i] - dropped_before[i]),
     })
 }
 // ANCHOR_END: measure
@@ -284,6 +412,12 @@ fn main() -> Result<()> {
     println!("{}", bench::machine()?);
     let limit = raise_fd_limit()?;
     println!("open files allowed per process (RLIMIT_NOFILE): {limit}");
+    println!("transparent huge pages: {}", thp_mode());
+    let runs = bench::repetitions(args.runs as usize);
+    println!(
+        "runs of each server per size, alternated: {runs}; connections \
+         opened {BATCH} at a time"
+    );
     let mut rows = Vec::new();
     let mut conns = 100;
     while conns <= args.max as usize {
@@ -293,51 +427,116 @@ fn main() -> Result<()> {
                  is {limit}"
             );
         } else {
-            for kind in [Kind::Threads, Kind::Tokio] {
-                match measure(kind, conns) {
-                    Ok(row) => rows.push(row),
-                    Err(e) => println!(
-                        "{conns} connections, {} server: {e:#}",
-                        kind.name()
-                    ),
+            for run in 0..runs {
+                let mut order = [Kind::Threads, Kind::Tokio];
+                if run % 2 == 1 {
+                    order.reverse(); // so that neither always goes first
+                }
+                for kind in order {
+                    match measure(kind, conns) {
+                        Ok(row) => rows.push(row),
+                        Err(e) => println!(
+                            "{conns} connections, {} server: {e:#}",
+                            kind.name()
+                        ),
+                    }
                 }
             }
         }
         conns *= 10;
     }
     print_tables(&rows);
+    let [overflows, drops] = rows
+        .iter()
+        .fold([0, 0], |[o, d], r| [o + r.overflows[0], d + r.overflows[1]]);
+    println!(
+        "accept queues during setup: ListenOverflows +{overflows}, \
+         ListenDrops +{drops}"
+    );
+    if overflows + drops > 0 {
+        bail!("an accept queue overflowed: setup includes TCP's SYN retry");
+    }
     Ok(())
 }
 
+/// The median of `values` (the mean of the two middle ones if even).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    (values[(n - 1) / 2] + values[n / 2]) / 2.0
+}
+
+/// One line per server and size: medians over the runs.
 fn print_tables(rows: &[Row]) {
-    println!(
-        "server memory   conns  threads  RSS growth  per conn  kernel stacks"
-    );
+    let mut groups: Vec<(Kind, usize, Vec<&Row>)> = Vec::new();
     for r in rows {
-        let per_conn = r.rss_kib as f64 / r.conns as f64;
-        let kstack = r.kstack_kib as f64 / r.conns as f64;
+        match groups.iter_mut().find(|g| g.0 == r.kind && g.1 == r.conns) {
+            Some(group) => group.2.push(r),
+            None => groups.push((r.kind, r.conns, vec![r])),
+        }
+    }
+    groups.sort_by_key(|g| (g.1, g.0 == Kind::Tokio));
+    println!(
+        "server memory   conns  threads  RSS growth  per conn  page tables  \
+         kernel stacks"
+    );
+    for (kind, conns, runs) in &groups {
+        let per = |f: &dyn Fn(&Row) -> f64| {
+            median(runs.iter().map(|r| f(r)).collect()) / *conns as f64
+        };
         println!(
-            "{:<14} {:>6} {:>8} {:>7.1} MiB {:>5.1} KiB {:>5.1} KiB/conn",
-            r.kind,
-            r.conns,
-            r.threads,
-            r.rss_kib as f64 / 1024.0,
-            per_conn,
-            kstack
+            "{:<14} {:>6} {:>8} {:>7.1} MiB {:>5.1} KiB {:>5.1} KiB/conn \
+             {:>5.1} KiB/conn",
+            kind.name(),
+            conns,
+            runs[0].threads,
+            per(&|r| r.rss_kib as f64) * *conns as f64 / 1024.0,
+            per(&|r| r.rss_kib as f64),
+            per(&|r| r.pte_kib as f64),
+            per(&|r| r.kstack_kib as f64),
         );
     }
     println!(
-        "server time     conns      setup   round trip median  (min, max)"
+        "server time     conns  setup median  (min, max)              \
+         round trip median  (min, max)"
     );
-    for r in rows {
+    for (kind, conns, runs) in &groups {
+        let setup = Summary::of(runs.iter().map(|r| r.setup).collect());
+        let rtt = Summary::of(runs.iter().map(|r| r.rtt.median).collect());
+        let min = runs.iter().map(|r| r.rtt.min).min().unwrap_or_default();
+        let max = runs.iter().map(|r| r.rtt.max).max().unwrap_or_default();
         println!(
-            "{:<14} {:>6} {:>10} {:>20}  ({}, {})",
-            r.kind,
-            r.conns,
-            human(r.setup),
-            human(r.rtt.median),
-            human(r.rtt.min),
-            human(r.rtt.max)
+            "{:<14} {:>6} {:>13}  ({}, {}) {:>14}  ({}, {})",
+            kind.name(),
+            conns,
+            human(setup.median),
+            human(setup.min),
+            human(setup.max),
+            human(rtt.median),
+            human(min),
+            human(max)
+        );
+    }
+    println!(
+        "server load     conns  active  requests/s  CPU per request  \
+         round trip median  (99th percentile)"
+    );
+    for (kind, conns, runs) in &groups {
+        let med = |f: &dyn Fn(&Load) -> f64| {
+            median(runs.iter().map(|r| f(&r.load)).collect())
+        };
+        let secs = |f: &dyn Fn(&Load) -> Duration| {
+            Duration::from_secs_f64(med(&|l| f(l).as_secs_f64()))
+        };
+        println!(
+            "{:<14} {:>6} {:>7} {:>11.0} {:>16} {:>18}  ({})",
+            kind.name(),
+            conns,
+            ACTIVE.min(*conns),
+            med(&|l| l.per_second),
+            human(Duration::from_secs_f64(med(&|l| l.cpu_per_req))),
+            human(secs(&|l| l.median)),
+            human(secs(&|l| l.p99)),
         );
     }
 }
