@@ -42,10 +42,12 @@ fn main() -> Result<()> {
         }
         ForkResult::Parent { child } => {
             drop(reader);
-            println!("parent has {} threads", threads("self")?);
-            println!("child has  {} thread", threads(&child.to_string())?);
+            let parent = threads("self");
+            let in_child = threads(&child.to_string());
             drop(writer); // EOF for the child: it exits
-            waitpid(child, None).context("waitpid failed")?;
+            waitpid(child, None).context("waitpid failed")?; // before any `?`
+            println!("parent has {} threads", parent?);
+            println!("child has  {} thread", in_child?);
         }
     }
     drop(stop);

@@ -37,13 +37,14 @@ fn main() -> Result<()> {
         }
         ForkResult::Parent { child } => {
             drop(reader); // the parent only writes
-            for i in 1..=args.messages {
+            let sent = (1..=args.messages).try_for_each(|i| {
                 writeln!(writer, "message {i} from the parent")
-                    .context("write failed")?;
-            }
+                    .context("write failed")
+            });
             // Closing the last write end is what makes end-of-file.
             drop(writer);
             waitpid(child, None).context("waitpid failed")?;
+            sent?; // only now: the child is reaped whatever happened
             println!("parent: sent {} messages, child reaped", args.messages);
         }
     }

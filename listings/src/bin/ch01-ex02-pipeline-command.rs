@@ -14,13 +14,15 @@ fn main() -> Result<()> {
         .stdout
         .take()
         .context("printf has no stdout pipe")?;
-    // Command closes our copy of the pipe end once the child has it: no EOF
-    // trouble.
+    // Our read end moves into the Command, which closes it once sort has its
+    // copy: if sort ends early, printf's writes fail instead of blocking.
     let sorted = Command::new("sort")
         .stdin(Stdio::from(pipe_end))
         .output()
-        .context("cannot run sort")?;
+        .context("cannot run sort");
+    // printf is reaped even if sort could not be started.
     let printf_status = producer.wait().context("wait failed")?;
+    let sorted = sorted?;
 
     print!("{}", String::from_utf8_lossy(&sorted.stdout));
     println!("printf {printf_status}, sort {}", sorted.status);

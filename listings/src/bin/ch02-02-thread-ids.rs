@@ -1,4 +1,5 @@
-use std::sync::Barrier;
+use std::io;
+use std::sync::{Barrier, OnceLock};
 use std::thread;
 
 use anyhow::{Context, Result};
@@ -24,15 +25,29 @@ fn main() -> Result<()> {
     // four have reached it, so all are alive while main lists the tasks.
     let all_started = Barrier::new(4);
     let listed = Barrier::new(4);
+    // A barrier cannot be called off, so no worker goes to it before main
+    // knows that all three exist: `spawned` is set once, true or false.
+    let spawned = OnceLock::new();
     thread::scope(|s| {
-        for n in 1..=3 {
-            let (all_started, listed) = (&all_started, &listed);
-            s.spawn(move || {
-                println!("worker {n}: pid {}, tid {}", getpid(), gettid());
-                all_started.wait();
-                listed.wait();
-            });
-        }
+        let workers: io::Result<Vec<_>> = (1..=3)
+            .map(|n| {
+                let (spawned, all_started, listed) =
+                    (&spawned, &all_started, &listed);
+                thread::Builder::new().spawn_scoped(s, move || {
+                    if *spawned.wait() {
+                        println!(
+                            "worker {n}: pid {}, tid {}",
+                            getpid(),
+                            gettid()
+                        );
+                        all_started.wait();
+                        listed.wait();
+                    }
+                })
+            })
+            .collect();
+        let _ = spawned.set(workers.is_ok()); // releases the workers either way
+        workers.context("cannot start a worker thread")?;
         all_started.wait();
         let tids = tasks(); // no `?` here: the workers wait for main below
         listed.wait();

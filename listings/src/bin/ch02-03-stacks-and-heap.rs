@@ -1,5 +1,6 @@
 use std::collections::BTreeSet;
-use std::sync::{Barrier, Mutex};
+use std::io;
+use std::sync::{Barrier, Mutex, OnceLock};
 use std::thread;
 
 use anyhow::{Context, Result, anyhow};
@@ -11,35 +12,46 @@ fn main() -> Result<()> {
     let on_heap = Box::new(42_u64);
     let heap_addr = &*on_heap as *const u64 as usize;
     // Each thread records where its own local variable lives, and where it sees
-    // the heap value and the static. The barrier keeps all four alive at once:
-    // a finished thread's stack may be reused for the next one.
+    // the heap value and the static. The barrier keeps all four alive at once
+    // (a finished thread's stack may be reused for the next one); no thread
+    // goes to it before main knows that all four exist (see Listing 2.2).
     let seen = Mutex::new(Vec::new());
-    let all_alive = Barrier::new(4);
+    let (all_alive, spawned) = (Barrier::new(4), OnceLock::<bool>::new());
     thread::scope(|s| {
-        for _ in 0..4 {
-            s.spawn(|| {
-                let local = 0_u64;
-                all_alive.wait();
-                let addrs = (
-                    &local as *const u64 as usize,
-                    &*on_heap as *const u64 as usize,
-                    &COUNTER as *const u64 as usize,
-                );
-                seen.lock()
-                    .expect("no thread panics holding the lock")
-                    .push(addrs);
-            });
-        }
-    });
+        let workers: io::Result<Vec<_>> = (0..4)
+            .map(|_| {
+                thread::Builder::new().spawn_scoped(s, || {
+                    let local = 0_u64;
+                    if !*spawned.wait() {
+                        return;
+                    }
+                    all_alive.wait();
+                    let addrs = (
+                        &local as *const u64 as usize,
+                        &*on_heap as *const u64 as usize,
+                        &COUNTER as *const u64 as usize,
+                    );
+                    seen.lock().expect("no panic holds the lock").push(addrs);
+                })
+            })
+            .collect();
+        let _ = spawned.set(workers.is_ok()); // releases them either way
+        workers.map(drop).context("cannot start a thread")
+    })?;
     let seen = seen
         .into_inner()
         .map_err(|_| anyhow!("a thread panicked"))?;
     let distinct = |f: fn(&(usize, usize, usize)) -> usize| {
         seen.iter().map(f).collect::<BTreeSet<_>>().len()
     };
+    let mut locals: Vec<_> = seen.iter().map(|a| a.0).collect();
+    locals.sort_unstable();
+    let gap = locals.windows(2).map(|w| w[1] - w[0]).min().unwrap_or(0);
     println!(
-        "a local variable: {} distinct addresses in 4 threads",
-        distinct(|a| a.0)
+        "a local variable: {} distinct addresses in 4 threads, \
+         at least {} KiB apart",
+        distinct(|a| a.0),
+        gap / 1024
     );
     println!(
         "the heap value:   {} distinct address, {heap_addr:#x}",
@@ -59,10 +71,10 @@ fn main() -> Result<()> {
     println!("a thread with a 64 MiB stack recursed {frames} frames deep");
     Ok(())
 }
+// ANCHOR_END: body
 
 /// Recursion that keeps about 512 bytes per frame alive on the stack.
 fn depth(n: u64) -> u64 {
     let frame = std::hint::black_box([n; 64]);
     if n == 0 { 0 } else { 1 + depth(frame[0] - 1) }
 }
-// ANCHOR_END: body

@@ -25,14 +25,18 @@ struct Args {
 unsafe extern "C" {
     /// glibc's flag: non-zero until the process first creates a thread.
     /// When it is zero, glibc's fork also takes (and then resets) the stdio
-    /// and malloc locks (posix/fork.c).
-    static __libc_single_threaded: c_char;
+    /// and malloc locks (posix/fork.c). `mut`: glibc writes it while Rust
+    /// code runs, and an immutable static that changes is undefined
+    /// behaviour, whoever changes it.
+    static mut __libc_single_threaded: c_char;
 }
 
 fn glibc_single_threaded() -> c_char {
-    // SAFETY: glibc defines this byte; only glibc's pthread_create writes
-    // it, and no thread is being created while we read it.
-    unsafe { __libc_single_threaded }
+    // SAFETY: glibc defines this byte, and the read copies it through a raw
+    // pointer (no reference to a `static mut`). Only pthread_create writes
+    // it, in the thread that calls it, and that is this thread: no write
+    // can race with the read.
+    unsafe { ptr::read_volatile(&raw const __libc_single_threaded) }
 }
 
 // ANCHOR: cases

@@ -1,18 +1,21 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::Instant;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result};
 use clap::Parser;
 use listings::bench::{human, machine};
 use tokio::sync::Notify;
 
-/// The same number of OS threads and of tokio tasks, all alive and waiting at once.
+/// The same number of OS threads and of tokio tasks, all alive and waiting
+/// at once. Threads count against RLIMIT_NPROC, a cgroup's pids.max and
+/// threads-max: where those are low, pass a smaller --count.
 #[derive(Parser)]
 struct Args {
     /// How many threads, and how many tasks.
-    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..=50_000))]
+    #[arg(long, default_value_t = 5_000,
+          value_parser = clap::value_parser!(u64).range(1..=50_000))]
     count: u64,
 }
 
@@ -92,7 +95,8 @@ fn main() -> Result<()> {
             })
             .collect();
         while waiting.load(Ordering::SeqCst) < count {
-            tokio::task::yield_now().await; // let every task run up to its await
+            // Let every task run up to its await.
+            tokio::task::yield_now().await;
         }
         report("tokio tasks on 1 thread", count, start, before)?;
         notify.notify_waiters();
@@ -102,24 +106,26 @@ fn main() -> Result<()> {
         Ok::<_, anyhow::Error>(())
     })?;
 
-    // OS threads: each is a kernel task with its own stack, blocked on a barrier.
+    // OS threads: each is a kernel task with its own stack. Each counts
+    // itself in, as each task does, then blocks until `release` is set.
+    let (waiting, release) = (AtomicUsize::new(0), OnceLock::new());
     let (before, start) = (memory_kib()?, Instant::now());
-    let barrier = Arc::new(Barrier::new(count + 1));
-    let handles = (0..count)
-        .map(|_| {
-            let barrier = Arc::clone(&barrier);
-            thread::Builder::new()
-                .spawn(move || {
-                    barrier.wait();
-                })
-                .context("spawn failed")
-        })
-        .collect::<Result<Vec<_>>>()?;
-    report("OS threads", count, start, before)?;
-    barrier.wait(); // release them all
-    for handle in handles {
-        handle.join().map_err(|_| anyhow!("a thread panicked"))?;
-    }
-    Ok(())
+    thread::scope(|s| {
+        let spawned = (0..count).try_for_each(|_| {
+            let thread = thread::Builder::new().spawn_scoped(s, || {
+                waiting.fetch_add(1, Ordering::SeqCst);
+                release.wait();
+            });
+            thread.map(drop).context("cannot start a thread")
+        });
+        let reported = spawned.and_then(|()| {
+            while waiting.load(Ordering::SeqCst) < count {
+                thread::yield_now(); // until every thread has counted itself
+            }
+            report("OS threads", count, start, before)
+        });
+        let _ = release.set(()); // lets every thread that started end
+        reported // the scope joins them all before it returns
+    })
 }
 // ANCHOR_END: main

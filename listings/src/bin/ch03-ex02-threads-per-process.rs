@@ -1,4 +1,5 @@
-use std::sync::Barrier;
+use std::io;
+use std::sync::{Barrier, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -20,15 +21,22 @@ fn threads_now() -> Result<u32> {
 fn main() -> Result<()> {
     println!("before: {} thread(s)", threads_now()?);
     let (started, finish) = (Barrier::new(9), Barrier::new(9));
+    // No thread goes to a barrier before main knows that all eight exist: a
+    // barrier cannot be called off (see Listing 2.2).
+    let spawned = OnceLock::new();
     let running = thread::scope(|s| -> Result<u32> {
-        let handles: Vec<_> = (0..8)
+        let handles: io::Result<Vec<_>> = (0..8)
             .map(|_| {
-                s.spawn(|| {
-                    started.wait();
-                    finish.wait();
+                thread::Builder::new().spawn_scoped(s, || {
+                    if *spawned.wait() {
+                        started.wait();
+                        finish.wait();
+                    }
                 })
             })
             .collect();
+        let _ = spawned.set(handles.is_ok()); // releases them either way
+        let handles = handles.context("cannot start a thread")?;
         started.wait();
         // Not `?` here: the threads wait at `finish` until we get there.
         let running = threads_now();

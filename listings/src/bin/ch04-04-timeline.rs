@@ -1,4 +1,5 @@
-use std::sync::Barrier;
+use std::io;
+use std::sync::{Barrier, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -72,13 +73,23 @@ fn main() -> Result<()> {
         (format!("2 threads pinned to CPU {one}"), Some(one)),
         ("2 threads free on the allowed CPUs".to_owned(), None),
     ] {
-        let go = Barrier::new(2);
+        let (go, spawned) = (Barrier::new(2), OnceLock::new());
         let start = Instant::now();
         let timelines = thread::scope(|s| {
-            let handles: Vec<_> = (0..2)
-                .map(|_| s.spawn(|| worker(start, &go, pin)))
+            let handles: io::Result<Vec<_>> = (0..2)
+                .map(|_| {
+                    thread::Builder::new().spawn_scoped(s, || {
+                        // No thread goes to the barrier unless both exist.
+                        match spawned.wait() {
+                            true => worker(start, &go, pin),
+                            false => Err(anyhow!("the other did not start")),
+                        }
+                    })
+                })
                 .collect();
+            let _ = spawned.set(handles.is_ok()); // releases them either way
             handles
+                .context("cannot start a thread")?
                 .into_iter()
                 .map(|h| h.join().map_err(|_| anyhow!("panicked"))?)
                 .collect::<Result<Vec<_>>>()
