@@ -125,7 +125,16 @@ fn pair_verdicts(text: &str, found: &mut [Directive]) {
                 }
                 Some(start) => {
                     let inside = found[start].range.end..found[i].range.start;
-                    if BLANK_LINE.is_match(&text[inside.clone()]) {
+                    let holds_listing = found[start + 1..i].iter().any(|d| {
+                        matches!(d.kind, Kind::Listing { .. }) && !d.escaped
+                    });
+                    if holds_listing {
+                        found[start].kind = Kind::Malformed(
+                            "this verdict holds a {{#listing}}: a verdict marks a clause \
+                             of the prose; close it before the listing"
+                                .to_owned(),
+                        );
+                    } else if BLANK_LINE.is_match(&text[inside.clone()]) {
                         found[start].kind = Kind::Malformed(
                             "this verdict spans paragraphs: a {{#verdict}} marks a \
                              clause or a sentence; close it with {{/verdict}} in the \
@@ -377,5 +386,9 @@ mod tests {
         let bad_ref = malformed("{{#verdict pinned}}x{{/verdict}}");
         assert!(bad_ref[0].1.contains("LISTING/ID"), "{bad_ref:?}");
         assert!(malformed(r"\{{#verdict a-b/c}} shown as text").is_empty());
+        let listing = malformed(
+            "{{#verdict a-b/c}}x {{#listing ch01-01-a}} y{{/verdict}}",
+        );
+        assert!(listing[0].1.contains("holds a {{#listing}}"), "{listing:?}");
     }
 }
