@@ -448,7 +448,7 @@ fn a_missing_output_names_the_file_and_how_to_make_it() {
     assert_failure(
         fixture.check_listing(),
         &[
-            "no stored output listings/output/ch01-01-hello.txt",
+            "listings/output/ch01-01-hello.txt: no stored output of ch01-01-hello",
             "cargo book refresh ch01-01-hello",
         ],
     );

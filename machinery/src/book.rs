@@ -284,16 +284,13 @@ impl ListingPreprocessor {
         let stored = self.stored_output(listing)?;
         let book = judge_on(&stored.text)
             .with_context(|| format!("{}", listing.output_path().display()))?;
-        let mine =
-            self.mine
-                .as_ref()
-                .map(|dir| match reader_output(dir, listing) {
-                    None => Mine::NotRun,
-                    Some(fresh) => match judge_on(&fresh.text) {
-                        Ok(verdict) => Mine::Judged(verdict),
-                        Err(e) => Mine::Unreadable(format!("{e:#}")),
-                    },
-                });
+        let mine = self.mine.as_ref().map(|dir| match listing.output_in(dir) {
+            None => Mine::NotRun,
+            Some(fresh) => match judge_on(&fresh.text) {
+                Ok(verdict) => Mine::Judged(verdict),
+                Err(e) => Mine::Unreadable(format!("{e:#}")),
+            },
+        });
         Ok(Judged {
             claim: claim.clone(),
             label: listing.position.to_string(),
@@ -343,18 +340,7 @@ impl ListingPreprocessor {
     }
 
     fn stored_output(&self, listing: &Listing) -> Result<StoredOutput> {
-        let output_path = listing.output_path();
-        std::fs::read_to_string(self.root.join(&output_path))
-            .ok()
-            .and_then(|text| StoredOutput::parse(&text))
-            .with_context(|| {
-                format!(
-                    "listing {} has no stored output {}; make it with `{}`",
-                    listing.name,
-                    output_path.display(),
-                    listing.refresh_command()
-                )
-            })
+        listing.stored_output(&self.root)
     }
 
     /// `{{#value LISTING NAME}}`: the value's text as the stored output printed it.
@@ -471,7 +457,7 @@ impl ListingPreprocessor {
         let Some(dir) = &self.mine else {
             return Ok(String::new());
         };
-        let Some(fresh) = reader_output(dir, listing) else {
+        let Some(fresh) = listing.output_in(dir) else {
             return Ok("<p class=\"listing-mine-missing\">Not run by your \
                        <code>cargo book compare</code>.</p>\n"
                 .to_owned());
@@ -496,12 +482,6 @@ impl ListingPreprocessor {
             output = escape_directives(&output),
         ))
     }
-}
-
-/// The reader's output of `listing` in `dir` (`cargo book compare`'s outputs), if it ran.
-fn reader_output(dir: &Path, listing: &Listing) -> Option<StoredOutput> {
-    let path = dir.join(format!("{}.txt", listing.name));
-    StoredOutput::parse(&std::fs::read_to_string(path).ok()?)
 }
 
 /// The stored output as HTML, each part that may differ on the reader's run wrapped in a

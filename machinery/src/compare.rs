@@ -106,10 +106,7 @@ pub fn sentences(project: &Project) -> Result<Sentences> {
         .collect();
     let value = |listing: &str, name: &str| {
         let listing = listings.get(listing)?;
-        let file =
-            std::fs::read_to_string(project.root.join(listing.output_path()))
-                .ok()?;
-        let stored = StoredOutput::parse(&file)?;
+        let stored = listing.stored_output(&project.root).ok()?;
         let mut readings =
             claims::read_values(&listing.spec.values, &stored.text).ok()?;
         readings.remove(name).map(|r| r.text)
@@ -490,12 +487,9 @@ impl Report {
                     );
                 }
             }
-            let mine =
-                self.out.join(OUTPUTS).join(format!("{}.txt", listing.name));
-            if let Some(fresh) = std::fs::read_to_string(&mine)
-                .ok()
-                .and_then(|f| StoredOutput::parse(&f))
-            {
+            if let Some(fresh) = StoredOutput::read(
+                &self.out.join(OUTPUTS).join(format!("{}.txt", listing.name)),
+            ) {
                 let _ = writeln!(
                     h,
                     "<details><summary>your output</summary><pre>{}</pre></details>",
@@ -659,12 +653,11 @@ fn judge_listing(
     pace: Pace,
     sentences: &Sentences,
 ) -> ListingReport {
-    let stored =
-        std::fs::read_to_string(project.root.join(listing.output_path()))
-            .ok()
-            .and_then(|f| StoredOutput::parse(&f))
-            .map(|s| s.text)
-            .unwrap_or_default();
+    // A missing stored output is the book's fault, and said so: never compared as empty.
+    let (stored, fresh) = match listing.stored_output(&project.root) {
+        Ok(stored) => (stored.text, fresh),
+        Err(e) => (String::new(), Err(format!("{e:#}"))),
+    };
     let book_readings =
         claims::read_values(&listing.spec.values, &stored).unwrap_or_default();
     let book_verdicts = claims::judge(&listing.spec.claims, &book_readings);

@@ -225,6 +225,38 @@ impl Listing {
             .unwrap_or_default()
     }
 
+    /// The listing's stored output (`listings/output/NAME.txt`) in the project at `root`;
+    /// the one place that reads it, and the one message when it is missing or malformed.
+    pub fn stored_output(
+        &self,
+        root: &Path,
+    ) -> anyhow::Result<crate::output::StoredOutput> {
+        let path = self.output_path();
+        let file = std::fs::read_to_string(root.join(&path)).map_err(|_| {
+            anyhow::anyhow!(
+                "{}: no stored output of {}; make it with `{}`",
+                path.display(),
+                self.name,
+                self.refresh_command()
+            )
+        })?;
+        crate::output::StoredOutput::parse(&file).ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: does not start with `$ COMMAND`; remake it with `{}`",
+                path.display(),
+                self.refresh_command()
+            )
+        })
+    }
+
+    /// The listing's output in a folder of outputs (`cargo book compare`'s, another
+    /// machine's), if there is one.
+    pub fn output_in(&self, dir: &Path) -> Option<crate::output::StoredOutput> {
+        crate::output::StoredOutput::read(
+            &dir.join(format!("{}.txt", self.name)),
+        )
+    }
+
     /// The sidecar `NAME.toml` beside the listing's source.
     pub fn sidecar(&self) -> PathBuf {
         self.source.with_extension("toml")

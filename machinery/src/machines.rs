@@ -29,11 +29,7 @@ pub struct Machine {
 impl Machine {
     /// Its output of `listing`, if it has one.
     pub fn output(&self, listing: &str) -> Option<StoredOutput> {
-        let file = std::fs::read_to_string(
-            self.outputs.join(format!("{listing}.txt")),
-        )
-        .ok()?;
-        StoredOutput::parse(&file)
+        StoredOutput::read(&self.outputs.join(format!("{listing}.txt")))
     }
 
     /// The machine lines its outputs print (`bench::machine()`), each with how many outputs

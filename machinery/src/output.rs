@@ -381,6 +381,13 @@ pub struct StoredOutput {
 }
 
 impl StoredOutput {
+    /// The output file at `path`, if it exists and starts with `$ COMMAND`: for outputs that
+    /// may be absent (a reader's run, another machine's). The book's own are read, with a
+    /// message when missing, by [`crate::listing::Listing::stored_output`].
+    pub fn read(path: &std::path::Path) -> Option<StoredOutput> {
+        StoredOutput::parse(&std::fs::read_to_string(path).ok()?)
+    }
+
     pub fn parse(file: &str) -> Option<StoredOutput> {
         let (first, text) = file.split_once('\n').unwrap_or((file, ""));
         let command = first.strip_prefix("$ ")?.to_owned();

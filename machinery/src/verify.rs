@@ -57,17 +57,7 @@ pub fn check_listing(
         "if the change is intended, refresh it with `{}` and review the diff",
         listing.refresh_command()
     );
-    let file = std::fs::read_to_string(project.root.join(&output_path))
-        .map_err(|_| {
-            anyhow!(
-                "{}: no stored output {shown}; make it with `{}`",
-                listing.source.display(),
-                listing.refresh_command()
-            )
-        })?;
-    let stored = StoredOutput::parse(&file).with_context(|| {
-        format!("{shown}: does not start with `$ COMMAND`; {fix}")
-    })?;
+    let stored = listing.stored_output(&project.root)?;
     if stored.command != listing.command() {
         bail!(
             "{shown}: made with `{}`, but the book now runs `{}`; {fix}",
@@ -181,7 +171,7 @@ pub fn check_claims(project: &Project, listing: &Listing) -> Result<()> {
     if listing.spec.values.is_empty() && listing.spec.claims.is_empty() {
         return Ok(());
     }
-    let stored = read_stored(project, listing)?;
+    let stored = listing.stored_output(&project.root)?;
     let readings =
         crate::claims::read_values(&listing.spec.values, &stored.text)
             .map_err(|e| {
@@ -218,7 +208,7 @@ pub fn check_variation(
     project: &Project,
     listing: &Listing,
 ) -> Result<crate::variation::Exercise> {
-    let stored = read_stored(project, listing)?;
+    let stored = listing.stored_output(&project.root)?;
     let found = crate::variation::exercise(&listing.matcher, &stored.text);
     if !found.problems.is_empty() {
         bail!(
@@ -239,7 +229,7 @@ pub fn check_other_machine(
     listing: &Listing,
     other: &std::path::Path,
 ) -> Result<()> {
-    let stored = read_stored(project, listing)?;
+    let stored = listing.stored_output(&project.root)?;
     let shown = other.display();
     let file = std::fs::read_to_string(project.root.join(other))
         .with_context(|| format!("cannot read {shown}"))?;
@@ -315,26 +305,6 @@ pub fn check_claims_elsewhere(
         );
     }
     Ok((held, verdicts.len()))
-}
-
-/// The listing's stored output, or the error that names it and how to make it.
-fn read_stored(project: &Project, listing: &Listing) -> Result<StoredOutput> {
-    let path = listing.output_path();
-    let file =
-        std::fs::read_to_string(project.root.join(&path)).map_err(|_| {
-            anyhow!(
-                "{}: no stored output; make it with `{}`",
-                path.display(),
-                listing.refresh_command()
-            )
-        })?;
-    StoredOutput::parse(&file).with_context(|| {
-        format!(
-            "{}: does not start with `$ COMMAND`; refresh it with `{}`",
-            path.display(),
-            listing.refresh_command()
-        )
-    })
 }
 
 /// Every claim a verdict of the prose rests on exists and holds on its listing's stored
