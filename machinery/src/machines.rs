@@ -75,7 +75,8 @@ impl Spread {
 
     /// Where it was judged and how: "the book's machine; not on intel-xeon-2vcpu".
     pub fn detail(&self) -> String {
-        let (holds, fails) = (self.holds_on.join(", "), self.fails_on.join(", "));
+        let (holds, fails) =
+            (self.holds_on.join(", "), self.fails_on.join(", "));
         match (holds.is_empty(), fails.is_empty()) {
             (_, true) => holds,
             (true, false) => format!("not on {fails}"),
