@@ -1,3 +1,4 @@
+use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -16,11 +17,15 @@ struct Sleeper {
 }
 
 impl Sleeper {
+    /// Returns once the child has reset its signals (it writes one byte
+    /// to a pipe then): a signal sent before would find them as inherited.
     fn spawn() -> Result<Sleeper> {
+        let (mut ready_rx, mut ready_tx) = std::io::pipe().context("pipe")?;
         // SAFETY: this program never starts a thread: the child may run
         // any code.
         match unsafe { fork() }.context("fork failed")? {
             ForkResult::Child => {
+                drop(ready_rx);
                 let _ = set_dumpable(false); // no core file for SIGQUIT
                 // Dispositions and the mask are inherited: a shell starts
                 // background jobs with SIGINT and SIGQUIT ignored, nohup
@@ -36,14 +41,25 @@ impl Sleeper {
                 }
                 let none = SigSet::empty();
                 let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&none), None);
+                let _ = ready_tx.write_all(b"r");
+                drop(ready_tx);
                 loop {
                     pause();
                 }
             }
-            ForkResult::Parent { child } => Ok(Sleeper {
-                pid: child,
-                reaped: false,
-            }),
+            ForkResult::Parent { child } => {
+                drop(ready_tx);
+                // From here on, dropping it kills and reaps the child.
+                let sleeper = Sleeper {
+                    pid: child,
+                    reaped: false,
+                };
+                let mut byte = [0u8];
+                ready_rx
+                    .read_exact(&mut byte)
+                    .context("the child died before it was ready")?;
+                Ok(sleeper)
+            }
         }
     }
 

@@ -5,7 +5,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use nix::sys::signal::{Signal, kill};
+use nix::sys::signal::{SigSet, Signal, kill};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork};
 
@@ -96,9 +96,17 @@ fn pool(ready: &mut dyn Write) -> Result<()> {
         for _ in 0..3 {
             let _ = busy_rx.recv(); // every worker is in a job
         }
-        if let Err(e) = ready.write_all(b"r") {
+        // Blocked here, after the spawns (the workers do not block them):
+        // the kernel, which would pick this thread, picks a worker.
+        let mut mask = SigSet::empty();
+        mask.add(Signal::SIGTERM);
+        mask.add(Signal::SIGINT);
+        let told = mask.thread_block().context("pthread_sigmask");
+        if let Err(e) = told.and_then(|()| {
+            ready.write_all(b"r").context("cannot tell the parent")
+        }) {
             stop.store(true, Ordering::Relaxed); // no signal will come
-            return Err(e).context("cannot tell the parent");
+            return Err(e);
         }
         let ends = workers.into_iter().map(|w| w.join());
         ends.collect::<Result<Vec<_>, _>>()

@@ -20,7 +20,9 @@ struct Pool {
 impl Pool {
     fn new(size: usize) -> Result<Pool> {
         let (jobs, queue) = mpsc::channel::<Job>();
-        // One receiver, shared: a worker locks it only to take the next job.
+        // One receiver, shared: a worker holds the lock while it waits in
+        // recv for the next job (the other idle workers wait for the lock),
+        // and releases it before it runs the job.
         let queue: Arc<Mutex<Receiver<Job>>> = Arc::new(Mutex::new(queue));
         let workers = (0..size)
             .map(|i| {
