@@ -1,3 +1,4 @@
+use std::cell::RefCell;
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -5,7 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use listings::bench::{Summary, human, machine, time};
+use listings::bench::{
+    Case, Summary, human, machine, repeat_interleaved, time,
+};
 use rayon::prelude::*;
 
 /// A pool of worker processes that counts primes, compared with rayon.
@@ -240,24 +243,20 @@ fn main() -> Result<()> {
         counts == on_rayon(&coarse)
     );
 
-    // Five cases, interleaved, after one warm-up round.
-    let mut pool = Pool::new(size)?;
-    let mut samples: [Vec<_>; 5] = Default::default();
-    for round in 0..=args.runs {
-        let times = [
-            time(|| Ok(std::hint::black_box(on_rayon(&coarse))))?,
-            time(|| pool.map(&coarse, None))?,
-            time(|| Ok(std::hint::black_box(on_rayon(&fine))))?,
-            time(|| pool.map(&fine, None))?,
-            time(|| Pool::new(size))?, // and dropped: killed and reaped
-        ];
-        if round > 0 {
-            for (s, t) in samples.iter_mut().zip(times) {
-                s.push(t);
-            }
-        }
-    }
-    let [rc, pc, rf, pf, start] = samples.map(Summary::of);
+    // Five cases, round-robin (each round starts with another case),
+    // after one warm-up round, so that a drift hits every case alike.
+    let pool = RefCell::new(Pool::new(size)?);
+    let (mut rc, mut pc, mut rf, mut pf, mut start) = (
+        || time(|| Ok(std::hint::black_box(on_rayon(&coarse)))),
+        || time(|| pool.borrow_mut().map(&coarse, None)),
+        || time(|| Ok(std::hint::black_box(on_rayon(&fine)))),
+        || time(|| pool.borrow_mut().map(&fine, None)),
+        || time(|| Pool::new(size)), // and dropped: killed and reaped
+    );
+    let mut all: [Case; 5] = [&mut rc, &mut pc, &mut rf, &mut pf, &mut start];
+    let summaries = repeat_interleaved(1, args.runs as usize, &mut all)?;
+    let [rc, pc, rf, pf, start] = <[Summary; 5]>::try_from(summaries)
+        .map_err(|_| anyhow::anyhow!("five cases, five summaries"))?;
     let cases = [
         ("20 tasks, rayon:", rc),
         ("20 tasks, pool:", pc),

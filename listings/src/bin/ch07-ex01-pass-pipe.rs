@@ -90,7 +90,10 @@ fn main() -> Result<()> {
         .args(["--receive", &name])
         .spawn()
         .context("cannot start the receiver")?;
-    let sent = accept(&listener, &mut receiver).and_then(|s| {
+    let accepted = accept(&listener, &mut receiver);
+    // No one else may connect now, and no connection waits in the queue.
+    drop(listener);
+    let sent = accepted.and_then(|s| {
         let fds = [read_end.as_raw_fd()];
         let cmsg = [ControlMessage::ScmRights(&fds)];
         let iov = [IoSlice::new(b"p")];
@@ -98,6 +101,12 @@ fn main() -> Result<()> {
             .context("sendmsg failed")
     });
     drop(read_end); // the receiver has its own copy now
+    // After a failure, a receiver that connected waits in recvmsg for a
+    // descriptor that will never come: kill it, or the wait never ends.
+    let killed = match &sent {
+        Err(_) => receiver.kill().context("kill"),
+        Ok(_) => Ok(()),
+    };
     // Written after the pass, through our end of the pipe.
     let written = sent.and_then(|_| {
         write_end
@@ -106,6 +115,7 @@ fn main() -> Result<()> {
     });
     drop(write_end); // end of file for the receiver
     let status = receiver.wait().context("waitpid failed")?;
+    killed?;
     written?;
     println!(
         "sender (pid {}): receiver ended: {status}",

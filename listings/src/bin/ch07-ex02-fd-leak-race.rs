@@ -52,7 +52,8 @@ fn make_pipes(two_steps: bool, stop: &AtomicBool) -> Result<()> {
             // The window: a fork by another thread here copies r and w
             // without close-on-exec.
             for fd in [r.as_fd(), w.as_fd()] {
-                fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))?;
+                fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))
+                    .context("fcntl(F_SETFD) failed")?;
             }
             (r, w)
         } else {

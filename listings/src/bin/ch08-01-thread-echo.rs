@@ -58,8 +58,9 @@ fn serve(listener: TcpListener, count: usize, stop: &AtomicBool) -> Result<()> {
 }
 // ANCHOR_END: shown
 
-/// Waits for a connection, or for `stop`, checked every 50 ms: a thread
-/// blocked in accept(2) cannot be told to give up.
+/// Waits for a connection, or for `stop`, checked every 50 ms: std has no
+/// way to wake a thread blocked in accept(2) (Linux's shutdown(2) of the
+/// listening socket would, with EINVAL); polling keeps to std.
 fn accept_or_stop(
     listener: &TcpListener,
     stop: &AtomicBool,

@@ -101,8 +101,10 @@ fn main() -> Result<()> {
         }
         if joined.is_err() {
             server.abort(); // a client never connected: stop its accept
+            let _ = server.await; // cancelled: the client's error tells
+            return joined;
         }
-        joined.and(server.await.context("the server was stopped")?)
+        server.await.context("the server panicked")?
     });
     let switches = voluntary_switches()? - before?;
     joined?;

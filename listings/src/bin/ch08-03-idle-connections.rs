@@ -331,8 +331,8 @@ fn start_server(kind: Kind, conns: usize) -> Result<(Server, u16)> {
 
 // ANCHOR: measure
 /// Starts a server process, opens `conns` connections to it, a batch at
-/// a time, each with one echo (setup), then times round trips on one
-/// connection among the idle others, loads it, and reads its memory.
+/// a time, each with one echo (setup), reads its memory, then times round
+/// trips on one connection among the idle others, and loads it.
 fn measure(kind: Kind, conns: usize) -> Result<Row> {
     let (mut server, port) = start_server(kind, conns)?;
     let (name, pid) = (kind.name(), server.0.id());
@@ -359,12 +359,13 @@ fn measure(kind: Kind, conns: usize) -> Result<Row> {
     }
     let setup = start.elapsed();
     let dropped_after = listen_overflows()?;
+    // Memory of the idle connections, before the load can add to it.
+    let (rss_after, pte_after, threads) = status(pid)?;
+    let kstack_after = kernel_stacks()?;
     let probe = &mut streams[conns / 2];
     let rtt = bench::repeat(50, 500, || bench::time(|| round_trip(probe)))?;
     let load = load(&mut streams[..ACTIVE.min(conns)], pid)?;
 
-    let (rss_after, pte_after, threads) = status(pid)?;
-    let kstack_after = kernel_stacks()?;
     drop(streams); // every handler sees end-of-file and ends
     let ended = server.0.wait().context("cannot wait for the server")?;
     if !ended.success() {

@@ -61,8 +61,13 @@ async fn main() -> Result<()> {
     drop(tokio::spawn(async move { done_tx.send("ran to the end") }));
     let detached = done_rx.await.context("the task was cancelled")?;
     println!("a task whose JoinHandle was dropped {detached}");
-    let task = tokio::spawn(sleep(Duration::from_secs(3600)));
-    task.abort();
+    let (started_tx, started_rx) = oneshot::channel();
+    let task = tokio::spawn(async move {
+        let _ = started_tx.send(()); // it has run up to here
+        sleep(Duration::from_secs(3600)).await;
+    });
+    started_rx.await.context("the task never started")?;
+    task.abort(); // it waits in its sleep, and is cancelled there
     let aborted = task.await.expect_err("an aborted task cannot finish");
     println!("an aborted task: cancelled = {}", aborted.is_cancelled());
     Ok(())
