@@ -115,11 +115,20 @@ impl Machines {
 
     /// The listing's claims judged on each machine that has an output of it (an output
     /// whose values cannot be read counts as none).
+    /// An output whose machine line is one an earlier folder's output of the same listing
+    /// printed comes from the same machine: it is counted once.
     pub fn verdicts(&self, listing: &Listing) -> Vec<(&Machine, Vec<Verdict>)> {
+        let mut lines_seen = Vec::new();
         self.all
             .iter()
             .filter_map(|machine| {
                 let output = machine.output(&listing.name)?;
+                if let Some(line) = machine_line(&output.text) {
+                    if lines_seen.contains(&line) {
+                        return None;
+                    }
+                    lines_seen.push(line);
+                }
                 let readings =
                     claims::read_values(&listing.spec.values, &output.text)
                         .ok()?;
