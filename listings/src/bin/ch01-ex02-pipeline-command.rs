@@ -14,8 +14,10 @@ fn main() -> Result<()> {
         .stdout
         .take()
         .context("printf has no stdout pipe")?;
-    // Our read end moves into the Command, which closes it once sort has its
-    // copy: if sort ends early, printf's writes fail instead of blocking.
+    // Our read end moves into this temporary Command and is closed when it is
+    // dropped, at the end of the statement, once sort has ended. If sort
+    // ended early, printf would then die of SIGPIPE (Command restored its
+    // default disposition) instead of blocking.
     let sorted = Command::new("sort")
         .stdin(Stdio::from(pipe_end))
         .output()

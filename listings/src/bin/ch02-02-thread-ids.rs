@@ -2,7 +2,7 @@ use std::io;
 use std::sync::{Barrier, OnceLock};
 use std::thread;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
 use nix::unistd::{getpid, gettid};
 
 /// The thread IDs listed in /proc/self/task, sorted.
@@ -34,23 +34,27 @@ fn main() -> Result<()> {
                 let (spawned, all_started, listed) =
                     (&spawned, &all_started, &listed);
                 thread::Builder::new().spawn_scoped(s, move || {
+                    // Only main prints: a `println!` that panics (stdout
+                    // closed) would keep this worker from the barriers.
+                    let (pid, tid) = (getpid(), gettid());
                     if *spawned.wait() {
-                        println!(
-                            "worker {n}: pid {}, tid {}",
-                            getpid(),
-                            gettid()
-                        );
                         all_started.wait();
                         listed.wait();
                     }
+                    format!("worker {n}: pid {pid}, tid {tid}")
                 })
             })
             .collect();
         let _ = spawned.set(workers.is_ok()); // releases the workers either way
-        workers.context("cannot start a worker thread")?;
+        let workers = workers.context("cannot start a worker thread")?;
         all_started.wait();
         let tids = tasks(); // no `?` here: the workers wait for main below
         listed.wait();
+        for worker in workers {
+            let line =
+                worker.join().map_err(|_| anyhow!("a worker panicked"))?;
+            println!("{line}");
+        }
         let tids = tids?;
         println!("/proc/self/task lists {} tasks: {tids:?}", tids.len());
         Ok(())
