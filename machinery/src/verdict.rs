@@ -180,7 +180,10 @@ pub fn render(id: &str, judged: &[Judged], text: &str) -> String {
             }
         }
     };
-    let mark = PreEscaped(markdown_safe(&mark.into_string()));
+    // On one line: a verdict may stand in a table row, which a newline (a claim's expression
+    // written over several lines) would end.
+    let mark =
+        PreEscaped(markdown_safe(&mark.into_string()).replace('\n', " "));
     // Whitespace that starts the text (the opening tag ended a line) stays outside: a line
     // that holds only an opening tag would start an HTML block, and its paragraph would no
     // longer be read as markdown (CommonMark, HTML blocks, type 7).
