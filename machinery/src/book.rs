@@ -204,6 +204,7 @@ impl ListingPreprocessor {
             }
         }
         let page = html! {
+            p { strong { "Which machines." } " Each folder of outputs, and the machine lines its outputs print." }
             table class="machines" {
                 thead { tr { th { "Machine" } th { "Its machine lines" } th { "Listings run" } } }
                 tbody {
@@ -216,6 +217,7 @@ impl ListingPreprocessor {
                     }
                 }
             }
+            p { strong { "Key measures." } " Each as its listing printed it on that machine (\"—\": no output of that listing there)." }
             table class="machines" {
                 thead { tr { th { "Value" } @for machine in machines { th { (machine.name) } } } }
                 tbody {
@@ -227,6 +229,7 @@ impl ListingPreprocessor {
                     }
                 }
             }
+            p { strong { "Claims that do not hold on every machine." } " With the reason its sidecar gives." }
             table class="machines" {
                 thead { tr { th { "Claim" } th { "What it says" } th { "Does not hold on" } th { "Why it may not" } } }
                 tbody {
