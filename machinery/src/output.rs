@@ -402,16 +402,19 @@ impl StoredOutput {
     }
 }
 
+/// A matcher from a `[vary]` table written as TOML, for the unit tests of this module and
+/// of `variation`.
+#[cfg(test)]
+pub(crate) fn test_matcher(toml: &str) -> Matcher {
+    toml::from_str::<Variation>(toml)
+        .unwrap()
+        .compile()
+        .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    fn matcher(toml: &str) -> Matcher {
-        toml::from_str::<Variation>(toml)
-            .unwrap()
-            .compile()
-            .unwrap()
-    }
+    use super::test_matcher as matcher;
 
     #[test]
     fn redactions_keep_the_shape() {

@@ -287,14 +287,7 @@ fn find_redacted(hir: &Hir) -> Option<&Hir> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::output::Variation;
-
-    fn matcher(toml: &str) -> Matcher {
-        toml::from_str::<Variation>(toml)
-            .unwrap()
-            .compile()
-            .unwrap()
-    }
+    use crate::output::test_matcher as matcher;
 
     #[test]
     fn a_sound_declaration_absorbs_and_the_rest_rejects() {
