@@ -257,23 +257,20 @@ fn tally(
     let tally = LoadedBook::load(project)?.tally(project)?;
     let table = tally.table();
     print!("{table}");
-    if !tally.dead.is_empty() {
-        println!(
-            "\nDead claims: of listings no chapter shows, and no verdict rests on them ({}):",
-            tally.dead.len()
-        );
-        for claim in &tally.dead {
+    let list = |title: &str, claims: &[_]| {
+        println!("\n{title} ({}):", claims.len());
+        for claim in claims {
             println!("  {claim}");
         }
+    };
+    if !tally.dead.is_empty() {
+        list(
+            "Dead claims: of listings no chapter shows, and no verdict rests on them",
+            &tally.dead,
+        );
     }
     if unmarked {
-        println!(
-            "\nClaims no verdict of the prose rests on ({}):",
-            tally.unmarked.len()
-        );
-        for claim in &tally.unmarked {
-            println!("  {claim}");
-        }
+        list("Claims no verdict of the prose rests on", &tally.unmarked);
     }
     if readme {
         let path = project.root.join("README.md");
