@@ -107,36 +107,25 @@ fn variations_exercised(project: &Project) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One trial per output of another machine (`machines/MACHINE/outputs/NAME.txt`): it
-/// matches the book's stored output within the listing's declared variation, and every claim
-/// that does not hold on it says why it may not (`why_not`).
+/// One trial per output of another machine (`machines/MACHINE/outputs/NAME.txt`, and of each
+/// of its shapes, `machines/MACHINE/shapes/SHAPE/outputs/NAME.txt`): it matches the book's
+/// stored output within the listing's declared variation, and every claim that does not hold
+/// on it says why it may not (`why_not`) and why it fails there (`why-not.toml`).
 fn other_machines(project: &Project) -> Vec<libtest_mimic::Trial> {
     let found = || -> anyhow::Result<Vec<libtest_mimic::Trial>> {
         let listings = Listing::all(project)?;
-        let machines = project.root.join(machinery::paths::MACHINES_DIR);
         let mut trials = Vec::new();
-        for machine in std::fs::read_dir(&machines)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", machines.display()))?
+        for (name, folder, _shape) in
+            machinery::machines::result_folders(&project.root)?
         {
-            let machine = machine?.path();
-            if !machine.is_dir() {
+            let outputs = folder.join(machinery::paths::MACHINE_OUTPUTS);
+            let checked = folder.clone();
+            trials.push(trial(format!("machines::{name}::folder"), move || {
+                machine_folder_well_formed(&checked)
+            }));
+            if !outputs.is_dir() {
                 continue;
             }
-            // A machine's folder says what the machine is, under a name a folder can have.
-            let folder = machine.clone();
-            trials.push(trial(
-                format!(
-                    "machines::{}::folder",
-                    folder.file_name().unwrap_or_default().to_string_lossy()
-                ),
-                move || machine_folder_well_formed(&folder),
-            ));
-            let name = machine
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            let outputs = machine.join(machinery::paths::MACHINE_OUTPUTS);
             for file in std::fs::read_dir(&outputs)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", outputs.display()))?
             {
@@ -153,11 +142,11 @@ fn other_machines(project: &Project) -> Vec<libtest_mimic::Trial> {
                     format!("machines::{name}::{stem}"),
                     move || {
                         let listing = listing.ok_or_else(|| {
-                        anyhow::anyhow!(
-                            "{}: no listing is named {stem}; delete the file",
-                            relative.display()
-                        )
-                    })?;
+                            anyhow::anyhow!(
+                                "{}: no listing is named {stem}; delete the file",
+                                relative.display()
+                            )
+                        })?;
                         check_other_machine(&project, &listing, &relative)?;
                         check_claims_elsewhere(&project, &listing, &relative)
                             .map(drop)
@@ -170,8 +159,9 @@ fn other_machines(project: &Project) -> Vec<libtest_mimic::Trial> {
     found().unwrap_or_else(|e| vec![trial("machines", move || Err(e))])
 }
 
-/// A machine's folder has a valid name (`export::valid_name`) and a README.md that says
-/// what the machine is.
+/// A machine's (or a shape's) folder has a valid name (`export::valid_name`), a README.md
+/// that says what the machine is (completed: no "TO COMPLETE" left), and a `why-not.toml`,
+/// if any, whose sections each name a listing the folder has an output of.
 fn machine_folder_well_formed(folder: &std::path::Path) -> anyhow::Result<()> {
     let name = folder
         .file_name()
@@ -181,14 +171,30 @@ fn machine_folder_well_formed(folder: &std::path::Path) -> anyhow::Result<()> {
     anyhow::ensure!(
         machinery::export::valid_name(&name),
         "{}: a machine's folder is named in lower-case letters, digits and dashes \
-         (e.g. intel-xeon-2vcpu); rename it",
+         (e.g. intel-xeon-2vcpu, or one-cpu for a shape); rename it",
         folder.display()
     );
     let readme = folder.join("README.md");
+    let text = std::fs::read_to_string(&readme).map_err(|_| {
+        anyhow::anyhow!(
+            "{}: missing; say what the machine is (see machines/README.md)",
+            readme.display()
+        )
+    })?;
     anyhow::ensure!(
-        readme.is_file(),
-        "{}: missing; say what the machine is (see machines/README.md)",
-        readme.display()
+        !text.contains(machinery::export::TO_COMPLETE),
+        "{}: still says {}; say what the machine is (see machines/README.md)",
+        readme.display(),
+        machinery::export::TO_COMPLETE
     );
+    let outputs = folder.join(machinery::paths::MACHINE_OUTPUTS);
+    for listing in machinery::machines::read_reasons(folder)?.keys() {
+        anyhow::ensure!(
+            outputs.join(format!("{listing}.txt")).is_file(),
+            "{}: [{listing}] names a listing with no output in {}; remove the section",
+            folder.join(machinery::paths::MACHINE_WHY_NOT).display(),
+            outputs.display()
+        );
+    }
     Ok(())
 }

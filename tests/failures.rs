@@ -812,18 +812,35 @@ fn a_claim_failing_on_another_machine_without_why_not_is_named() {
             "why_not",
         ],
     );
-    // Saying why it may fail there is enough: the reader is told.
+    // Saying why it may fail is not enough: the machine says why it fails there.
     fixture.write(
         &format!("listings/src/bin/{LISTING}.toml"),
         "title = \"Hello\"\n[values]\ncount = 'count (?<v>\\d+)'\n\
          [[claims]]\nid = \"above-two\"\nholds = \"count > 2\"\n\
          says = \"the count is above two\"\nwhy_not = \"one CPU\"\n",
     );
-    let held = check_claims_elsewhere(
-        &fixture.project(),
-        &fixture.listing(),
-        Path::new(theirs),
-    )
-    .unwrap();
-    assert_eq!(held, (0, 1));
+    let check = || {
+        check_claims_elsewhere(
+            &fixture.project(),
+            &fixture.listing(),
+            Path::new(theirs),
+        )
+    };
+    assert_failure(
+        check().map(drop),
+        &[
+            "machines/other/why-not.toml, under [ch01-01-hello]: above-two = ",
+            "count = 1",
+        ],
+    );
+    let why_not = "machines/other/why-not.toml";
+    fixture.write(why_not, "[ch01-01-hello]\nabove-two = \"TO EXPLAIN\"\n");
+    assert_failure(check().map(drop), &[why_not, "still to write"]);
+    fixture.write(why_not, "[ch01-01-hello]\nabove-two = \"one CPU here\"\n");
+    assert_eq!(check().unwrap(), (0, 1));
+    // An entry for a claim that holds there, or that does not exist, is stale.
+    fixture.write(theirs, &format!("$ cargo run -p listings --bin {LISTING}\ncount 3\n"));
+    assert_failure(check().map(drop), &["claim above-two holds there", why_not]);
+    fixture.write(why_not, "[ch01-01-hello]\nno-such = \"x\"\n");
+    assert_failure(check().map(drop), &["names a claim no-such", "fix the id"]);
 }

@@ -20,6 +20,12 @@ pub const OUTPUTS_DIR: &str = "listings/output";
 pub const MACHINES_DIR: &str = "machines";
 /// The folder of a machine's outputs, inside its folder under [`MACHINES_DIR`].
 pub const MACHINE_OUTPUTS: &str = "outputs";
+/// The shapes of a machine (one CPU, a cpuset), each a folder like a machine's, inside its
+/// folder under [`MACHINES_DIR`]: `machines/MACHINE/shapes/SHAPE/`.
+pub const MACHINE_SHAPES: &str = "shapes";
+/// Why claims of the book fail on one machine (or shape), in its folder: one entry per claim
+/// that does not hold there.
+pub const MACHINE_WHY_NOT: &str = "why-not.toml";
 /// mdBook's theme overrides: the listings' CSS and script, the page head.
 pub const THEME_DIR: &str = "theme";
 /// The architecture map, checked against the folders and the machinery's modules.

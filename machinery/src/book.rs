@@ -195,7 +195,7 @@ impl ListingPreprocessor {
             let spreads = self.machines.spreads(listing);
             for claim in &listing.spec.claims {
                 match spreads.get(&claim.id) {
-                    Some(spread) if !spread.fails_on.is_empty() => {
+                    Some(spread) if spread.fails_somewhere() => {
                         not_everywhere.push((listing, claim, spread.clone()))
                     }
                     Some(_) => everywhere += 1,
@@ -229,16 +229,20 @@ impl ListingPreprocessor {
                     }
                 }
             }
-            p { strong { "Claims that do not hold on every machine." } " With the reason its sidecar gives." }
+            p { strong { "Claims that do not hold on every machine." } " Why each may not, as its sidecar says; and, for each machine or shape it fails on, why it fails there, as that machine's " code { "why-not.toml" } " says." }
             table class="machines" {
-                thead { tr { th { "Claim" } th { "What it says" } th { "Does not hold on" } th { "Why it may not" } } }
+                thead { tr { th { "Claim" } th { "What it says" } th { "Why it may not" } th { "Where it does not hold, and why" } } }
                 tbody {
                     @for (listing, claim, spread) in &not_everywhere {
                         tr {
                             td { (listing.position) " " code { (claim.id) } }
                             td { (claim.says) }
-                            td { (spread.fails_on.join(", ")) }
                             td { (claim.why_not.as_deref().unwrap_or("(not said)")) }
+                            td {
+                                @for name in spread.fails_on.iter().chain(&spread.shapes_failing) {
+                                    p { strong { (name) } ": " (spread.reasons.get(name).map_or("(not said)", String::as_str)) }
+                                }
+                            }
                         }
                     }
                 }
@@ -554,7 +558,7 @@ fn render_claims(
         };
         let machines = spreads
             .and_then(|s| s.get(&verdict.claim.id))
-            .filter(|s| s.holds_on.len() + s.fails_on.len() > 1)
+            .filter(|s| s.judged() > 1)
             .map_or_else(String::new, |s| {
                 format!(
                     " <span class=\"claim-machines\">({}: {})</span>",

@@ -1,7 +1,8 @@
 //! The machines the book has run on: the book's own (its stored outputs, `listings/output/`)
-//! and every machine of `machines/NAME/outputs/` (`cargo book compare --export`). For each
-//! claim, on which of them it holds: shown under each output, in the verdicts' popovers and
-//! in the Machines appendix.
+//! and every machine of `machines/NAME/outputs/` (`cargo book compare --export`), with the
+//! shapes of each (one CPU, a cpuset: `machines/NAME/shapes/SHAPE/outputs/`), and why claims
+//! fail on each (`why-not.toml`). For each claim, on which of them it holds: shown under each
+//! output, in the verdicts' popovers and in the Machines appendix.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,18 +13,80 @@ use crate::Project;
 use crate::claims::{self, Verdict};
 use crate::listing::Listing;
 use crate::output::{StoredOutput, machine_line};
-use crate::paths::{MACHINE_OUTPUTS, MACHINES_DIR, OUTPUTS_DIR};
+use crate::paths::{
+    MACHINE_OUTPUTS, MACHINE_SHAPES, MACHINE_WHY_NOT, MACHINES_DIR, OUTPUTS_DIR,
+};
 
 /// The name the book's own machine goes by, beside the folders of `machines/`.
 pub const BOOK: &str = "the book's machine";
 
-/// One machine and where its outputs are.
+/// Why claims fail on one machine: listing name → claim id → the reason, as that machine's
+/// `why-not.toml` gives it (`[ch03-03-context-switch]` then `l2-fits-one = "..."`).
+pub type Reasons = BTreeMap<String, BTreeMap<String, String>>;
+
+/// One machine, or one shape of a machine, and where its outputs are.
 #[derive(Debug, Clone)]
 pub struct Machine {
-    /// [`BOOK`], or the folder's name under `machines/`.
+    /// [`BOOK`], the folder's name under `machines/`, or for a shape `NAME/SHAPE`.
     pub name: String,
+    /// The folder under `machines/` (none for the book's own machine).
+    pub folder: Option<PathBuf>,
     /// Its outputs, `NAME.txt` each.
     pub outputs: PathBuf,
+    /// For a shape, the shape's name (`one-cpu`); the machine is the folder above.
+    pub shape: Option<String>,
+}
+
+/// The result folders under `machines/`: each machine's folder, then the folders of its
+/// shapes (`machines/NAME/shapes/SHAPE/`), with their names (`NAME`, `NAME/SHAPE`); only
+/// folders, sorted by name.
+pub fn result_folders(
+    root: &Path,
+) -> Result<Vec<(String, PathBuf, Option<String>)>> {
+    let mut found = Vec::new();
+    for machine in sorted_folders(&root.join(MACHINES_DIR))? {
+        let name = file_name(&machine);
+        let shapes = sorted_folders(&machine.join(MACHINE_SHAPES))?;
+        found.push((name.clone(), machine, None));
+        for shape in shapes {
+            let shape_name = file_name(&shape);
+            found.push((format!("{name}/{shape_name}"), shape, Some(shape_name)));
+        }
+    }
+    Ok(found)
+}
+
+fn sorted_folders(dir: &Path) -> Result<Vec<PathBuf>> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut folders = Vec::new();
+    for entry in std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+    {
+        let path = entry?.path();
+        if path.is_dir() {
+            folders.push(path);
+        }
+    }
+    folders.sort();
+    Ok(folders)
+}
+
+/// Reads a result folder's `why-not.toml` (none: no claim fails there).
+pub fn read_reasons(folder: &Path) -> Result<Reasons> {
+    let path = folder.join(MACHINE_WHY_NOT);
+    if !path.exists() {
+        return Ok(Reasons::new());
+    }
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    toml::from_str(&text).with_context(|| {
+        format!(
+            "{}: expected [LISTING] sections of `claim-id = \"why it fails here\"`",
+            path.display()
+        )
+    })
 }
 
 impl Machine {
@@ -54,30 +117,76 @@ impl Machine {
     }
 }
 
-/// On which machines one claim holds, and on which it does not.
+/// On which machines one claim holds, and on which it does not; shapes of a machine (one
+/// CPU, a cpuset) apart, since they are not other machines.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Spread {
     pub holds_on: Vec<String>,
     pub fails_on: Vec<String>,
+    pub shapes_holding: Vec<String>,
+    pub shapes_failing: Vec<String>,
+    /// For each machine or shape it fails on, the reason its `why-not.toml` gives.
+    pub reasons: BTreeMap<String, String>,
 }
 
 impl Spread {
-    /// "holds on 2 of 2 machines".
+    /// How many machines and shapes judged it.
+    pub fn judged(&self) -> usize {
+        self.holds_on.len()
+            + self.fails_on.len()
+            + self.shapes_holding.len()
+            + self.shapes_failing.len()
+    }
+
+    /// "holds on 2 of 2 machines", and ", on 0 of 1 shape" when shapes ran the listing.
     pub fn summary(&self) -> String {
-        let judged = self.holds_on.len() + self.fails_on.len();
-        let machines = if judged == 1 { "machine" } else { "machines" };
-        format!("holds on {} of {judged} {machines}", self.holds_on.len())
+        let count = |holds: usize, fails: usize, one: &str| {
+            let judged = holds + fails;
+            let s = if judged == 1 { "" } else { "s" };
+            format!("{holds} of {judged} {one}{s}")
+        };
+        let mut text = format!(
+            "holds on {}",
+            count(self.holds_on.len(), self.fails_on.len(), "machine")
+        );
+        if !self.shapes_holding.is_empty() || !self.shapes_failing.is_empty() {
+            text += &format!(
+                ", on {}",
+                count(
+                    self.shapes_holding.len(),
+                    self.shapes_failing.len(),
+                    "shape"
+                )
+            );
+        }
+        text
     }
 
     /// Where it was judged and how: "the book's machine; not on intel-xeon-2vcpu".
     pub fn detail(&self) -> String {
-        let (holds, fails) =
-            (self.holds_on.join(", "), self.fails_on.join(", "));
+        let holds: Vec<&str> = self
+            .holds_on
+            .iter()
+            .chain(&self.shapes_holding)
+            .map(String::as_str)
+            .collect();
+        let fails: Vec<&str> = self
+            .fails_on
+            .iter()
+            .chain(&self.shapes_failing)
+            .map(String::as_str)
+            .collect();
+        let (holds, fails) = (holds.join(", "), fails.join(", "));
         match (holds.is_empty(), fails.is_empty()) {
             (_, true) => holds,
             (true, false) => format!("not on {fails}"),
             (false, false) => format!("{holds}; not on {fails}"),
         }
+    }
+
+    /// Whether it fails on some machine or shape.
+    pub fn fails_somewhere(&self) -> bool {
+        !self.fails_on.is_empty() || !self.shapes_failing.is_empty()
     }
 }
 
@@ -91,24 +200,20 @@ impl Machines {
     pub fn load(project: &Project) -> Result<Machines> {
         let mut all = vec![Machine {
             name: BOOK.to_owned(),
+            folder: None,
             outputs: project.root.join(OUTPUTS_DIR),
+            shape: None,
         }];
-        let dir = project.root.join(MACHINES_DIR);
-        if dir.is_dir() {
-            let mut others = Vec::new();
-            for entry in std::fs::read_dir(&dir)
-                .with_context(|| format!("cannot read {}", dir.display()))?
-            {
-                let path = entry?.path();
-                if path.join(MACHINE_OUTPUTS).is_dir() {
-                    others.push(Machine {
-                        name: file_name(&path),
-                        outputs: path.join(MACHINE_OUTPUTS),
-                    });
-                }
+        for (name, folder, shape) in result_folders(&project.root)? {
+            let outputs = folder.join(MACHINE_OUTPUTS);
+            if outputs.is_dir() {
+                all.push(Machine {
+                    name,
+                    folder: Some(folder),
+                    outputs,
+                    shape,
+                });
             }
-            others.sort_by(|a, b| a.name.cmp(&b.name));
-            all.extend(others);
         }
         Ok(Machines { all })
     }
@@ -146,13 +251,30 @@ impl Machines {
             .map(|c| (c.id.clone(), Spread::default()))
             .collect();
         for (machine, verdicts) in self.verdicts(listing) {
+            let reasons = machine
+                .folder
+                .as_deref()
+                .map(read_reasons)
+                .and_then(Result::ok)
+                .and_then(|mut r| r.remove(&listing.name))
+                .unwrap_or_default();
             for verdict in verdicts {
                 let spread =
                     spreads.entry(verdict.claim.id.clone()).or_default();
-                if verdict.holds() {
-                    spread.holds_on.push(machine.name.clone());
-                } else {
-                    spread.fails_on.push(machine.name.clone());
+                let name = machine.name.clone();
+                match (verdict.holds(), machine.shape.is_some()) {
+                    (true, false) => spread.holds_on.push(name),
+                    (true, true) => spread.shapes_holding.push(name),
+                    (false, shape) => {
+                        if let Some(reason) = reasons.get(&verdict.claim.id) {
+                            spread.reasons.insert(name.clone(), reason.clone());
+                        }
+                        if shape {
+                            spread.shapes_failing.push(name)
+                        } else {
+                            spread.fails_on.push(name)
+                        }
+                    }
                 }
             }
         }
@@ -172,11 +294,18 @@ mod tests {
 
     #[test]
     fn a_spread_says_where() {
-        let spread = Spread {
+        let mut spread = Spread {
             holds_on: vec!["the book's".into()],
             fails_on: vec!["intel".into()],
+            ..Spread::default()
         };
         assert_eq!(spread.summary(), "holds on 1 of 2 machines");
         assert_eq!(spread.detail(), "the book's; not on intel");
+        spread.shapes_failing.push("intel/one-cpu".into());
+        assert_eq!(
+            spread.summary(),
+            "holds on 1 of 2 machines, on 0 of 1 shape"
+        );
+        assert_eq!(spread.detail(), "the book's; not on intel, intel/one-cpu");
     }
 }

@@ -61,6 +61,10 @@ enum Command {
         #[arg(long, value_name = "NAME", value_parser = machine_name,
               conflicts_with_all = ["quick", "listings"])]
         export: Option<String>,
+        /// With --export: this run is a shape of that machine (one CPU under `taskset -c 1`,
+        /// a container's cpuset), kept in machines/NAME/shapes/SHAPE/.
+        #[arg(long, value_name = "SHAPE", value_parser = machine_name, requires = "export")]
+        shape: Option<String>,
     },
     /// Print the book (print.html) to a PDF, with one bookmark per chapter, through a
     /// headless Chrome or Chromium (found as the README says: BOOK_CHROME, PATH, ...).
@@ -154,6 +158,7 @@ fn run(command: Command) -> Result<ExitCode> {
             quick,
             out,
             export,
+            shape,
         } => {
             let options = machinery::compare::Options {
                 listings,
@@ -168,12 +173,13 @@ fn run(command: Command) -> Result<ExitCode> {
                 let folder = machinery::export::export(
                     &project,
                     &name,
+                    shape.as_deref(),
                     &options.out,
                     &report,
                 )?;
                 println!(
-                    "exported to {}: complete its README.md, then propose it (see \
-                     machines/README.md)",
+                    "exported to {}: complete its README.md and why-not.toml, then \
+                     propose it (see machines/README.md)",
                     folder.display()
                 );
             }

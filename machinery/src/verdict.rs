@@ -234,7 +234,7 @@ fn claim_html(judged: &Judged) -> Markup {
                 }
             }
             span class="prose-verdict-state" { (state.symbol()) " " (verdict_text) }
-            @if judged.machines.holds_on.len() + judged.machines.fails_on.len() > 1 {
+            @if judged.machines.judged() > 1 {
                 span class="prose-verdict-machines" {
                     (judged.machines.summary()) " (" (judged.machines.detail()) ")"
                 }

@@ -262,10 +262,13 @@ pub fn check_other_machine(
         })
 }
 
-/// The listing's claims judged on an output made on another machine: each one that does not
-/// hold there must say why it may not (`why_not`), or it is a finding: the claim, or the
-/// sentence resting on it, says more than the book can promise a reader. Returns how many
-/// claims held and how many were judged.
+/// The listing's claims judged on an output made on another machine
+/// (`machines/NAME[/shapes/SHAPE]/outputs/LISTING.txt`): each one that does not hold there
+/// must say why it may not (the claim's `why_not`, which the book shows every reader) and why
+/// it fails on that machine (an entry of the machine's `why-not.toml`); otherwise it is a
+/// finding: the claim, or the sentence resting on it, says more than the book can promise a
+/// reader. An entry for a claim that holds there, or that does not exist, is stale. Returns how
+/// many claims held and how many were judged.
 pub fn check_claims_elsewhere(
     project: &Project,
     listing: &Listing,
@@ -289,23 +292,82 @@ pub fn check_claims_elsewhere(
     })?;
     let verdicts = crate::claims::judge(&listing.spec.claims, &readings);
     let held = verdicts.iter().filter(|v| v.holds()).count();
-    let unexplained: Vec<String> = verdicts
-        .iter()
-        .filter(|v| !v.holds() && v.claim.why_not.is_none())
-        .map(|v| format!("  claim {} \"{}\" {v}", v.claim.id, v.claim.says))
-        .collect();
-    if !unexplained.is_empty() {
+    // machines/NAME/outputs/LISTING.txt: the machine's folder is two levels up.
+    let folder = other
+        .parent()
+        .and_then(std::path::Path::parent)
+        .unwrap_or(std::path::Path::new(""));
+    let why_not_file = folder.join(crate::paths::MACHINE_WHY_NOT);
+    let mut reasons = crate::machines::read_reasons(&project.root.join(folder))?
+        .remove(&listing.name)
+        .unwrap_or_default();
+    let mut problems = Vec::new();
+    for verdict in &verdicts {
+        let claim = &verdict.claim;
+        let reason = reasons.remove(&claim.id);
+        if verdict.holds() {
+            if reason.is_some() {
+                problems.push(format!(
+                    "  claim {} holds there: remove its entry from [{}] of {}",
+                    claim.id,
+                    listing.name,
+                    why_not_file.display()
+                ));
+            }
+            continue;
+        }
+        if claim.why_not.is_none() {
+            problems.push(format!(
+                "  claim {} \"{}\" {verdict}: no `why_not` in {}; say what about a \
+                 machine makes it fail, or, if the claim says more than the book can \
+                 promise, fix it and the sentence resting on it",
+                claim.id,
+                claim.says,
+                listing.sidecar().display()
+            ));
+        }
+        match reason.as_deref().map(str::trim) {
+            None => problems.push(format!(
+                "  claim {} \"{}\" {verdict}: say why it fails on this machine in {}, \
+                 under [{}]: {} = \"...\"",
+                claim.id,
+                claim.says,
+                why_not_file.display(),
+                listing.name,
+                claim.id
+            )),
+            Some(text) if text.is_empty() || text.starts_with(TO_EXPLAIN) => {
+                problems.push(format!(
+                    "  claim {}: its entry in {} is still to write: say why it fails \
+                     on this machine, from what the output shows",
+                    claim.id,
+                    why_not_file.display()
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    for id in reasons.keys() {
+        problems.push(format!(
+            "  {} names a claim {id} that {} does not have: fix the id or remove the \
+             entry",
+            why_not_file.display(),
+            listing.sidecar().display()
+        ));
+    }
+    if !problems.is_empty() {
         bail!(
-            "{}: on the machine of {shown}, claims fail with no `why_not`:\n{}\n\
-             Say in the claim's `why_not` what about that machine makes it fail, or, if \
-             the claim says more than the book can promise, fix it and the sentence \
-             resting on it",
-            listing.sidecar().display(),
-            unexplained.join("\n")
+            "{shown}: claims of {} that fail there are not explained:\n{}",
+            listing.name,
+            problems.join("\n")
         );
     }
     Ok((held, verdicts.len()))
 }
+
+/// What `cargo book compare --export` writes in a machine's `why-not.toml` for each claim
+/// that failed, for the contributor to replace with the reason.
+pub const TO_EXPLAIN: &str = "TO EXPLAIN";
 
 /// Every claim a verdict of the prose rests on exists and holds on its listing's stored
 /// output; each failure names the chapter and line of the verdict, the claim and its values.
