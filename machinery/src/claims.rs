@@ -16,7 +16,8 @@
 //!
 //! The group `v` (or the whole match) is the value. A number with a unit becomes a number in
 //! the base unit (durations in seconds, sizes in bytes, throughputs in bytes per second);
-//! `1.96x` becomes 1.96 and `97%` becomes 97; anything else stays text.
+//! `1.96x` becomes 1.96 and `97%` becomes 97; anything else stays text. Besides Rhai's own
+//! functions, a claim may call `distinct(list)`, the list without its repeats.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -325,11 +326,26 @@ fn prefixed(expression: &str, names: &BTreeMap<String, Reading>) -> String {
     out
 }
 
+/// `distinct(list)`: the list without its repeats, in order of first appearance, so that
+/// `distinct(tids).len() == tids.len()` says no two are equal. Rhai cannot say it itself: a
+/// closure that reads the list it is iterating over is refused (the `sync` feature's lock).
+fn distinct(list: rhai::Array) -> rhai::Array {
+    let mut seen: Vec<rhai::Dynamic> = Vec::with_capacity(list.len());
+    for item in list {
+        let key = |d: &rhai::Dynamic| (d.type_name(), d.to_string());
+        if !seen.iter().any(|s| key(s) == key(&item)) {
+            seen.push(item);
+        }
+    }
+    seen
+}
+
 thread_local! {
     /// Rhai's engine, made once: making one registers its whole standard library.
     static ENGINE: rhai::Engine = {
         let mut engine = rhai::Engine::new();
         engine.set_max_operations(100_000);
+        engine.register_fn("distinct", distinct);
         engine
     };
 }
@@ -488,5 +504,28 @@ mod tests {
         assert!(v[3].holds(), "ints and floats mix: {}", v[3]);
         assert!(v[4].holds.is_err());
         assert!(v[5].holds.is_err(), "not a boolean");
+    }
+
+    #[test]
+    fn distinct_drops_repeats_of_numbers_and_texts() {
+        let out = "tid 7\ntid 9\ntid 7\nby SIGKILL\nby SIGTERM\nby SIGKILL\n";
+        let r = read_values(
+            &values("tids = { pattern = 'tid (?<v>\\d+)', all = true }\nends = { pattern = 'by (?<v>\\w+)', all = true }"),
+            out,
+        )
+        .unwrap();
+        let v = judge(
+            &[
+                claim("distinct(tids) == [7, 9]"),
+                claim("distinct(tids).len() == tids.len()"),
+                claim("distinct(ends).len() == 2 && ends.len() == 3"),
+                claim("distinct([1, 2, 3]).len() == 3"),
+            ],
+            &r,
+        );
+        assert!(v[0].holds(), "{}", v[0]);
+        assert_eq!(v[1].holds, Ok(false), "7 twice");
+        assert!(v[2].holds(), "{}", v[2]);
+        assert!(v[3].holds(), "{}", v[3]);
     }
 }

@@ -7,8 +7,7 @@ use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, dup2_stdin, dup2_stdout, execvp, fork};
 
 // ANCHOR: body
-/// Forks a child that runs `connect` (to rewire its stdin or stdout), then
-/// execs `argv`.
+/// Forks a child that runs `connect` to rewire stdin or stdout, then execs.
 fn spawn(
     argv: &[&str],
     connect: impl FnOnce() -> nix::Result<()>,

@@ -3,7 +3,7 @@ use std::io;
 use std::sync::{Barrier, Mutex, OnceLock};
 use std::thread;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result};
 
 // ANCHOR: body
 static COUNTER: u64 = 0;
@@ -11,10 +11,9 @@ static COUNTER: u64 = 0;
 fn main() -> Result<()> {
     let on_heap = Box::new(42_u64);
     let heap_addr = &*on_heap as *const u64 as usize;
-    // Each thread records where its own local variable lives, and where it sees
-    // the heap value and the static. The barrier keeps all four alive at once
-    // (a finished thread's stack may be reused for the next one); no thread
-    // goes to it before main knows that all four exist (see Listing 2.2).
+    // Each thread notes where its local, the heap value and the static are.
+    // The barrier keeps all four alive at once (an ended thread's stack may be
+    // reused); none goes to it before main knows all four exist (Listing 2.2).
     let seen = Mutex::new(Vec::new());
     let (all_alive, spawned) = (Barrier::new(4), OnceLock::<bool>::new());
     thread::scope(|s| {
@@ -38,9 +37,7 @@ fn main() -> Result<()> {
         let _ = spawned.set(workers.is_ok()); // releases them either way
         workers.map(drop).context("cannot start a thread")
     })?;
-    let seen = seen
-        .into_inner()
-        .map_err(|_| anyhow!("a thread panicked"))?;
+    let seen = seen.into_inner().ok().context("a thread panicked")?;
     let distinct = |f: fn(&(usize, usize, usize)) -> usize| {
         seen.iter().map(f).collect::<BTreeSet<_>>().len()
     };
@@ -58,16 +55,13 @@ fn main() -> Result<()> {
         distinct(|a| a.1)
     );
     println!("the static:       {} distinct address", distinct(|a| a.2));
-
     // A thread's stack size is fixed when it is created. Spawned threads get 2
     // MiB by default (RUST_MIN_STACK changes that); this recursion needs more.
     let deep = thread::Builder::new()
         .stack_size(64 * 1024 * 1024)
         .spawn(|| depth(20_000))
         .context("cannot spawn a thread with a 64 MiB stack")?;
-    let frames = deep
-        .join()
-        .map_err(|_| anyhow!("the deep thread panicked"))?;
+    let frames = deep.join().ok().context("the deep thread panicked")?;
     println!("a thread with a 64 MiB stack recursed {frames} frames deep");
     Ok(())
 }

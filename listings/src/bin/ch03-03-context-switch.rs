@@ -172,7 +172,8 @@ fn main() -> Result<()> {
     let pcid = if has_pcid()? { "yes" } else { "no" };
     println!("pcid in /proc/cpuinfo: {pcid}");
     // ANCHOR: shown
-    let all = allowed_cpus()?; // this thread's affinity mask, never "CPU 0"
+    // In main: the CPUs come from this thread's affinity mask, never "CPU 0".
+    let all = allowed_cpus()?;
     let one = [all[0]]; // pinned: both sides share the first allowed CPU
     // ANCHOR_END: shown
     println!("L2 cache of CPU {}: {}", one[0], l2_size(one[0]));
@@ -196,7 +197,8 @@ fn main() -> Result<()> {
                 kib => (args.trips * 8 / kib as u64).max(20),
             };
             // ANCHOR: shown
-            // Children and threads inherit the affinity of their creator.
+            // In main, for each run of each case (the cases take turns):
+            // children and threads inherit the affinity of their creator.
             sched_setaffinity(Pid::from_raw(0), &case.cpus)
                 .context("sched_setaffinity failed")?;
             let elapsed = (case.run)(trips, &mine, &its)?;

@@ -8,8 +8,7 @@ use listings::bench::human;
 /// Two worker processes, each waiting 2 seconds.
 #[derive(Parser)]
 struct Args {
-    /// Internal: run as the worker named NAME (how the program starts
-    /// itself again).
+    /// Internal: run as worker NAME (how the program starts itself again).
     #[arg(long, value_name = "NAME", hide = true)]
     worker: Option<String>,
 }
@@ -46,8 +45,7 @@ fn main() -> Result<()> {
             }
         }
     }
-    // Wait for every worker before judging any (std's Child is not reaped
-    // when dropped).
+    // Wait for all before judging any: std does not reap a dropped Child.
     let statuses: Vec<_> = workers.iter_mut().map(Child::wait).collect();
     for status in statuses {
         let status = status.context("waiting for a worker failed")?;
