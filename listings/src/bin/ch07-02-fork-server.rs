@@ -83,7 +83,7 @@ fn server() -> Result<()> {
     nix::unistd::dup2_stdin(null).context("dup2")?; // one copy: `control`
     let (mut workers, mut ended) = (Vec::new(), Vec::new());
     while let Some((task, conn)) = recv_fd(&control)? {
-        reap_finished(&mut ended)?; // no zombies while the server lives
+        reap_finished(&mut ended)?; // zombies do not pile up
         let threads = threads()?;
         // SAFETY: the server is a fresh exec of this program and starts no
         // thread, so it is single-threaded: the child may run any code.
