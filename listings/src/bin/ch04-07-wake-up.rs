@@ -99,15 +99,20 @@ fn play(cpus: [usize; 2], block: bool, trips: u32) -> Result<Duration> {
     let (to_0, peer_of_0) = mpsc::channel::<Thread>();
     let shared = &shared;
     let times = thread::scope(|s| {
+        // Owned by this closure: every way out of it drops the sender, and
+        // p0 then stops waiting for a peer.
+        let to_0 = to_0;
         let p0 = s.spawn(move || {
             let peer = peer_of_0.recv().context("no peer")?;
             player(0, cpus[0], peer, shared)
         });
         let first = p0.thread().clone();
-        let p1 = s.spawn(move || player(1, cpus[1], first, shared));
+        let p1 = thread::Builder::new()
+            .spawn_scoped(s, move || player(1, cpus[1], first, shared))
+            .context("cannot start the second thread")?;
         to_0.send(p1.thread().clone()).ok(); // fails only if p0 is gone
-        [p0, p1].map(|h| h.join().map_err(|_| anyhow!("panicked"))?)
-    });
+        anyhow::Ok([p0, p1].map(|h| h.join().map_err(|_| anyhow!("panicked"))?))
+    })?;
     let [t0, t1] = times;
     Ok(t0?.max(t1?) / trips)
 }
