@@ -1,5 +1,5 @@
 use std::io::{Read, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use nix::sys::signal::{SigSet, Signal, kill};
 use nix::sys::wait::{WaitStatus, waitpid};
-use nix::unistd::{ForkResult, Pid, fork};
+use nix::unistd::{ForkResult, Pid, fork, gettid};
 
 /// Runs `body` in a child and returns its PID once the child has written
 /// one byte to say that it is ready (its signal set-up is done).
@@ -48,10 +48,16 @@ impl Drop for Cleanup {
 }
 
 // ANCHOR: pool
+/// The thread (its TID) in which the SIGTERM handler ran; 0 before.
+static HANDLED_IN: AtomicI32 = AtomicI32::new(0);
+
+/// What a worker returns: the jobs it started, whether `stop` was set
+/// during its last job, how long that job took, and its thread's TID.
+type End = (u32, bool, Duration, Pid);
+
 /// One worker: takes 100 ms jobs until `stop` is set, and looks at it only
-/// between jobs. Returns the jobs it started, whether `stop` was set
-/// during its last job, and how long that job took.
-fn worker(stop: &AtomicBool, busy: mpsc::Sender<()>) -> (u32, bool, Duration) {
+/// between jobs.
+fn worker(stop: &AtomicBool, busy: mpsc::Sender<()>) -> End {
     let mut started = 0;
     loop {
         // Relaxed: the flag carries no data, only a request.
@@ -61,7 +67,7 @@ fn worker(stop: &AtomicBool, busy: mpsc::Sender<()>) -> (u32, bool, Duration) {
         let _ = busy.send(()); // "I am in a job"; only the first one counts
         thread::sleep(Duration::from_millis(100)); // the job
         if stop.load(Ordering::Relaxed) {
-            return (started, !before, job.elapsed());
+            return (started, !before, job.elapsed(), gettid());
         }
     }
 }
@@ -76,6 +82,15 @@ fn pool(ready: &mut dyn Write) -> Result<()> {
         signal_hook::flag::register(signal as i32, Arc::clone(&stop))
             .context("cannot install the handler")?;
     }
+    // SAFETY: the action, run in the handler, makes one system call that
+    // only returns the caller's TID, and an atomic store: no lock, no
+    // allocation, no panic, errno untouched (async-signal-safe).
+    unsafe {
+        signal_hook::low_level::register(Signal::SIGTERM as i32, || {
+            HANDLED_IN.store(gettid().as_raw(), Ordering::Relaxed)
+        })
+    }
+    .context("cannot install the handler")?;
     let (busy_tx, busy_rx) = mpsc::channel();
     let ends = thread::scope(|s| {
         let mut workers = Vec::new();
@@ -116,12 +131,22 @@ fn pool(ready: &mut dyn Write) -> Result<()> {
     let during = ends.iter().filter(|e| e.1).count();
     let shortest = ends.iter().filter(|e| e.1).map(|e| e.2).min();
     let ms = shortest.unwrap_or_default().as_secs_f64() * 1e3;
+    // Relaxed: the handler ran in a thread joined since, or in this one.
+    let tid = HANDLED_IN.load(Ordering::Relaxed);
+    let ran_in = if tid == gettid().as_raw() {
+        "the main thread"
+    } else if ends.iter().any(|e| e.3.as_raw() == tid) {
+        "a worker"
+    } else {
+        "no thread of the pool"
+    };
     println!(
         "pool: {} workers joined, {started} jobs started",
         ends.len()
     );
     println!("pool: {during} jobs were running when the signal came");
     println!("pool: the shortest of them took {ms:.1} ms");
+    println!("pool: the SIGTERM handler ran in {ran_in}");
     Ok(())
 }
 
