@@ -91,8 +91,13 @@ fn main() -> Result<()> {
     let args = listings::cli::parse::<Args>();
     println!("{}", machine()?);
     match slice() {
-        Some(slice) => println!("time slice (se.slice): {}", human(slice)),
-        None => println!("time slice (se.slice): unknown"),
+        Some(slice) => {
+            println!(
+                "time slice (se.slice, ms): {:.2}",
+                slice.as_secs_f64() * 1e3
+            )
+        }
+        None => println!("time slice (se.slice, ms): unknown"),
     }
     let cpus = thread::available_parallelism()?.get() as u64;
     let counts = [1, cpus, 4 * cpus, 16 * cpus, 64 * cpus];
