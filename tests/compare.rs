@@ -15,7 +15,7 @@ fn compare_runs_listings_into_its_own_folder_and_reports() {
         .into_iter()
         .filter(|l| {
             l.kind == Kind::Program
-                && !l.spec.release
+                && !l.spec.measurement
                 && !l.spec.claims.is_empty()
         })
         .take(2)
@@ -31,8 +31,8 @@ fn compare_runs_listings_into_its_own_folder_and_reports() {
             std::fs::read_to_string(project.root.join(l.output_path())).unwrap()
         })
         .collect();
-    let out = std::env::temp_dir()
-        .join(format!("compare-test-{}", std::process::id()));
+    let scratch = machinery::Scratch::new("compare-test").unwrap();
+    let out = scratch.path().to_path_buf();
     let options = Options {
         listings: chosen.iter().map(|l| l.name.clone()).collect(),
         quick: true,
@@ -45,7 +45,7 @@ fn compare_runs_listings_into_its_own_folder_and_reports() {
         .iter()
         .map(|l| out.join(format!("outputs/{}.txt", l.name)).is_file())
         .collect();
-    let _ = std::fs::remove_dir_all(&out);
+    drop(scratch);
 
     for (listing, before) in chosen.iter().zip(&stored_before) {
         let after =

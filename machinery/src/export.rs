@@ -10,8 +10,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crate::Project;
-use crate::compare::{OUTPUTS, Report};
-use crate::paths::{MACHINE_OUTPUTS, MACHINES_DIR};
+use crate::compare::Report;
+use crate::paths::{
+    COMPARE_OUTPUTS, MACHINE_OUTPUTS, MACHINE_REPORT, MACHINES_DIR,
+};
 
 /// Whether `name` can name a machine's folder: lower case, digits and dashes, as
 /// `intel-xeon-2vcpu`.
@@ -59,13 +61,13 @@ pub fn export(
     std::fs::create_dir_all(&outputs)
         .with_context(|| format!("cannot create {}", outputs.display()))?;
     for listing in &report.listings {
-        let file = format!("{}.txt", listing.name);
-        let from = out.join(OUTPUTS).join(&file);
+        let file = facts::output::file_name(&listing.name);
+        let from = out.join(COMPARE_OUTPUTS).join(&file);
         std::fs::copy(&from, outputs.join(&file))
             .with_context(|| format!("cannot copy {}", from.display()))?;
     }
     let text = report.terminal();
-    std::fs::write(folder.join("compare-report.txt"), &text)
+    std::fs::write(folder.join(MACHINE_REPORT), &text)
         .with_context(|| format!("cannot write into {}", folder.display()))?;
     let readme = folder.join("README.md");
     if !readme.exists() {
@@ -77,7 +79,8 @@ pub fn export(
 
 fn readme_template(project: &Project, name: &str, report: &Report) -> String {
     let machine = report
-        .your_machine
+        .machines
+        .mine
         .as_deref()
         .unwrap_or("(no machine line found)");
     let commit = std::process::Command::new("git")

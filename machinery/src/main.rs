@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use machinery::Project;
 use machinery::book::LoadedBook;
+use machinery::{Project, paths};
 
 /// Build, serve, refresh and check the executable book.
 #[derive(Parser)]
@@ -138,8 +138,8 @@ fn run(command: Command) -> Result<ExitCode> {
         Command::Serve { port, open, mine } => {
             let outputs = project
                 .root
-                .join(machinery::compare::DEFAULT_DIR)
-                .join(machinery::compare::OUTPUTS);
+                .join(paths::COMPARE_DIR)
+                .join(paths::COMPARE_OUTPUTS);
             if mine && !outputs.is_dir() {
                 anyhow::bail!(
                     "no {} yet: run `cargo book compare` first",
@@ -158,9 +158,8 @@ fn run(command: Command) -> Result<ExitCode> {
             let options = machinery::compare::Options {
                 listings,
                 quick,
-                out: out.unwrap_or_else(|| {
-                    project.root.join(machinery::compare::DEFAULT_DIR)
-                }),
+                out: out
+                    .unwrap_or_else(|| project.root.join(paths::COMPARE_DIR)),
             };
             let report = machinery::compare::compare(&project, &options)?;
             println!("{}", report.terminal());
@@ -189,7 +188,11 @@ fn run(command: Command) -> Result<ExitCode> {
             for name in
                 machinery::figures::draw_all(&project, None, None, false)?
             {
-                println!("drew src/img/{name}.svg");
+                println!(
+                    "drew {}/{}",
+                    paths::IMAGES_DIR,
+                    paths::svg_file(&name)
+                );
             }
         }
         Command::Tally {
@@ -273,7 +276,7 @@ fn tally(
         list("Claims no verdict of the prose rests on", &tally.unmarked);
     }
     if readme {
-        let path = project.root.join("README.md");
+        let path = project.root.join(paths::README_MD);
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         // The count of checked verdicts only grows: lowering it is a decision, said aloud.
@@ -307,7 +310,7 @@ fn tally(
 
 #[cfg(feature = "browser")]
 fn screenshots(project: &Project) -> Result<()> {
-    let dir = project.root.join("screenshots");
+    let dir = project.root.join(machinery::paths::SCREENSHOTS_DIR);
     let written = machinery::browser::screenshots(project, &dir)?;
     println!("wrote {} screenshots to {}", written.len(), dir.display());
     Ok(())
