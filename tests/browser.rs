@@ -544,7 +544,7 @@ impl Served {
         let copy = scratch.path().to_path_buf();
         let copied = std::process::Command::new("cp")
             .arg("-a")
-            .args(["book.toml", "src", "theme", "listings"])
+            .args(machinery::paths::BOOK_INPUTS)
             .arg(&copy)
             .current_dir(&project.root)
             .status()?;

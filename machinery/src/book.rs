@@ -318,7 +318,7 @@ impl ListingPreprocessor {
                     format!("cannot read {}", listing.source.display())
                 })?;
         if let Some(anchor) = anchor
-            && !source_text.contains(&format!("ANCHOR: {anchor}"))
+            && !has_anchor(&source_text, anchor)
         {
             bail!(
                 "listing {} has no `// ANCHOR: {anchor}` (and `// ANCHOR_END: {anchor}`)",
@@ -373,6 +373,20 @@ impl ListingPreprocessor {
             .map(|fresh| layout::output(&listing.matcher, &fresh.text));
         layout::mine(listing, output, claims)
     }
+}
+
+/// Whether `text` has the anchor `name` (`ANCHOR: name`), matched as mdBook matches it: the
+/// whole name, so that `ANCHOR: name_more` is not `name`.
+fn has_anchor(text: &str, name: &str) -> bool {
+    text.lines().any(|line| {
+        line.split_once("ANCHOR:").is_some_and(|(_, rest)| {
+            let rest = rest.trim_start();
+            let end = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+                .unwrap_or(rest.len());
+            &rest[..end] == name
+        })
+    })
 }
 
 /// The listing's claims judged on one of its outputs (none read when it has no claims).
@@ -555,7 +569,7 @@ fn check_chapter(src: &Path, chapter: &Chapter) -> Result<()> {
         // `file.rs:10:20` is a line range, not an anchor.
         if let Some(anchor) = anchor
             && !anchor.starts_with(|c: char| c.is_ascii_digit() || c == ':')
-            && !text.contains(&format!("ANCHOR: {anchor}"))
+            && !has_anchor(&text, anchor)
         {
             problems.push(format!(
                 "{}: {file} has no `ANCHOR: {anchor}`; add the anchor or fix the include",
@@ -564,4 +578,19 @@ fn check_chapter(src: &Path, chapter: &Chapter) -> Result<()> {
         }
     }
     problems.into_result()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_anchor;
+
+    #[test]
+    fn an_anchor_is_matched_by_its_whole_name() {
+        let text =
+            "// ANCHOR: all_more\nfn main() {}\n// ANCHOR_END: all_more\n";
+        assert!(has_anchor(text, "all_more"));
+        assert!(!has_anchor(text, "all"));
+        assert!(has_anchor("    // ANCHOR:   spawn-it", "spawn-it"));
+        assert!(!has_anchor("// ANCHOR_END: x", "x"));
+    }
 }

@@ -365,6 +365,16 @@ fn prefixed(expression: &str, names: &BTreeMap<String, Reading>) -> String {
     out
 }
 
+/// An error message of Rhai's with the values under their own names again: only the
+/// prefixed names of values lose their prefix, not any "v_" the message quotes.
+fn unprefixed(message: &str, names: &BTreeMap<String, Reading>) -> String {
+    let mut out = message.to_owned();
+    for name in names.keys() {
+        out = out.replace(&format!("v_{name}"), name);
+    }
+    out
+}
+
 thread_local! {
     /// Rhai's engine, made once: making one registers its whole standard library.
     static ENGINE: rhai::Engine = {
@@ -406,7 +416,7 @@ pub fn judge(
                         &prefixed(&claim.check, readings),
                     )
                 })
-                .map_err(|e| e.to_string().replace("v_", ""));
+                .map_err(|e| unprefixed(&e.to_string(), readings));
             Verdict {
                 claim: claim.clone(),
                 outcome,

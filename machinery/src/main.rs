@@ -136,18 +136,7 @@ fn run(command: Command) -> Result<ExitCode> {
             println!("built {} in {:.2?}", dir.display(), started.elapsed());
         }
         Command::Serve { port, open, mine } => {
-            let outputs = project
-                .root
-                .join(paths::COMPARE_DIR)
-                .join(paths::COMPARE_OUTPUTS);
-            if mine && !outputs.is_dir() {
-                anyhow::bail!(
-                    "no {} yet: run `cargo book compare` first",
-                    outputs.display()
-                );
-            }
-            let mine = mine.then_some(outputs.as_path());
-            machinery::serve::serve(&project, port, open, mine)?;
+            serve(&project, port, open, mine)?;
         }
         Command::Compare {
             listings,
@@ -161,24 +150,7 @@ fn run(command: Command) -> Result<ExitCode> {
                 out: out
                     .unwrap_or_else(|| project.root.join(paths::COMPARE_DIR)),
             };
-            let report = machinery::compare::compare(&project, &options)?;
-            println!("{}", report.terminal());
-            if let Some(name) = export {
-                let folder = machinery::export::export(
-                    &project,
-                    &name,
-                    &options.out,
-                    &report,
-                )?;
-                println!(
-                    "exported to {}: complete its README.md, then propose it (see \
-                     machines/README.md)",
-                    folder.display()
-                );
-            }
-            if !report.ok() {
-                return Ok(ExitCode::FAILURE);
-            }
+            return compare(&project, &options, export.as_deref());
         }
         Command::Pdf { out } => pdf(&project, &out)?,
         Command::Refresh { listings } => {
@@ -214,6 +186,47 @@ fn run(command: Command) -> Result<ExitCode> {
         Command::Preprocess { supports: None } => preprocess(&project)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `cargo book serve`; with `mine`, the reader's outputs from compare's default folder.
+fn serve(project: &Project, port: u16, open: bool, mine: bool) -> Result<()> {
+    let outputs = project
+        .root
+        .join(paths::COMPARE_DIR)
+        .join(paths::COMPARE_OUTPUTS);
+    if mine && !outputs.is_dir() {
+        anyhow::bail!(
+            "no {} yet: run `cargo book compare` first",
+            outputs.display()
+        );
+    }
+    let mine = mine.then_some(outputs.as_path());
+    machinery::serve::serve(project, port, open, mine)
+}
+
+/// `cargo book compare`: the report printed, the run exported as `machines/NAME/` if asked;
+/// a failure when a listing failed or its output differs.
+fn compare(
+    project: &Project,
+    options: &machinery::compare::Options,
+    export: Option<&str>,
+) -> Result<ExitCode> {
+    let report = machinery::compare::compare(project, options)?;
+    println!("{}", report.terminal());
+    if let Some(name) = export {
+        let folder =
+            machinery::export::export(project, name, &options.out, &report)?;
+        println!(
+            "exported to {}: complete its README.md, then propose it (see \
+             machines/README.md)",
+            folder.display()
+        );
+    }
+    Ok(if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Listings run as from a terminal: with the default action for every signal. An ignored

@@ -228,7 +228,7 @@ impl Run {
 
 /// Runs a listing with bad arguments and says what is wrong with how it refused them, if
 /// anything: it must print one line on stderr, nothing on stdout, and exit with code 2.
-pub fn check_rejection(
+pub fn rejection_problem(
     exe: &std::path::Path,
     args: &[String],
 ) -> Result<Option<String>> {

@@ -24,12 +24,7 @@ use crate::book::LoadedBook;
 const LIVE_RELOAD_ENDPOINT: &str = "__livereload";
 
 /// What `cargo book serve` watches: every input of the book.
-const WATCHED: &[&str] = &[
-    crate::paths::CHAPTERS_DIR,
-    crate::paths::LISTINGS_DIR,
-    crate::paths::THEME_DIR,
-    crate::paths::BOOK_TOML,
-];
+const WATCHED: &[&str] = crate::paths::BOOK_INPUTS;
 
 /// The files under `root`, and the reload socket fed by `reload`.
 fn app(root: &Path, reload: broadcast::Sender<()>) -> Router {

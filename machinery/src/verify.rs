@@ -7,7 +7,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use crate::Project;
 use crate::listing::{Kind, Listing};
 use crate::output::StoredOutput;
-use crate::run::{Executables, Pace, check_rejection, run_listing};
+use crate::run::{Executables, Pace, rejection_problem, run_listing};
 
 /// The listings as the checks build them (see [`crate::run::Builds`]).
 pub use crate::run::Builds;
@@ -27,7 +27,7 @@ pub fn check_listing(
     let source = std::fs::read_to_string(project.root.join(&listing.source))
         .unwrap_or_default();
     check_fork_safety(listing, &source)?;
-    check_rejections(listing, &source, executables)
+    rejection_problems(listing, &source, executables)
 }
 
 /// What to do when a listing's output changed: refresh it, if that is intended.
@@ -111,7 +111,7 @@ fn check_fresh_run(
 
 /// A listing that takes arguments declares bad ones (`rejects`), and refuses each the
 /// book's way.
-fn check_rejections(
+fn rejection_problems(
     listing: &Listing,
     source: &str,
     executables: &Executables,
@@ -127,7 +127,7 @@ fn check_rejections(
         let exe = executables.get(&listing.name).with_context(|| {
             format!("{}: `rejects` is only for programs", listing.name)
         })?;
-        if let Some(problem) = check_rejection(exe, args)? {
+        if let Some(problem) = rejection_problem(exe, args)? {
             bail!("{}: {problem}", listing.source.display());
         }
     }
