@@ -5,6 +5,7 @@
 use machinery::Project;
 use machinery::compare::{Options, Outcome, compare};
 use machinery::listing::{Kind, Listing};
+use machinery::paths::{COMPARE_OUTPUTS, COMPARE_REPORT};
 
 #[test]
 fn compare_runs_listings_into_its_own_folder_and_reports() {
@@ -40,10 +41,10 @@ fn compare_runs_listings_into_its_own_folder_and_reports() {
     };
     let report = compare(&project, &options).unwrap();
     let terminal = report.terminal();
-    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let html = std::fs::read_to_string(out.join(COMPARE_REPORT)).unwrap();
     let fresh: Vec<bool> = chosen
         .iter()
-        .map(|l| out.join(format!("outputs/{}.txt", l.name)).is_file())
+        .map(|l| out.join(COMPARE_OUTPUTS).join(l.output_file()).is_file())
         .collect();
     drop(scratch);
 

@@ -133,10 +133,10 @@ fn run_all(
             listing.name
         ));
         let began = Instant::now();
-        let (fresh, printed) =
+        let (mine, printed) =
             run_one(project, builds, listing, pace, &options.outputs())?;
         let stored = listing.stored_output(&project.root);
-        let mut report = judge_listing(listing, stored, fresh, pace, sentences);
+        let mut report = judge_listing(listing, stored, mine, pace, sentences);
         report.took = began.elapsed();
         report.mine = printed;
         let line = progress_line(&report);
@@ -166,11 +166,11 @@ fn run_one(
         Err(e) => return Ok((Err(format!("{e:#}")), None)),
     };
     store(outputs, listing, run.text.clone())?;
-    let fresh = match run.problem(listing) {
+    let mine = match run.problem(listing) {
         None => Ok(run.text.clone()),
         Some(p) => Err(format!("{p}\n--- what it printed ---\n{}", run.text)),
     };
-    Ok((fresh, Some(run.text)))
+    Ok((mine, Some(run.text)))
 }
 
 /// "ch01-02-fork    matches the book    claims 2/2  0.3 s".

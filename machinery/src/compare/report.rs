@@ -1,6 +1,6 @@
 //! What `cargo book compare` found: the model of the report, and the judging of one
-//! listing's fresh run against the book's stored output. No I/O: the renderers
-//! ([`super::terminal`], [`super::html`]) read only this.
+//! listing's run on the reader's machine against the book's stored output. No I/O: the
+//! renderers ([`super::terminal`], [`super::html`]) read only this.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -16,7 +16,7 @@ use crate::output::StoredOutput;
 use crate::run::Pace;
 use crate::verdict;
 
-/// How a fresh run of a listing compares with the book's.
+/// How the reader's run of a listing compares with the book's.
 #[derive(Debug, Clone)]
 pub enum Outcome {
     /// Same as the stored output, up to what the sidecar declares may vary.
@@ -295,19 +295,19 @@ fn is_measured(reading: &Reading) -> bool {
             .is_some_and(|c| !c.is_ascii_digit())
 }
 
-/// Compares one fresh run (what it printed, or why it does not count) with the book's
+/// Compares the reader's run (what it printed, or why it does not count) with the book's
 /// stored output: the outcome, every claim judged on both runs, every measured value on
 /// both. The report's `took` and `mine` (what the run printed) are the caller's to fill.
 pub fn judge_listing(
     listing: &Listing,
     stored: Result<StoredOutput>,
-    fresh: Result<String, String>,
+    mine: Result<String, String>,
     pace: Pace,
     sentences: &Sentences,
 ) -> ListingReport {
     // A missing stored output is the book's fault, and said so: never compared as empty.
-    let (stored, fresh) = match stored {
-        Ok(stored) => (stored.text, fresh),
+    let (stored, mine) = match stored {
+        Ok(stored) => (stored.text, mine),
         Err(e) => (String::new(), Err(format!("{e:#}"))),
     };
     let book_readings =
@@ -322,7 +322,7 @@ pub fn judge_listing(
         took: Duration::ZERO,
         mine: None,
     };
-    let fresh = match fresh {
+    let mine = match mine {
         Ok(text) => text,
         Err(problem) => {
             report.outcome = Outcome::Failed(problem);
@@ -330,7 +330,7 @@ pub fn judge_listing(
             return report;
         }
     };
-    let readings = claims::read_values(&listing.spec.values, &fresh);
+    let readings = claims::read_values(&listing.spec.values, &mine);
     let mine_verdicts = readings
         .as_ref()
         .ok()
@@ -342,7 +342,7 @@ pub fn judge_listing(
     }
     let compared = listing
         .matcher
-        .compare(&pace.comparable(&stored), &pace.comparable(&fresh));
+        .compare(&pace.comparable(&stored), &pace.comparable(&mine));
     report.outcome = match (compared, readings) {
         (_, Err(e)) => Outcome::Failed(format!(
             "the values the book's claims read cannot be read from your output: {e:#}"
