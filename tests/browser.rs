@@ -268,7 +268,6 @@ fn variation_and_claims_shown(
     project: &Project,
 ) -> Result<()> {
     use machinery::listing::Listing;
-    use machinery::output::StoredOutput;
     let shown: BTreeMap<&str, (&str, &Value)> = listings_on(browser.survey()?)
         .into_iter()
         .filter_map(|(page, found)| {
@@ -281,11 +280,7 @@ fn variation_and_claims_shown(
         let Some((page, found)) = shown.get(listing.name.as_str()) else {
             bail!("listing {} is on no page", listing.name);
         };
-        let stored =
-            std::fs::read_to_string(project.root.join(listing.output_path()))?;
-        let stored = StoredOutput::parse(&stored).ok_or_else(|| {
-            anyhow::anyhow!("{}: no command line", listing.name)
-        })?;
+        let stored = listing.stored_output(&project.root)?;
         ensure!(
             found["copied"].as_str() == Some(stored.text.as_str()),
             "{page}#listing-{}: the output panel does not copy as the stored text",
@@ -538,19 +533,18 @@ fn pdf_has_a_bookmark_per_chapter(
 /// checks. Dropping it ends the server and removes the copy.
 struct Served {
     copy: PathBuf,
+    _scratch: machinery::Scratch,
     port: u16,
     server: std::process::Child,
 }
 
 impl Served {
     fn start(project: &Project) -> Result<Served> {
-        let copy = std::env::temp_dir()
-            .join(format!("book-serve-test-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&copy);
-        std::fs::create_dir_all(&copy)?;
+        let scratch = machinery::Scratch::new("book-serve-test")?;
+        let copy = scratch.path().to_path_buf();
         let copied = std::process::Command::new("cp")
             .arg("-a")
-            .args(["book.toml", "src", "theme", "listings"])
+            .args(machinery::paths::BOOK_INPUTS)
             .arg(&copy)
             .current_dir(&project.root)
             .status()?;
@@ -575,7 +569,12 @@ impl Served {
             .stdout(std::process::Stdio::null())
             .process_group(0)
             .spawn()?;
-        Ok(Served { copy, port, server })
+        Ok(Served {
+            copy,
+            _scratch: scratch,
+            port,
+            server,
+        })
     }
 }
 
@@ -585,7 +584,7 @@ impl Drop for Served {
         let _ =
             nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
         let _ = self.server.wait();
-        let _ = std::fs::remove_dir_all(&self.copy);
+        // The copy goes with `_scratch`, once the server that reads it has ended.
     }
 }
 

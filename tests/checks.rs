@@ -6,39 +6,36 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
 
-use machinery::Project;
 use machinery::book::LoadedBook;
 use machinery::listing::Listing;
+use machinery::paths::{
+    CHAPTERS_DIR, FIGURES_SRC_DIR, IMAGES_DIR, README_MD, REFERENCES_MD,
+    svg_file,
+};
 use machinery::snippets::{
     SnippetTest, fenced_blocks, is_rust_to_reader, is_rust_to_skeptic,
 };
+use machinery::{Problems, Project, Scratch};
 
 /// The book built into a temporary folder, shared by the checks that read the HTML; the
 /// folder is removed when this is dropped.
 pub struct Site {
     pub dir: PathBuf,
     /// Where each listing is shown.
-    uses: BTreeMap<String, Vec<machinery::book::Use>>,
+    uses: BTreeMap<String, Vec<machinery::book::ListingUse>>,
+    _scratch: Scratch,
 }
 
 impl Site {
     pub fn build(project: &Project) -> Result<Site> {
-        let dest = std::env::temp_dir()
-            .join(format!("book-test-{}", std::process::id()));
+        let scratch = Scratch::new("book-test")?;
         let mut book = LoadedBook::load(project)?;
-        let dir = book.build_html(Some(&dest)).inspect_err(|_| {
-            let _ = std::fs::remove_dir_all(&dest);
-        })?;
+        let dir = book.build_html(Some(&scratch.path().join("site")))?;
         Ok(Site {
             dir,
             uses: book.listing_uses(),
+            _scratch: scratch,
         })
-    }
-}
-
-impl Drop for Site {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -71,7 +68,7 @@ pub fn listings_shown_once(project: &Project) -> Result<()> {
     let book = LoadedBook::load(project)?;
     book.chapters()?;
     let uses = book.listing_uses();
-    let mut problems = Vec::new();
+    let mut problems = Problems::new();
     for listing in Listing::all(project)? {
         match uses.get(&listing.name).map(Vec::as_slice) {
             None | Some([]) => problems.push(format!(
@@ -92,11 +89,7 @@ pub fn listings_shown_once(project: &Project) -> Result<()> {
             )),
         }
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(anyhow!(problems.join("\n")))
-    }
+    problems.into_result()
 }
 
 /// Every block the reader sees as Rust reached a skeptic test.
@@ -113,7 +106,7 @@ pub fn rust_blocks_tested_by(project: &Project, manifest: &str) -> Result<()> {
     for test in &tests {
         *tested.entry(test.chapter.clone()).or_default() += 1;
     }
-    let mut problems = Vec::new();
+    let mut problems = Problems::new();
     for chapter in LoadedBook::load(project)?.chapters()? {
         let at = |line: usize| format!("src/{}:{line}", chapter.path.display());
         for block in fenced_blocks(&chapter.source, is_rust_to_reader) {
@@ -141,44 +134,32 @@ pub fn rust_blocks_tested_by(project: &Project, manifest: &str) -> Result<()> {
             ));
         }
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(anyhow!(problems.join("\n")))
-    }
+    problems.into_result()
 }
 
 /// Every generated figure in `src/img/` is what its binary draws from today's stored outputs.
 pub fn figures_fresh(project: &Project) -> Result<()> {
-    let dir = std::env::temp_dir()
-        .join(format!("figures-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let result = machinery::figures::draw_all(project, Some(&dir), None, true)
-        .and_then(|names| {
-            let mut stale = Vec::new();
-            for name in names {
-                let drawn = std::fs::read(dir.join(format!("{name}.svg")));
-                let committed = std::fs::read(project.root.join(format!("src/img/{name}.svg")));
-                match (drawn, committed) {
-                    (Ok(d), Ok(c)) if d == c => {}
-                    (Err(_), _) => stale.push(format!(
-                        "figures/src/bin/{name}.rs drew no {name}.svg (it must write \
-                         figures::svg_path(\"{name}\"))"
-                    )),
-                    _ => stale.push(format!(
-                        "src/img/{name}.svg is not what figures/src/bin/{name}.rs draws from \
-                         the stored outputs; redraw it with `cargo book figures`"
-                    )),
-                }
-            }
-            if stale.is_empty() {
-                Ok(())
-            } else {
-                Err(anyhow!(stale.join("\n")))
-            }
-        });
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    let scratch = Scratch::new("figures-test")?;
+    let dir = scratch.path();
+    let names = machinery::figures::draw_all(project, Some(dir), None, true)?;
+    let mut stale = Problems::new();
+    for name in names {
+        let svg = svg_file(&name);
+        let drawn = std::fs::read(dir.join(&svg));
+        let committed = std::fs::read(project.root.join(IMAGES_DIR).join(&svg));
+        match (drawn, committed) {
+            (Ok(d), Ok(c)) if d == c => {}
+            (Err(_), _) => stale.push(format!(
+                "{FIGURES_SRC_DIR}/{name}.rs drew no {svg} (it must write \
+                 figures::svg_path(\"{name}\"))"
+            )),
+            _ => stale.push(format!(
+                "{IMAGES_DIR}/{svg} is not what {FIGURES_SRC_DIR}/{name}.rs draws from \
+                 the stored outputs; redraw it with `cargo book figures`"
+            )),
+        }
+    }
+    stale.into_result()
 }
 
 /// Every internal link and `#anchor` of the built book resolves; external links are listed on
@@ -210,7 +191,7 @@ pub fn check_links(site: &std::path::Path) -> Result<()> {
         }
     }
     let (mut broken, mut external) =
-        (Vec::new(), std::collections::BTreeSet::new());
+        (Problems::new(), std::collections::BTreeSet::new());
     for (page, html) in &pages {
         for link in attribute.captures_iter(html).map(|c| c[1].to_owned()) {
             if link.starts_with("http://") || link.starts_with("https://") {
@@ -241,26 +222,22 @@ pub fn check_links(site: &std::path::Path) -> Result<()> {
     for link in &external {
         eprintln!("  {link}");
     }
-    if broken.is_empty() {
-        Ok(())
-    } else {
-        Err(anyhow!(
-            "broken links in the built book (fix the link in the chapter's source):\n{}",
-            broken.join("\n")
-        ))
-    }
+    broken.into_result_with(|broken| {
+        format!(
+            "broken links in the built book (fix the link in the chapter's source):\n{broken}"
+        )
+    })
 }
 
 /// Every entry of the References chapter is cited from some chapter (the link check makes
 /// sure every citation resolves).
 pub fn references_cited(project: &Project) -> Result<()> {
-    let src = project.root.join("src");
-    let references = std::fs::read_to_string(src.join("references.md"))?;
+    let references_md = project.root.join(REFERENCES_MD);
+    let references = std::fs::read_to_string(&references_md)?;
     let mut text = String::new();
-    for entry in std::fs::read_dir(&src)? {
+    for entry in std::fs::read_dir(project.root.join(CHAPTERS_DIR))? {
         let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "md")
-            && !path.ends_with("references.md")
+        if path.extension().is_some_and(|e| e == "md") && path != references_md
         {
             text += &std::fs::read_to_string(&path)?;
         }
@@ -275,7 +252,7 @@ pub fn references_cited(project: &Project) -> Result<()> {
         Ok(())
     } else {
         Err(anyhow!(
-            "src/references.md: entries cited by no chapter: {}; cite them as \
+            "{REFERENCES_MD}: entries cited by no chapter: {}; cite them as \
              [text](references.md#ID) or remove them",
             uncited.join(", ")
         ))
@@ -330,15 +307,16 @@ pub const OUTPUT_COLUMNS: usize = 120;
 /// chapters in [`CODE_COLUMNS`] (hidden `# ` lines aside), stored outputs in
 /// [`OUTPUT_COLUMNS`].
 pub fn lines_fit_their_columns(project: &Project) -> Result<()> {
-    let mut problems = Vec::new();
+    let mut problems = Problems::new();
     let mut check = |file: &str, line: usize, text: &str, limit: usize| {
         // A tab advances to the next multiple of 8, as a terminal and a <pre> show it.
         let width = text.chars().fold(0, |col, c| {
             if c == '\t' { col / 8 * 8 + 8 } else { col + 1 }
         });
         if width > limit {
-            problems
-                .push(format!("{file}:{line}: {width} columns, over {limit}"));
+            problems.push(format!(
+                "  {file}:{line}: {width} columns, over {limit}"
+            ));
         }
     };
     for listing in Listing::all(project)? {
@@ -375,15 +353,13 @@ pub fn lines_fit_their_columns(project: &Project) -> Result<()> {
             }
         }
     }
-    if problems.is_empty() {
-        return Ok(());
-    }
-    bail!(
-        "lines wider than the page shows (the PDF clips them):\n  {}\nWrap code and \
-         comments by hand (rustfmt does not wrap them); shorten what a listing prints, then \
-         refresh its output with `cargo book refresh NAME`",
-        problems.join("\n  ")
-    )
+    problems.into_result_with(|lines| {
+        format!(
+            "lines wider than the page shows (the PDF clips them):\n{lines}\nWrap code and \
+             comments by hand (rustfmt does not wrap them); shorten what a listing prints, \
+             then refresh its output with `cargo book refresh NAME`"
+        )
+    })
 }
 
 /// The README's tally is what `cargo book tally` prints: the count of checked verdicts is
@@ -392,7 +368,7 @@ pub fn readme_tally_current(project: &Project) -> Result<()> {
     use machinery::verdict::{
         README_END, README_START, readme_table, verdicts_in_table,
     };
-    let path = project.root.join("README.md");
+    let path = project.root.join(README_MD);
     let readme = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}", path.display()))?;
     let Some(recorded) = readme_table(&readme) else {

@@ -5,6 +5,7 @@
 use machinery::Project;
 use machinery::compare::{Options, Outcome, compare};
 use machinery::listing::{Kind, Listing};
+use machinery::paths::{COMPARE_OUTPUTS, COMPARE_REPORT};
 
 #[test]
 fn compare_runs_listings_into_its_own_folder_and_reports() {
@@ -15,7 +16,7 @@ fn compare_runs_listings_into_its_own_folder_and_reports() {
         .into_iter()
         .filter(|l| {
             l.kind == Kind::Program
-                && !l.spec.release
+                && !l.spec.measurement
                 && !l.spec.claims.is_empty()
         })
         .take(2)
@@ -31,8 +32,8 @@ fn compare_runs_listings_into_its_own_folder_and_reports() {
             std::fs::read_to_string(project.root.join(l.output_path())).unwrap()
         })
         .collect();
-    let out = std::env::temp_dir()
-        .join(format!("compare-test-{}", std::process::id()));
+    let scratch = machinery::Scratch::new("compare-test").unwrap();
+    let out = scratch.path().to_path_buf();
     let options = Options {
         listings: chosen.iter().map(|l| l.name.clone()).collect(),
         quick: true,
@@ -40,12 +41,12 @@ fn compare_runs_listings_into_its_own_folder_and_reports() {
     };
     let report = compare(&project, &options).unwrap();
     let terminal = report.terminal();
-    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let html = std::fs::read_to_string(out.join(COMPARE_REPORT)).unwrap();
     let fresh: Vec<bool> = chosen
         .iter()
-        .map(|l| out.join(format!("outputs/{}.txt", l.name)).is_file())
+        .map(|l| out.join(COMPARE_OUTPUTS).join(l.output_file()).is_file())
         .collect();
-    let _ = std::fs::remove_dir_all(&out);
+    drop(scratch);
 
     for (listing, before) in chosen.iter().zip(&stored_before) {
         let after =

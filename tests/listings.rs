@@ -2,7 +2,7 @@
 //! (`listings/output/NAME.txt`), allowing only the variation its sidecar declares; see
 //! `machinery::verify` for everything checked.
 //!
-//! Listings run in parallel (libtest-mimic's threads), the measurements (`release = true`)
+//! Listings run in parallel (libtest-mimic's threads), the measurements (`measurement = true`)
 //! too: the test checks only the shape of their output, from a short run
 //! (`machinery::run::Pace::Shape`), and their claims are judged on the stored output of a
 //! full run made on a quiet machine (`cargo book refresh`). They start first, being the
@@ -13,7 +13,8 @@ use std::sync::Arc;
 use book_tests::trial;
 use machinery::Project;
 use machinery::listing::Listing;
-use machinery::verify::{Builds, check_listing};
+use machinery::run::Builds;
+use machinery::verify::check_listing;
 
 fn main() {
     let project = Project::find();
@@ -31,7 +32,7 @@ fn main() {
         }
         Ok((mut listings, project)) => {
             // Measurements first (stable: by name within each group).
-            listings.sort_by_key(|listing| !listing.spec.release);
+            listings.sort_by_key(|listing| !listing.spec.measurement);
             let builds = Arc::new(Builds::default());
             listings
                 .into_iter()

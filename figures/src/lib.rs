@@ -4,19 +4,43 @@
 //! of a listing (`listings/output/LISTING.txt`, written only by `cargo book refresh`) — and
 //! writes `src/img/NAME.svg`. `cargo book figures` runs them all; the book test checks that
 //! every committed figure is what its binary draws from the stored outputs today.
+//!
+//! Which listings each figure reads is declared once, in [`INPUTS`]: `cargo book compare`
+//! redraws a figure from a reader's run when all its listings ran, and [`stored_output`]
+//! refuses to read a listing its figure does not declare.
+//!
+//! Without the default feature `draw` (plotters), this crate is only [`INPUTS`] and the
+//! reading of outputs: what the machinery needs of it.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use facts::paths;
-use plotters::coord::CoordTranslate;
-use plotters::prelude::*;
+use facts::{env, output, paths};
+
+/// Every figure, by the name of its binary, with the listings whose stored outputs it reads.
+/// A test checks that each binary of `src/bin/` is here; [`stored_output`] checks that a
+/// figure reads only what it declares.
+pub const INPUTS: &[(&str, &[&str])] = &[
+    ("ch03-fork-cost", &["ch03-06-fork-vs-memory"]),
+    ("ch04-timeline", &["ch04-04-timeline"]),
+    ("ch06-false-sharing", &["ch06-14-false-sharing"]),
+    ("ch07-spawn-cost", &["ch07-03-spawn-cost"]),
+    ("ch08-connections", &["ch08-03-idle-connections"]),
+];
+
+/// The listings `figure` reads, if it is a figure of [`INPUTS`].
+pub fn inputs(figure: &str) -> Option<&'static [&'static str]> {
+    INPUTS
+        .iter()
+        .find(|(name, _)| *name == figure)
+        .map(|(_, reads)| *reads)
+}
 
 /// The project root: `BOOK_ROOT` (set by `cargo book figures` and the tests), else the
 /// nearest folder above the current one that holds `book.toml`, else the current folder.
 /// Found at run time, never compiled in.
 pub fn root() -> PathBuf {
-    if let Some(root) = std::env::var_os("BOOK_ROOT") {
+    if let Some(root) = std::env::var_os(env::BOOK_ROOT) {
         return PathBuf::from(root);
     }
     let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
@@ -25,32 +49,54 @@ pub fn root() -> PathBuf {
 
 /// The text a listing printed, as stored (without the `$ command` line). The outputs are
 /// read from `BOOK_OUTPUTS_DIR` if set (`cargo book compare` draws the reader's figures
-/// from the reader's run), else from `listings/output/`.
+/// from the reader's run), else from `listings/output/`. The running figure must declare
+/// the listing in [`INPUTS`].
 pub fn stored_output(listing: &str) -> Result<String> {
-    let dir = match std::env::var_os("BOOK_OUTPUTS_DIR") {
+    let figure = running_figure();
+    if !inputs(&figure).is_some_and(|reads| reads.contains(&listing)) {
+        bail!(
+            "{}/{figure}.rs reads the output of {listing}, which figures::INPUTS \
+             (figures/src/lib.rs) does not declare for it: add it there",
+            paths::FIGURES_SRC_DIR
+        );
+    }
+    let dir = match std::env::var_os(env::BOOK_OUTPUTS_DIR) {
         Some(dir) => PathBuf::from(dir),
         None => root().join(paths::OUTPUTS_DIR),
     };
-    let path = dir.join(format!("{listing}.txt"));
-    let text = std::fs::read_to_string(&path).with_context(|| {
+    let path = dir.join(output::file_name(listing));
+    let file = std::fs::read_to_string(&path).with_context(|| {
         format!(
-            "cannot read {}; run `cargo book refresh {listing}`",
+            "{figure}: cannot read {}; run `cargo book refresh {listing}`",
             path.display()
         )
     })?;
-    Ok(text
-        .split_once('\n')
-        .map_or("", |(_, rest)| rest)
-        .to_owned())
+    match output::parse(&file) {
+        Some((_, text)) => Ok(text.to_owned()),
+        None => bail!(
+            "{figure}: {} does not start with `{}COMMAND`; remake it with `cargo book \
+             refresh {listing}`",
+            path.display(),
+            output::COMMAND_PREFIX
+        ),
+    }
+}
+
+/// The figure this process draws: the name of its binary.
+fn running_figure() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.file_stem()?.to_string_lossy().into_owned()))
+        .unwrap_or_default()
 }
 
 /// Where a figure is written: `FIGURES_DIR` if set (the book test draws into a temporary
 /// folder to compare), else `src/img/`.
 pub fn svg_path(figure: &str) -> PathBuf {
-    let dir = std::env::var_os("FIGURES_DIR")
+    let dir = std::env::var_os(env::FIGURES_DIR)
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join(paths::IMAGES_DIR));
-    dir.join(format!("{figure}.svg"))
+    dir.join(paths::svg_file(figure))
 }
 
 /// A duration as `listings::bench::human` prints it ("2.40 ms"), in milliseconds, read by
@@ -65,37 +111,35 @@ pub fn millis(text: &str) -> Result<f64> {
     }
 }
 
-/// The figures' font, in their ink colour, at `size` pixels.
-pub fn ink(size: u32) -> TextStyle<'static> {
-    ("sans-serif", size).into_font().color(&palette::INK)
-}
+#[cfg(feature = "draw")]
+mod draw;
+#[cfg(feature = "draw")]
+pub use draw::{draw_legend, ink, palette};
 
-/// Draws the chart's series labels the way every figure does: at `position`, on the card,
-/// framed in grey, in `size`-pixel ink.
-pub fn draw_legend<'a, CT: CoordTranslate>(
-    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
-    position: SeriesLabelPosition,
-    size: u32,
-) -> Result<()> {
-    chart
-        .configure_series_labels()
-        .position(position)
-        .background_style(palette::CARD)
-        .border_style(palette::GREY)
-        .label_font(ink(size))
-        .draw()?;
-    Ok(())
-}
+#[cfg(test)]
+mod tests {
+    use super::INPUTS;
 
-/// Colours of the figures. Every figure is drawn on a light card (`CARD`), so that it reads
-/// the same in the book's light and dark themes; the colours are chosen for that card.
-pub mod palette {
-    use plotters::style::RGBColor;
-    pub const CARD: RGBColor = RGBColor(0xf6, 0xf7, 0xf9);
-    pub const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
-    pub const BLUE: RGBColor = RGBColor(0x3b, 0x82, 0xc4);
-    pub const ORANGE: RGBColor = RGBColor(0xe0, 0x7b, 0x28);
-    pub const GREEN: RGBColor = RGBColor(0x3a, 0x9a, 0x5b);
-    pub const RED: RGBColor = RGBColor(0xc8, 0x3e, 0x3e);
-    pub const GREY: RGBColor = RGBColor(0x80, 0x80, 0x80);
+    #[test]
+    fn every_figure_binary_declares_its_inputs() {
+        let bin =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin");
+        let mut binaries: Vec<String> = std::fs::read_dir(&bin)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|e| e == "rs"))
+            .map(|path| {
+                path.file_stem().unwrap().to_string_lossy().into_owned()
+            })
+            .collect();
+        binaries.sort();
+        let mut declared: Vec<String> =
+            INPUTS.iter().map(|(name, _)| (*name).to_owned()).collect();
+        declared.sort();
+        assert_eq!(
+            binaries, declared,
+            "figures::INPUTS must list every binary of figures/src/bin/, and only those"
+        );
+        assert!(INPUTS.iter().all(|(_, reads)| !reads.is_empty()));
+    }
 }

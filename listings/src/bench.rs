@@ -43,11 +43,11 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "median {} (min {}, max {}, {} runs)",
+            "median {} (min {}, max {}, {})",
             human(self.median),
             human(self.min),
             human(self.max),
-            self.runs
+            facts::output::runs(self.runs)
         )
     }
 }
@@ -55,7 +55,7 @@ impl fmt::Display for Summary {
 /// Whether the environment asks for a quick run: `BOOK_QUICK=1`, set by
 /// `cargo book compare --quick`. The book's outputs are never made quick.
 pub fn quick() -> bool {
-    std::env::var_os("BOOK_QUICK").is_some_and(|v| v == "1")
+    std::env::var_os(facts::env::BOOK_QUICK).is_some_and(|v| v == "1")
 }
 
 /// How many repetitions to make of `runs`: all of them, or, in a quick run
@@ -69,6 +69,16 @@ pub fn repetitions(runs: usize) -> usize {
     }
 }
 
+/// The warm-ups and repetitions to make: as asked, or in a quick run
+/// ([`quick`]) one warm-up and fewer repetitions ([`repetitions`]).
+fn paced(warmup: usize, runs: usize) -> (usize, usize) {
+    if quick() {
+        (warmup.min(1), repetitions(runs))
+    } else {
+        (warmup, runs)
+    }
+}
+
 /// Runs `once` `warmup` times unmeasured, then `runs` times, each returning
 /// the duration it measured itself (so that set-up and tear-down can stay
 /// outside the timed part). In a quick run ([`quick`]) it makes fewer
@@ -79,11 +89,7 @@ pub fn repeat(
     runs: usize,
     mut once: impl FnMut() -> Result<Duration>,
 ) -> Result<Summary> {
-    let (warmup, runs) = if quick() {
-        (warmup.min(1), repetitions(runs))
-    } else {
-        (warmup, runs)
-    };
+    let (warmup, runs) = paced(warmup, runs);
     for _ in 0..warmup {
         once()?;
     }
@@ -108,11 +114,7 @@ pub fn repeat_interleaved(
 ) -> Result<Vec<Summary>> {
     ensure!(!cases.is_empty(), "no cases to measure");
     let n = cases.len();
-    let (warmup, runs) = if quick() {
-        (warmup.min(1), repetitions(runs))
-    } else {
-        (warmup, runs)
-    };
+    let (warmup, runs) = paced(warmup, runs);
     for _ in 0..warmup {
         for case in cases.iter_mut() {
             case()?;
@@ -214,8 +216,10 @@ impl fmt::Display for Machine {
         let s = if self.cpus == 1 { "" } else { "s" };
         write!(
             f,
-            "machine: {} logical CPU{s}, {}, ",
-            self.cpus, self.kernel
+            "{}{} logical CPU{s}, {}, ",
+            facts::output::MACHINE_LABEL,
+            self.cpus,
+            self.kernel
         )?;
         write!(f, "{}, {}", self.arch, self.model)?;
         match self.vm {

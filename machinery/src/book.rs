@@ -10,12 +10,12 @@ use mdbook_driver::book::{Book, BookItem, Chapter as MdChapter};
 use mdbook_driver::builtin_renderers::MarkdownRenderer;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
-use crate::Project;
 use crate::claims::{self, ClaimRef};
 use crate::directive::{self, Kind as DirectiveKind};
-use crate::listing::{Kind, Listing, Position};
-use crate::output::{Matcher, StoredOutput};
+use crate::listing::{Listing, Position};
+use crate::output::StoredOutput;
 use crate::verdict::{self, Judged, Mine, Sentence};
+use crate::{Problems, Project, layout};
 
 /// A chapter after preprocessing: includes expanded, listings laid out.
 #[derive(Debug, Clone)]
@@ -28,7 +28,7 @@ pub struct Chapter {
 
 /// Where a listing is shown: the chapter file and the line of its `{{#listing}}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Use {
+pub struct ListingUse {
     pub chapter: PathBuf,
     pub line: usize,
 }
@@ -44,6 +44,38 @@ pub struct ListingPreprocessor {
     mine: Option<PathBuf>,
     /// Every machine with outputs, to say on how many each claim holds.
     machines: crate::machines::Machines,
+}
+
+/// A chapter being expanded: what is written so far, and what the next directive needs to
+/// know of the ones before it.
+struct Expansion<'c> {
+    /// Relative to `src/`.
+    chapter: &'c Path,
+    /// The chapter's number, which its listings' names must carry.
+    number: Option<u32>,
+    out: String,
+    /// The last numbered listing shown: the next must come after it.
+    previous: Option<Position>,
+    /// The verdict being read: where its text starts in `out`, and its claims, judged.
+    verdict: Option<(usize, Vec<Judged>)>,
+    /// The verdicts marked so far, which number their ids.
+    verdicts: usize,
+}
+
+impl Expansion<'_> {
+    /// Closes the verdict being read: its text, taken back from `out`, with its mark.
+    fn end_verdict(&mut self) -> Option<String> {
+        let (start, judged) = self.verdict.take()?;
+        self.verdicts += 1;
+        let text = self.out.split_off(start);
+        let stem = self
+            .chapter
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy();
+        let id = format!("verdict-{stem}-{}", self.verdicts);
+        Some(verdict::render(&id, &judged, &text))
+    }
 }
 
 impl ListingPreprocessor {
@@ -64,7 +96,7 @@ impl ListingPreprocessor {
 
     /// Shows, under each stored output, the reader's output of the same listing from
     /// `outputs` (a `cargo book compare` folder's outputs), with its claims judged on it.
-    pub fn with_mine(mut self, outputs: &Path) -> ListingPreprocessor {
+    fn with_mine(mut self, outputs: &Path) -> ListingPreprocessor {
         self.mine = Some(outputs.to_path_buf());
         self
     }
@@ -75,182 +107,86 @@ impl ListingPreprocessor {
         let Some(path) = chapter.source_path.clone() else {
             return Ok(());
         };
-        let number = chapter.number.as_ref().and_then(|n| n.first().copied());
-        let at = |line: usize| format!("src/{}:{line}", path.display());
-        let stem = path.file_stem().unwrap_or_default().to_string_lossy();
         let content = &chapter.content;
-        let mut out = String::new();
+        let mut expansion = Expansion {
+            chapter: &path,
+            number: chapter.number.as_ref().and_then(|n| n.first().copied()),
+            out: String::new(),
+            previous: None,
+            verdict: None,
+            verdicts: 0,
+        };
         let mut last = 0;
-        let mut previous: Option<Position> = None;
-        let mut problems = Vec::new();
-        // The verdict being read: where its text starts in `out`, and its claims, judged.
-        let mut verdict: Option<(usize, Vec<Judged>)> = None;
-        let mut verdicts = 0;
+        let mut problems = Problems::new();
         for directive in directive::find(content) {
             if directive.escaped {
                 continue; // mdBook's `links` shows it as text
             }
-            out.push_str(&content[last..directive.range.start]);
+            expansion
+                .out
+                .push_str(&content[last..directive.range.start]);
             last = directive.range.end;
-            let expansion = match &directive.kind {
-                DirectiveKind::Listing { name, anchor } => self
-                    .listing_in_place(name, number, &mut previous)
-                    .and_then(|listing| {
-                        self.render(listing, &path, anchor.as_deref())
-                    }),
-                DirectiveKind::Value { listing, name } => {
-                    self.value_text(listing, name)
-                }
-                DirectiveKind::Verdict { claims, .. } => claims
-                    .iter()
-                    .map(|claim| self.judge(claim))
-                    .collect::<Result<Vec<_>>>()
-                    .map(|judged| {
-                        verdict = Some((out.len(), judged));
-                        String::new()
-                    }),
-                // Its opening failed, and was reported, when `verdict` is `None`.
-                DirectiveKind::VerdictEnd => Ok(verdict
-                    .take()
-                    .map(|(start, judged)| {
-                        verdicts += 1;
-                        let text = out.split_off(start);
-                        let id = format!("verdict-{stem}-{verdicts}");
-                        verdict::render(&id, &judged, &text)
-                    })
-                    .unwrap_or_default()),
-                DirectiveKind::Machines { values } => {
-                    self.render_machines(values)
-                }
-                DirectiveKind::Malformed(problem) => Err(anyhow!("{problem}")),
-                DirectiveKind::Include { .. }
-                | DirectiveKind::Title
-                | DirectiveKind::Unknown(_) => {
-                    Ok(content[directive.range.clone()].to_owned())
-                }
-            };
-            match expansion {
-                Ok(text) => out.push_str(&text),
-                Err(e) => {
-                    problems.push(format!("{}: {e:#}", at(directive.line)))
-                }
+            match self.expand(&mut expansion, &directive, content) {
+                Ok(text) => expansion.out.push_str(&text),
+                Err(e) => problems.push(format!(
+                    "src/{}:{}: {e:#}",
+                    path.display(),
+                    directive.line
+                )),
             }
         }
-        if !problems.is_empty() {
-            bail!("{}", problems.join("\n"));
-        }
-        out.push_str(&content[last..]);
-        chapter.content = out;
+        problems.into_result()?;
+        expansion.out.push_str(&content[last..]);
+        chapter.content = expansion.out;
         Ok(())
     }
 
-    /// The Machines appendix: every machine the book has outputs from, the `values` read on
-    /// each, and every claim that does not hold on all of them, with its `why_not`. Built
-    /// with maud: machine lines and values come from contributed files, and are escaped.
+    /// What one directive of a chapter becomes.
+    fn expand(
+        &self,
+        at: &mut Expansion,
+        directive: &directive::Directive,
+        content: &str,
+    ) -> Result<String> {
+        match &directive.kind {
+            DirectiveKind::Listing { name, anchor } => {
+                let listing =
+                    self.listing_in_place(name, at.number, &mut at.previous)?;
+                self.render(listing, at.chapter, anchor.as_deref())
+            }
+            DirectiveKind::Value { listing, name } => {
+                self.value_text(listing, name)
+            }
+            DirectiveKind::Verdict { claims, .. } => {
+                let judged = claims
+                    .iter()
+                    .map(|claim| self.judge(claim))
+                    .collect::<Result<Vec<_>>>()?;
+                at.verdict = Some((at.out.len(), judged));
+                Ok(String::new())
+            }
+            // Its opening failed, and was reported, when `verdict` is `None`.
+            DirectiveKind::VerdictEnd => {
+                Ok(at.end_verdict().unwrap_or_default())
+            }
+            DirectiveKind::Machines { values } => self.render_machines(values),
+            DirectiveKind::Malformed(problem) => Err(anyhow!("{problem}")),
+            DirectiveKind::Include { .. }
+            | DirectiveKind::Title
+            | DirectiveKind::Unknown(_) => {
+                Ok(content[directive.range.clone()].to_owned())
+            }
+        }
+    }
+
+    /// The Machines appendix ([`crate::machines::Machines::appendix`]): an HTML block, which
+    /// markdown leaves as it is; mdBook's own directives must not run in it.
     fn render_machines(&self, values: &[(String, String)]) -> Result<String> {
-        use maud::html;
-        let machines = &self.machines.all;
-        let line_of = |machine: &crate::machines::Machine| match machine
-            .lines()
-            .as_slice()
-        {
-            [] => "(none printed)".to_owned(),
-            [(line, _)] => line.clone(),
-            several => several
-                .iter()
-                .map(|(line, n)| format!("{line} ({n} outputs)"))
-                .collect::<Vec<_>>()
-                .join("; "),
-        };
-        let mut rows = Vec::new();
-        for (listing_name, value) in values {
-            let listing =
-                self.listings.get(listing_name).with_context(|| {
-                    format!(
-                        "{{{{#machines}}}} names no listing {listing_name:?}"
-                    )
-                })?;
-            let spec = listing.spec.values.get(value).with_context(|| {
-                format!(
-                    "{{{{#machines}}}}: {} has no value {value:?} in its [values]",
-                    listing.sidecar().display()
-                )
-            })?;
-            let one = BTreeMap::from([(value.clone(), spec.clone())]);
-            let cells: Vec<String> = machines
-                .iter()
-                .map(|machine| {
-                    machine
-                        .output(listing_name)
-                        .and_then(|o| claims::read_values(&one, &o.text).ok())
-                        .and_then(|r| r.into_iter().next())
-                        .map_or_else(|| "—".to_owned(), |r| r.1.text)
-                })
-                .collect();
-            rows.push((listing.position.to_string(), value.clone(), cells));
-        }
-        let mut not_everywhere = Vec::new();
-        let mut everywhere = 0;
-        for listing in self.listings.values() {
-            let spreads = self.machines.spreads(listing);
-            for claim in &listing.spec.claims {
-                match spreads.get(&claim.id) {
-                    Some(spread) if spread.fails_somewhere() => {
-                        not_everywhere.push((listing, claim, spread.clone()))
-                    }
-                    Some(_) => everywhere += 1,
-                    None => {}
-                }
-            }
-        }
-        let page = html! {
-            p { strong { "Which machines." } " Each folder of outputs, and the machine lines its outputs print." }
-            table class="machines" {
-                thead { tr { th { "Machine" } th { "Its machine lines" } th { "Listings run" } } }
-                tbody {
-                    @for machine in machines {
-                        tr {
-                            td { (machine.name) }
-                            td { (line_of(machine)) }
-                            td { (self.listings.keys().filter(|n| machine.output(n).is_some()).count()) }
-                        }
-                    }
-                }
-            }
-            p { strong { "Key measures." } " Each as its listing printed it on that machine (\"—\": no output of that listing there)." }
-            table class="machines" {
-                thead { tr { th { "Value" } @for machine in machines { th { (machine.name) } } } }
-                tbody {
-                    @for (label, value, cells) in &rows {
-                        tr {
-                            td { (label) " " code { (value) } }
-                            @for cell in cells { td { (cell) } }
-                        }
-                    }
-                }
-            }
-            p { strong { "Claims that do not hold on every machine." } " Why each may not, as its sidecar says; and, for each machine or shape it fails on, why it fails there, as that machine's " code { "why-not.toml" } " says." }
-            table class="machines" {
-                thead { tr { th { "Claim" } th { "What it says" } th { "Why it may not" } th { "Where it does not hold, and why" } } }
-                tbody {
-                    @for (listing, claim, spread) in &not_everywhere {
-                        tr {
-                            td { (listing.position) " " code { (claim.id) } }
-                            td { (claim.says) }
-                            td { (claim.why_not.as_deref().unwrap_or("(not said)")) }
-                            td {
-                                @for name in spread.fails_on.iter().chain(&spread.shapes_failing) {
-                                    p { strong { (name) } ": " (spread.reasons.get(name).map_or("(not said)", String::as_str)) }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            p { "Every other claim, " (everywhere) " of them, holds on every machine that ran its listing." }
-        };
-        // An HTML block: markdown leaves it as it is; mdBook's own directives must not run.
-        Ok(format!("\n{}\n\n", escape_directives(&page.into_string())))
+        let page = self.machines.appendix(&self.listings, values)?;
+        Ok(format!(
+            "\n{}\n\n",
+            layout::escape_directives(&page.into_string())
+        ))
     }
 
     /// A claim a verdict of the prose names, judged on the stored output (and, with
@@ -365,9 +301,11 @@ impl ListingPreprocessor {
         let stored = self.stored_output(listing)?;
         let readings = claims::read_values(&listing.spec.values, &stored.text)
             .with_context(|| format!("{}", listing.output_path().display()))?;
-        Ok(escape_html(&readings[name].text))
+        Ok(layout::text(&readings[name].text))
     }
 
+    /// `{{#listing NAME}}`: the listing laid out ([`layout::listing`]) with its stored
+    /// output, its claims and, with `--mine`, the reader's run.
     fn render(
         &self,
         listing: &Listing,
@@ -380,7 +318,7 @@ impl ListingPreprocessor {
                     format!("cannot read {}", listing.source.display())
                 })?;
         if let Some(anchor) = anchor
-            && !source_text.contains(&format!("ANCHOR: {anchor}"))
+            && !has_anchor(&source_text, anchor)
         {
             bail!(
                 "listing {} has no `// ANCHOR: {anchor}` (and `// ANCHOR_END: {anchor}`)",
@@ -388,7 +326,6 @@ impl ListingPreprocessor {
             );
         }
         let stored = self.stored_output(listing)?;
-
         // Paths in the book are relative to the chapter's file.
         let up = "../".repeat(chapter.components().count());
         let include = match anchor {
@@ -397,203 +334,69 @@ impl ListingPreprocessor {
             }
             None => format!("{up}{}", listing.source.display()),
         };
-        // skeptic compiles and runs every rust block, except two kinds the listings test
-        // checks: a measurement, which it builds with --release and runs (skeptic could only
-        // compile it, in debug and anew on every run: it caches only what it runs), and a
-        // compile-fail listing.
-        let info = match (listing.kind, listing.spec.release) {
-            (Kind::CompileFail, _) | (Kind::Program, true) => "rust,ignore",
-            (Kind::Program, false) => "rust",
-        };
-        let note = match listing.kind {
-            Kind::CompileFail => {
-                "\n<p class=\"listing-note\">This program must not compile: the test suite \
-                 checks that rustc rejects it with the error shown below.</p>\n"
-            }
-            Kind::Program => "",
-        };
-        let output = render_marked(&listing.matcher, &stored.text);
-        let claims = render_claims(
-            listing,
-            &stored.text,
+        let verdicts = verdicts_on(listing, &stored.text)?;
+        let claims = layout::claims(
+            &verdicts,
             "What the text says about this output, checked on the run shown",
             Some(&self.machines.spreads(listing)),
-        )?;
-        let mine = self.render_mine(listing)?;
-        Ok(format!(
-            r#"<figure class="listing" id="listing-{name}">
-<figcaption><span class="listing-label">{label}</span> <span class="listing-title">{title}</span> <code class="listing-file">{file}</code></figcaption>
-{note}
-```{info}
-{{{{#rustdoc_include {include}}}}}
-```
-
-<div class="listing-run">
-
-```console
-$ {command}
-```
-
-</div>
-<div class="listing-output" aria-label="Output of {name}">
-
-<pre><code class="nohighlight">{output}</code></pre>
-
-{legend}</div>
-{claims}{mine}</figure>
-"#,
-            label = listing.position,
-            title = escape_html(&listing.spec.title),
-            file = listing.source.display(),
-            command = stored.command,
-            name = listing.name,
-            output = escape_directives(&output),
-            legend = if output.contains("class=\"varies") {
-                "<p class=\"output-legend\"><span class=\"varies\">Underlined</span> \
-                 parts differ from run to run; hover over one to see why.</p>\n"
-            } else {
-                ""
-            },
-        ))
+        );
+        let shown = layout::Shown {
+            include: &include,
+            command: &stored.command,
+            output: layout::output(&listing.matcher, &stored.text),
+            claims,
+            mine: self.render_mine(listing),
+        };
+        Ok(layout::listing(listing, shown))
     }
-}
 
-impl ListingPreprocessor {
-    /// The "Your run" panel of `serve --mine`: the reader's output and the claims on it.
-    fn render_mine(&self, listing: &Listing) -> Result<String> {
+    /// The "Your run" panel of `serve --mine`, empty without it.
+    fn render_mine(&self, listing: &Listing) -> maud::Markup {
         let Some(dir) = &self.mine else {
-            return Ok(String::new());
+            return maud::html! {};
         };
-        let Some(fresh) = listing.output_in(dir) else {
-            return Ok("<p class=\"listing-mine-missing\">Not run by your \
-                       <code>cargo book compare</code>.</p>\n"
-                .to_owned());
+        let fresh = listing.output_in(dir);
+        let claims = match &fresh {
+            Some(fresh) => verdicts_on(listing, &fresh.text)
+                .map(|verdicts| {
+                    layout::claims(
+                        &verdicts,
+                        "What the text says, checked on your run",
+                        None,
+                    )
+                })
+                .map_err(|e| format!("{e:#}")),
+            None => Ok(maud::html! {}),
         };
-        let output = render_marked(&listing.matcher, &fresh.text);
-        let claims = render_claims(
-            listing,
-            &fresh.text,
-            "What the text says, checked on your run",
-            None,
-        )
-        .unwrap_or_else(|e| {
-            format!(
-                "<p class=\"claims-title\">Your output has not the book's shape: {}</p>\n",
-                escape_html(&format!("{e:#}"))
-            )
-        });
-        Ok(format!(
-            "<div class=\"listing-output listing-mine\" aria-label=\"Your run of {name}\">\n\n\
-             <pre><code class=\"nohighlight\">{output}</code></pre>\n\n</div>\n{claims}",
-            name = listing.name,
-            output = escape_directives(&output),
-        ))
+        let output = fresh
+            .as_ref()
+            .map(|fresh| layout::output(&listing.matcher, &fresh.text));
+        layout::mine(listing, output, claims)
     }
 }
 
-/// The stored output as HTML, each part that may differ on the reader's run wrapped in a
-/// `<span class="varies" title="why">`, each line that may come in another order in a
-/// `<span class="any-order">`.
-pub(crate) fn render_marked(matcher: &Matcher, text: &str) -> String {
-    let mut html = String::new();
-    for line in text.lines() {
-        let mut marked = String::new();
-        let mut last = 0;
-        for mark in matcher.marks(line) {
-            marked.push_str(&escape_html(&line[last..mark.range.start]));
-            marked.push_str(&format!(
-                "<span class=\"varies\" title=\"{}\">{}</span>",
-                escape_html(&mark.why),
-                escape_html(&line[mark.range.clone()])
-            ));
-            last = mark.range.end;
-        }
-        marked.push_str(&escape_html(&line[last..]));
-        if matcher.is_unordered(line) {
-            html.push_str(&format!(
-                "<span class=\"any-order\" title=\"lines like this one may come in \
-                 another order on your run\">{marked}</span>\n"
-            ));
-        } else {
-            html.push_str(&marked);
-            html.push('\n');
-        }
-    }
-    html
+/// Whether `text` has the anchor `name` (`ANCHOR: name`), matched as mdBook matches it: the
+/// whole name, so that `ANCHOR: name_more` is not `name`.
+fn has_anchor(text: &str, name: &str) -> bool {
+    text.lines().any(|line| {
+        line.split_once("ANCHOR:").is_some_and(|(_, rest)| {
+            let rest = rest.trim_start();
+            let end = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+                .unwrap_or(rest.len());
+            &rest[..end] == name
+        })
+    })
 }
 
-/// The listing's claims, each with its verdict on the run `stored`, under `heading`, and, for
-/// the book's run, on how many machines each holds (`spreads`).
-fn render_claims(
-    listing: &Listing,
-    stored: &str,
-    heading: &str,
-    spreads: Option<&BTreeMap<String, crate::machines::Spread>>,
-) -> Result<String> {
+/// The listing's claims judged on one of its outputs (none read when it has no claims).
+fn verdicts_on(listing: &Listing, text: &str) -> Result<Vec<claims::Verdict>> {
     if listing.spec.claims.is_empty() {
-        return Ok(String::new());
+        return Ok(Vec::new());
     }
-    let readings = claims::read_values(&listing.spec.values, stored)
+    let readings = claims::read_values(&listing.spec.values, text)
         .with_context(|| format!("{}", listing.output_path().display()))?;
-    let mut html = format!(
-        "<div class=\"listing-claims\">\n<p class=\"claims-title\">{heading}</p>\n<ul>\n"
-    );
-    for verdict in claims::judge(&listing.spec.claims, &readings) {
-        let (class, mark) = if verdict.holds() {
-            ("holds", "✓")
-        } else {
-            ("fails", "✗")
-        };
-        let values: Vec<String> = verdict
-            .values
-            .iter()
-            .map(|(name, text)| format!("{name} = {}", escape_html(text)))
-            .collect();
-        let why_not = match (&verdict.claim.why_not, verdict.holds()) {
-            (Some(why), false) => format!(
-                " <span class=\"why-not\">Why it may not hold: {}</span>",
-                escape_html(why)
-            ),
-            _ => String::new(),
-        };
-        let machines = spreads
-            .and_then(|s| s.get(&verdict.claim.id))
-            .filter(|s| s.judged() > 1)
-            .map_or_else(String::new, |s| {
-                format!(
-                    " <span class=\"claim-machines\">({}: {})</span>",
-                    s.summary(),
-                    escape_html(&s.detail()),
-                )
-            });
-        html.push_str(&format!(
-            "<li class=\"claim {class}\"><span class=\"verdict\" title=\"{title}\">{mark}</span> \
-             {says} <code class=\"claim-check\">{holds}</code> \
-             <span class=\"claim-values\">{values}</span>{machines}{why_not}</li>\n",
-            title = if verdict.holds() {
-                "holds on this run"
-            } else {
-                "does not hold on this run"
-            },
-            says = escape_html(&verdict.claim.says),
-            holds = escape_html(&verdict.claim.holds),
-            values = values.join(", "),
-        ));
-    }
-    html.push_str("</ul>\n</div>\n");
-    Ok(escape_directives(&html))
-}
-
-/// mdBook expands `{{#...}}` everywhere, even in code; an output that prints one must not be.
-fn escape_directives(text: &str) -> String {
-    text.replace("{{#", "\\{{#")
-}
-
-pub(crate) fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    Ok(claims::judge(&listing.spec.claims, &readings))
 }
 
 impl Preprocessor for ListingPreprocessor {
@@ -602,15 +405,13 @@ impl Preprocessor for ListingPreprocessor {
     }
 
     fn run(&self, _ctx: &PreprocessorContext, mut book: Book) -> Result<Book> {
-        let mut problems = Vec::new();
+        let mut problems = Problems::new();
         book.for_each_chapter_mut(|chapter| {
             if let Err(e) = self.expand_chapter(chapter) {
                 problems.push(format!("{e:#}"));
             }
         });
-        if !problems.is_empty() {
-            bail!("{}", problems.join("\n"));
-        }
+        problems.into_result()?;
         Ok(book)
     }
 }
@@ -689,14 +490,14 @@ impl LoadedBook {
     }
 
     /// Where each listing is shown: every `{{#listing}}` of every chapter's source.
-    pub fn listing_uses(&self) -> BTreeMap<String, Vec<Use>> {
-        let mut uses: BTreeMap<String, Vec<Use>> = BTreeMap::new();
+    pub fn listing_uses(&self) -> BTreeMap<String, Vec<ListingUse>> {
+        let mut uses: BTreeMap<String, Vec<ListingUse>> = BTreeMap::new();
         for (path, source) in self.sources() {
             for found in directive::find(&source) {
                 if let (DirectiveKind::Listing { name, .. }, false) =
                     (&found.kind, found.escaped)
                 {
-                    uses.entry(name.clone()).or_default().push(Use {
+                    uses.entry(name.clone()).or_default().push(ListingUse {
                         chapter: path.clone(),
                         line: found.line,
                     });
@@ -736,7 +537,7 @@ impl LoadedBook {
 fn check_chapter(src: &Path, chapter: &Chapter) -> Result<()> {
     let at = |line: usize| format!("src/{}:{line}", chapter.path.display());
     let dir = src.join(chapter.path.parent().unwrap_or(Path::new("")));
-    let mut problems = Vec::new();
+    let mut problems = Problems::new();
     for found in directive::find(&chapter.source) {
         if found.escaped {
             continue; // shown as text
@@ -768,7 +569,7 @@ fn check_chapter(src: &Path, chapter: &Chapter) -> Result<()> {
         // `file.rs:10:20` is a line range, not an anchor.
         if let Some(anchor) = anchor
             && !anchor.starts_with(|c: char| c.is_ascii_digit() || c == ':')
-            && !text.contains(&format!("ANCHOR: {anchor}"))
+            && !has_anchor(&text, anchor)
         {
             problems.push(format!(
                 "{}: {file} has no `ANCHOR: {anchor}`; add the anchor or fix the include",
@@ -776,9 +577,20 @@ fn check_chapter(src: &Path, chapter: &Chapter) -> Result<()> {
             ));
         }
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        bail!("{}", problems.join("\n"))
+    problems.into_result()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_anchor;
+
+    #[test]
+    fn an_anchor_is_matched_by_its_whole_name() {
+        let text =
+            "// ANCHOR: all_more\nfn main() {}\n// ANCHOR_END: all_more\n";
+        assert!(has_anchor(text, "all_more"));
+        assert!(!has_anchor(text, "all"));
+        assert!(has_anchor("    // ANCHOR:   spawn-it", "spawn-it"));
+        assert!(!has_anchor("// ANCHOR_END: x", "x"));
     }
 }

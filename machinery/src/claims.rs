@@ -73,8 +73,10 @@ pub struct ClaimSpec {
     /// Its name within the sidecar, in kebab case (`pinned-same-cost`): the prose's
     /// `{{#verdict LISTING/ID}}` names it, so it stays as it is once chosen.
     pub id: String,
-    /// An expression over the values that must be true.
-    pub holds: String,
+    /// An expression over the values that must be true: the claim holds when it is
+    /// (written `holds = "..."` in the sidecar).
+    #[serde(rename = "holds")]
+    pub check: String,
     /// The sentence of the book it supports.
     pub says: String,
     /// Why it may not hold on another machine, shown to a reader whose run differs.
@@ -147,8 +149,8 @@ pub fn check_ids(claims: &[ClaimSpec]) -> Result<()> {
     Ok(())
 }
 
-/// The `[values]` table of a sidecar.
-pub type Values = BTreeMap<String, ValueSpec>;
+/// The `[values]` table of a sidecar: how to read each value, by name.
+pub type ValueSpecs = BTreeMap<String, ValueSpec>;
 
 /// A value as the claims see it.
 #[derive(Debug, Clone, PartialEq)]
@@ -178,7 +180,7 @@ pub fn parse_value(text: &str) -> Value {
 
 /// Reads every declared value from `output`. Errors name the value and say what is wrong.
 pub fn read_values(
-    values: &Values,
+    values: &ValueSpecs,
     output: &str,
 ) -> Result<BTreeMap<String, Reading>> {
     let mut readings = BTreeMap::new();
@@ -231,21 +233,58 @@ pub fn read_values(
 pub struct Verdict {
     pub claim: ClaimSpec,
     /// `Ok(true)`: it holds; `Ok(false)`: it does not; `Err`: it cannot be evaluated.
-    pub holds: Result<bool, String>,
+    pub outcome: Result<bool, String>,
     /// The values the claim names, with their text: "fork = 118 µs".
     pub values: Vec<(String, String)>,
 }
 
 impl Verdict {
     pub fn holds(&self) -> bool {
-        matches!(self.holds, Ok(true))
+        matches!(self.outcome, Ok(true))
+    }
+}
+
+/// How a claim fared on one run, as the pages show it: a CSS class and a mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Holds,
+    Fails,
+    /// Not judged: the run is missing, or its values cannot be read.
+    Unjudged,
+}
+
+impl Status {
+    /// The status of a verdict, if the claim was judged.
+    pub fn of(verdict: Option<&Verdict>) -> Status {
+        match verdict {
+            Some(v) if v.holds() => Status::Holds,
+            Some(_) => Status::Fails,
+            None => Status::Unjudged,
+        }
+    }
+
+    /// The class the book's and compare's CSS colour it by.
+    pub fn class(self) -> &'static str {
+        match self {
+            Status::Holds => "holds",
+            Status::Fails => "fails",
+            Status::Unjudged => "unjudged",
+        }
+    }
+
+    pub fn mark(self) -> &'static str {
+        match self {
+            Status::Holds => "✓",
+            Status::Fails => "✗",
+            Status::Unjudged => "?",
+        }
     }
 }
 
 impl fmt::Display for Verdict {
     /// "holds: fork > 2.0 * thread (fork = 118 µs, thread = 15 µs)".
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let status = match &self.holds {
+        let status = match &self.outcome {
             Ok(true) => "holds".to_owned(),
             Ok(false) => "does not hold".to_owned(),
             Err(e) => format!("cannot be evaluated ({e})"),
@@ -255,7 +294,7 @@ impl fmt::Display for Verdict {
             .iter()
             .map(|(name, text)| format!("{name} = {text}"))
             .collect();
-        write!(f, "{status}: `{}`", self.claim.holds)?;
+        write!(f, "{status}: `{}`", self.claim.check)?;
         if !values.is_empty() {
             write!(f, " ({})", values.join(", "))?;
         }
@@ -263,12 +302,13 @@ impl fmt::Display for Verdict {
     }
 }
 
-fn dynamic(value: &Value) -> rhai::Dynamic {
+/// A value as the Rhai expression sees it.
+fn to_rhai(value: &Value) -> rhai::Dynamic {
     match value {
         Value::Number(n) => rhai::Dynamic::from_float(*n),
         Value::Text(t) => t.clone().into(),
         Value::List(items) => {
-            rhai::Dynamic::from_array(items.iter().map(dynamic).collect())
+            rhai::Dynamic::from_array(items.iter().map(to_rhai).collect())
         }
     }
 }
@@ -340,6 +380,16 @@ fn distinct(list: rhai::Array) -> rhai::Array {
     seen
 }
 
+/// An error message of Rhai's with the values under their own names again: only the
+/// prefixed names of values lose their prefix, not any "v_" the message quotes.
+fn unprefixed(message: &str, names: &BTreeMap<String, Reading>) -> String {
+    let mut out = message.to_owned();
+    for name in names.keys() {
+        out = out.replace(&format!("v_{name}"), name);
+    }
+    out
+}
+
 thread_local! {
     /// Rhai's engine, made once: making one registers its whole standard library.
     static ENGINE: rhai::Engine = {
@@ -359,14 +409,14 @@ pub fn judge(
     for (name, reading) in readings {
         scope.push_constant_dynamic(
             format!("v_{name}"),
-            dynamic(&reading.value),
+            to_rhai(&reading.value),
         );
     }
     claims
         .iter()
         .map(|claim| {
             let used: std::collections::BTreeSet<&str> =
-                names_used(&claim.holds)
+                names_used(&claim.check)
                     .into_iter()
                     .map(|(_, w)| w)
                     .collect();
@@ -375,17 +425,17 @@ pub fn judge(
                 .filter(|(name, _)| used.contains(name.as_str()))
                 .map(|(name, reading)| (name.clone(), reading.text.clone()))
                 .collect();
-            let holds = ENGINE
+            let outcome = ENGINE
                 .with(|engine| {
                     engine.eval_expression_with_scope::<bool>(
                         &mut scope.clone(),
-                        &prefixed(&claim.holds, readings),
+                        &prefixed(&claim.check, readings),
                     )
                 })
-                .map_err(|e| e.to_string().replace("v_", ""));
+                .map_err(|e| unprefixed(&e.to_string(), readings));
             Verdict {
                 claim: claim.clone(),
-                holds,
+                outcome,
                 values,
             }
         })
@@ -412,7 +462,7 @@ mod tests {
         assert_eq!(parse_value("12 apples"), Value::Text("12 apples".into()));
     }
 
-    fn values(toml: &str) -> Values {
+    fn values(toml: &str) -> ValueSpecs {
         toml::from_str(toml).unwrap()
     }
 
@@ -449,10 +499,10 @@ mod tests {
         );
     }
 
-    fn claim(holds: &str) -> ClaimSpec {
+    fn claim(check: &str) -> ClaimSpec {
         ClaimSpec {
             id: "c".into(),
-            holds: holds.into(),
+            check: check.into(),
             says: "s".into(),
             why_not: None,
         }
@@ -499,11 +549,11 @@ mod tests {
         );
         assert!(v[0].holds(), "{}", v[0]);
         assert_eq!(v[0].values.len(), 2);
-        assert_eq!(v[1].holds, Ok(false));
+        assert_eq!(v[1].outcome, Ok(false));
         assert!(v[2].holds(), "{}", v[2]);
         assert!(v[3].holds(), "ints and floats mix: {}", v[3]);
-        assert!(v[4].holds.is_err());
-        assert!(v[5].holds.is_err(), "not a boolean");
+        assert!(v[4].outcome.is_err());
+        assert!(v[5].outcome.is_err(), "not a boolean");
     }
 
     #[test]
@@ -524,7 +574,7 @@ mod tests {
             &r,
         );
         assert!(v[0].holds(), "{}", v[0]);
-        assert_eq!(v[1].holds, Ok(false), "7 twice");
+        assert_eq!(v[1].outcome, Ok(false), "7 twice");
         assert!(v[2].holds(), "{}", v[2]);
         assert!(v[3].holds(), "{}", v[3]);
     }

@@ -12,9 +12,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crate::Project;
-use crate::compare::{OUTPUTS, Report};
+use crate::compare::Report;
 use crate::machines::read_reasons;
-use crate::paths::{MACHINE_OUTPUTS, MACHINE_SHAPES, MACHINE_WHY_NOT, MACHINES_DIR};
+use crate::paths::{
+    COMPARE_OUTPUTS, MACHINE_OUTPUTS, MACHINE_REPORT, MACHINE_SHAPES, MACHINE_WHY_NOT,
+    MACHINES_DIR,
+};
 use crate::verify::TO_EXPLAIN;
 
 /// What the README a first export writes says where the contributor has to describe the
@@ -91,12 +94,12 @@ pub fn export(
     std::fs::create_dir_all(&outputs)
         .with_context(|| format!("cannot create {}", outputs.display()))?;
     for listing in &report.listings {
-        let file = format!("{}.txt", listing.name);
-        let from = out.join(OUTPUTS).join(&file);
+        let file = facts::output::file_name(&listing.name);
+        let from = out.join(COMPARE_OUTPUTS).join(&file);
         std::fs::copy(&from, outputs.join(&file))
             .with_context(|| format!("cannot copy {}", from.display()))?;
     }
-    write(&folder.join("compare-report.txt"), &report.terminal())?;
+    write(&folder.join(MACHINE_REPORT), &report.terminal())?;
     let readme = folder.join("README.md");
     let kept = std::fs::read_to_string(&readme).ok();
     write(&readme, &readme_text(kept.as_deref(), project, name, shape, report))?;
@@ -118,7 +121,8 @@ fn readme_text(
     report: &Report,
 ) -> String {
     let machine_line = report
-        .your_machine
+        .machines
+        .mine
         .as_deref()
         .unwrap_or("(no machine line found)");
     let commit = std::process::Command::new("git")

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+use facts::env;
 
 use crate::Project;
 use crate::run::build_binaries;
@@ -27,19 +28,20 @@ pub fn draw_all(
     for (name, exe) in executables {
         let mut cmd = Command::new(&exe);
         cmd.current_dir(&project.root)
-            .env("BOOK_ROOT", &project.root);
+            .env(env::BOOK_ROOT, &project.root);
         if let Some(dir) = dir {
-            cmd.env("FIGURES_DIR", dir);
+            cmd.env(env::FIGURES_DIR, dir);
         }
         if let Some(outputs) = outputs {
-            cmd.env("BOOK_OUTPUTS_DIR", outputs);
+            cmd.env(env::BOOK_OUTPUTS_DIR, outputs);
         }
         let output = cmd
             .output()
             .with_context(|| format!("cannot run the figure {name}"))?;
         if !output.status.success() {
             bail!(
-                "figures/src/bin/{name}.rs failed ({}):\n{}",
+                "{}/{name}.rs failed ({}):\n{}",
+                crate::paths::FIGURES_SRC_DIR,
                 output.status,
                 String::from_utf8_lossy(&output.stderr)
             );

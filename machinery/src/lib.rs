@@ -1,8 +1,8 @@
-//! The book's machinery: what a listing, an output and a chapter are.
+//! The book's machinery: what a listing, an output, a claim and a chapter are.
 //!
-//! One crate serves the three users of these ideas: the tests (`tests/`), the refresh command
-//! (`cargo book refresh`) and the book build (`cargo book build` / `serve`, and the build
-//! script that hands the chapters to skeptic).
+//! One crate serves every user of these ideas: the tests (`tests/`), the build script that
+//! hands the chapters to skeptic, and the `cargo book` tool (build, serve, refresh, compare,
+//! figures, pdf, screenshots, tally).
 
 pub mod book;
 #[cfg(feature = "browser")]
@@ -14,6 +14,7 @@ pub mod compare;
 pub mod directive;
 pub mod export;
 pub mod figures;
+pub mod layout;
 pub mod listing;
 pub mod machines;
 pub mod output;
@@ -72,33 +73,65 @@ impl Project {
     }
 }
 
-/// A folder of this process's own in the system's temporary folder, removed with everything
-/// in it when dropped.
+/// A folder of this process's own in the system's temporary folder (`tempfile`), removed
+/// with everything in it when dropped, even after a panic.
 #[derive(Debug)]
-pub struct Scratch(PathBuf);
+pub struct Scratch(tempfile::TempDir);
 
 impl Scratch {
-    /// `$TMPDIR/PREFIX-PID-N`: N counts the scratch folders of this process, so that two
-    /// made at once (a book being built while another prints) never meet.
+    /// `$TMPDIR/PREFIX-XXXXXX`, a new name each time, so that two made at once (a book being
+    /// built while another prints) never meet.
     pub fn new(prefix: &str) -> Result<Scratch> {
-        static MADE: std::sync::atomic::AtomicUsize =
-            std::sync::atomic::AtomicUsize::new(0);
-        let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir()
-            .join(format!("{prefix}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir); // left by a killed process of the same id
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
-        Ok(Scratch(dir))
+        tempfile::Builder::new()
+            .prefix(&format!("{prefix}-"))
+            .tempdir()
+            .map(Scratch)
+            .with_context(|| {
+                format!(
+                    "cannot create a temporary folder in {}",
+                    std::env::temp_dir().display()
+                )
+            })
     }
 
     pub fn path(&self) -> &Path {
-        &self.0
+        self.0.path()
     }
 }
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+/// Problems found one after another and reported together: a check that finds several says
+/// all of them, one a line, rather than only the first.
+#[derive(Debug, Default)]
+pub struct Problems(Vec<String>);
+
+impl Problems {
+    pub fn new() -> Problems {
+        Problems::default()
+    }
+
+    pub fn push(&mut self, problem: impl Into<String>) {
+        self.0.push(problem.into());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok` when none was found; else one error, the problems one a line.
+    pub fn into_result(self) -> Result<()> {
+        self.into_result_with(str::to_owned)
+    }
+
+    /// `Ok` when none was found; else one error, the message `message` makes of the
+    /// problems, one a line.
+    pub fn into_result_with(
+        self,
+        message: impl FnOnce(&str) -> String,
+    ) -> Result<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(anyhow::anyhow!("{}", message(&self.0.join("\n"))))
+        }
     }
 }

@@ -13,6 +13,9 @@ use crate::Project;
 use crate::output::Matcher;
 use crate::paths::{COMPILE_FAIL_DIR, OUTPUTS_DIR, PROGRAMS_DIR};
 
+/// The edition rustc compiles a compile-fail listing in: the workspace's (`Cargo.toml`).
+const EDITION: &str = "2024";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// A binary of the `listings` package, run with `cargo run`.
@@ -88,10 +91,11 @@ pub struct Spec {
     /// Arguments the book runs the listing with.
     #[serde(default)]
     pub args: Vec<String>,
-    /// A measurement: built and run with `--release`, and compiled but not run by skeptic
-    /// (the listings test runs it).
+    /// A measurement (`measurement = true`): built and run with `--release`, and compiled
+    /// but not run by skeptic (the listings test runs it, quick and for the shape of its
+    /// output; its claims are judged on the stored, full run).
     #[serde(default)]
-    pub release: bool,
+    pub measurement: bool,
     /// Arguments the listings test adds to a measurement's run, which it checks only for the
     /// output's shape: less work per repetition, the same lines (e.g. `["--runs", "1"]`).
     #[serde(default)]
@@ -111,7 +115,7 @@ pub struct Spec {
     pub rejects: Vec<Vec<String>>,
     /// Values read from the output, by name, for the claims and the prose.
     #[serde(default)]
-    pub values: crate::claims::Values,
+    pub values: crate::claims::ValueSpecs,
     /// What the prose says about the output, checked against it.
     #[serde(default)]
     pub claims: Vec<crate::claims::ClaimSpec>,
@@ -157,6 +161,21 @@ impl Listing {
         }
         listings.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(listings)
+    }
+
+    /// The listings named (all of them when no name is given), sorted by name; an unknown
+    /// name is an error.
+    pub fn chosen(project: &Project, names: &[String]) -> Result<Vec<Listing>> {
+        let all = Listing::all(project)?;
+        for name in names {
+            if !all.iter().any(|l| &l.name == name) {
+                bail!("no listing named {name:?}");
+            }
+        }
+        Ok(all
+            .into_iter()
+            .filter(|l| names.is_empty() || names.contains(&l.name))
+            .collect())
     }
 
     fn load(project: &Project, path: &Path, kind: Kind) -> Result<Listing> {
@@ -211,7 +230,6 @@ impl Listing {
         })
     }
 
-    /// The stored output, relative to the project root.
     /// The folder of the listing's source, relative to the project root.
     pub fn folder(&self) -> &Path {
         self.source.parent().unwrap_or(Path::new(""))
@@ -252,9 +270,7 @@ impl Listing {
     /// The listing's output in a folder of outputs (`cargo book compare`'s, another
     /// machine's), if there is one.
     pub fn output_in(&self, dir: &Path) -> Option<crate::output::StoredOutput> {
-        crate::output::StoredOutput::read(
-            &dir.join(format!("{}.txt", self.name)),
-        )
+        crate::output::StoredOutput::read(&dir.join(self.output_file()))
     }
 
     /// The sidecar `NAME.toml` beside the listing's source.
@@ -262,8 +278,14 @@ impl Listing {
         self.source.with_extension("toml")
     }
 
+    /// The stored output, relative to the project root.
     pub fn output_path(&self) -> PathBuf {
-        Path::new(OUTPUTS_DIR).join(format!("{}.txt", self.name))
+        Path::new(OUTPUTS_DIR).join(self.output_file())
+    }
+
+    /// The name of the listing's output file in any folder of outputs: `NAME.txt`.
+    pub fn output_file(&self) -> String {
+        facts::output::file_name(&self.name)
     }
 
     /// The command a reader types to run the listing, as shown in the book.
@@ -271,7 +293,7 @@ impl Listing {
         let mut words: Vec<String> = match self.kind {
             Kind::Program => {
                 let mut words = vec!["cargo".into(), "run".into()];
-                if self.spec.release {
+                if self.spec.measurement {
                     words.push("--release".into());
                 }
                 words.extend(
@@ -284,20 +306,23 @@ impl Listing {
             }
             // Run in its folder, so that the paths rustc quotes are short enough for the
             // output column (120).
-            Kind::CompileFail => [
-                "cd",
-                &self.folder().display().to_string(),
-                "&&",
-                "rustc",
-                "--edition",
-                "2024",
-                &self.file_name(),
-            ]
-            .map(String::from)
-            .to_vec(),
+            Kind::CompileFail => {
+                let mut words: Vec<String> =
+                    ["cd", &self.folder().display().to_string(), "&&", "rustc"]
+                        .map(String::from)
+                        .to_vec();
+                words.extend(self.compiler_args());
+                words
+            }
         };
         words.extend(self.spec.args.iter().cloned());
         words.join(" ")
+    }
+
+    /// rustc's arguments for a compile-fail listing, run in its folder: in the command the
+    /// book shows ([`Listing::command`]) and in the one the tests run (`run::run_listing`).
+    pub fn compiler_args(&self) -> [String; 3] {
+        ["--edition".to_owned(), EDITION.to_owned(), self.file_name()]
     }
 
     /// The one-line command that rewrites this listing's stored output.

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use maud::{Markup, html};
 
 use crate::Project;
 use crate::claims::{self, Verdict};
@@ -92,7 +93,9 @@ pub fn read_reasons(folder: &Path) -> Result<Reasons> {
 impl Machine {
     /// Its output of `listing`, if it has one.
     pub fn output(&self, listing: &str) -> Option<StoredOutput> {
-        StoredOutput::read(&self.outputs.join(format!("{listing}.txt")))
+        StoredOutput::read(
+            &self.outputs.join(facts::output::file_name(listing)),
+        )
     }
 
     /// The machine lines its outputs print (`bench::machine()`), each with how many outputs
@@ -279,6 +282,162 @@ impl Machines {
             }
         }
         spreads
+    }
+}
+
+/// One row of the appendix's table of key measures: the listing's label, the value's name,
+/// and the value as each machine printed it ("—" where it has no output of the listing).
+struct MeasureRow {
+    label: String,
+    value: String,
+    cells: Vec<String>,
+}
+
+impl Machines {
+    /// The Machines appendix (`{{#machines LISTING/VALUE ...}}`): every machine the book has
+    /// outputs from, the `values` read on each, and every claim that does not hold on all
+    /// of them, with its `why_not`. Machine lines and values come from contributed files:
+    /// the HTML escapes them by construction (maud).
+    pub fn appendix(
+        &self,
+        listings: &BTreeMap<String, Listing>,
+        values: &[(String, String)],
+    ) -> Result<Markup> {
+        let rows = values
+            .iter()
+            .map(|(listing, value)| self.measure_row(listings, listing, value))
+            .collect::<Result<Vec<_>>>()?;
+        let mut not_everywhere = Vec::new();
+        let mut everywhere = 0;
+        for listing in listings.values() {
+            let spreads = self.spreads(listing);
+            for claim in &listing.spec.claims {
+                match spreads.get(&claim.id) {
+                    Some(spread) if spread.fails_somewhere() => {
+                        not_everywhere.push((listing, claim, spread.clone()))
+                    }
+                    Some(_) => everywhere += 1,
+                    None => {}
+                }
+            }
+        }
+        Ok(html! {
+            (self.machines_table(listings))
+            (self.measures_table(&rows))
+            p {
+                strong { "Claims that do not hold on every machine." }
+                " Why each may not, as its sidecar says; and, for each machine or shape it \
+                 fails on, why it fails there, as that machine's "
+                code { "why-not.toml" } " says."
+            }
+            table class="machines" {
+                thead {
+                    tr {
+                        th { "Claim" } th { "What it says" } th { "Why it may not" }
+                        th { "Where it does not hold, and why" }
+                    }
+                }
+                tbody {
+                    @for (listing, claim, spread) in &not_everywhere {
+                        tr {
+                            td { (listing.position) " " code { (claim.id) } }
+                            td { (claim.says) }
+                            td { (claim.why_not.as_deref().unwrap_or("(not said)")) }
+                            td {
+                                @for name in spread.fails_on.iter().chain(&spread.shapes_failing) {
+                                    p {
+                                        strong { (name) } ": "
+                                        (spread.reasons.get(name).map_or("(not said)", String::as_str))
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            p { "Every other claim, " (everywhere) " of them, holds on every machine that ran its listing." }
+        })
+    }
+
+    /// The value `value` of `listing` on every machine.
+    fn measure_row(
+        &self,
+        listings: &BTreeMap<String, Listing>,
+        name: &str,
+        value: &str,
+    ) -> Result<MeasureRow> {
+        let listing = listings.get(name).with_context(|| {
+            format!("{{{{#machines}}}} names no listing {name:?}")
+        })?;
+        let spec = listing.spec.values.get(value).with_context(|| {
+            format!(
+                "{{{{#machines}}}}: {} has no value {value:?} in its [values]",
+                listing.sidecar().display()
+            )
+        })?;
+        let one = BTreeMap::from([(value.to_owned(), spec.clone())]);
+        let cells = self
+            .all
+            .iter()
+            .map(|machine| {
+                machine
+                    .output(name)
+                    .and_then(|o| claims::read_values(&one, &o.text).ok())
+                    .and_then(|r| r.into_iter().next())
+                    .map_or_else(|| "—".to_owned(), |r| r.1.text)
+            })
+            .collect();
+        Ok(MeasureRow {
+            label: listing.position.to_string(),
+            value: value.to_owned(),
+            cells,
+        })
+    }
+
+    /// Each machine, the machine lines its outputs print, and how many listings it ran.
+    fn machines_table(&self, listings: &BTreeMap<String, Listing>) -> Markup {
+        let lines_of = |machine: &Machine| match machine.lines().as_slice() {
+            [] => "(none printed)".to_owned(),
+            [(line, _)] => line.clone(),
+            several => several
+                .iter()
+                .map(|(line, n)| format!("{line} ({n} outputs)"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        };
+        html! {
+            p { strong { "Which machines." } " Each folder of outputs, and the machine lines its outputs print." }
+            table class="machines" {
+                thead { tr { th { "Machine" } th { "Its machine lines" } th { "Listings run" } } }
+                tbody {
+                    @for machine in &self.all {
+                        tr {
+                            td { (machine.name) }
+                            td { (lines_of(machine)) }
+                            td { (listings.keys().filter(|n| machine.output(n).is_some()).count()) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The key measures, each on every machine.
+    fn measures_table(&self, rows: &[MeasureRow]) -> Markup {
+        html! {
+            p { strong { "Key measures." } " Each as its listing printed it on that machine (\"—\": no output of that listing there)." }
+            table class="machines" {
+                thead { tr { th { "Value" } @for machine in &self.all { th { (machine.name) } } } }
+                tbody {
+                    @for row in rows {
+                        tr {
+                            td { (row.label) " " code { (row.value) } }
+                            @for cell in &row.cells { td { (cell) } }
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use machinery::Project;
 use machinery::book::LoadedBook;
+use machinery::{Project, paths};
 
 /// Build, serve, refresh and check the executable book.
 #[derive(Parser)]
@@ -140,18 +140,7 @@ fn run(command: Command) -> Result<ExitCode> {
             println!("built {} in {:.2?}", dir.display(), started.elapsed());
         }
         Command::Serve { port, open, mine } => {
-            let outputs = project
-                .root
-                .join(machinery::compare::DEFAULT_DIR)
-                .join(machinery::compare::OUTPUTS);
-            if mine && !outputs.is_dir() {
-                anyhow::bail!(
-                    "no {} yet: run `cargo book compare` first",
-                    outputs.display()
-                );
-            }
-            let mine = mine.then_some(outputs.as_path());
-            machinery::serve::serve(&project, port, open, mine)?;
+            serve(&project, port, open, mine)?;
         }
         Command::Compare {
             listings,
@@ -163,29 +152,10 @@ fn run(command: Command) -> Result<ExitCode> {
             let options = machinery::compare::Options {
                 listings,
                 quick,
-                out: out.unwrap_or_else(|| {
-                    project.root.join(machinery::compare::DEFAULT_DIR)
-                }),
+                out: out
+                    .unwrap_or_else(|| project.root.join(paths::COMPARE_DIR)),
             };
-            let report = machinery::compare::compare(&project, &options)?;
-            println!("{}", report.terminal());
-            if let Some(name) = export {
-                let folder = machinery::export::export(
-                    &project,
-                    &name,
-                    shape.as_deref(),
-                    &options.out,
-                    &report,
-                )?;
-                println!(
-                    "exported to {}: complete its README.md and why-not.toml, then \
-                     propose it (see machines/README.md)",
-                    folder.display()
-                );
-            }
-            if !report.ok() {
-                return Ok(ExitCode::FAILURE);
-            }
+            return compare(&project, &options, export.as_deref(), shape.as_deref());
         }
         Command::Pdf { out } => pdf(&project, &out)?,
         Command::Refresh { listings } => {
@@ -195,7 +165,11 @@ fn run(command: Command) -> Result<ExitCode> {
             for name in
                 machinery::figures::draw_all(&project, None, None, false)?
             {
-                println!("drew src/img/{name}.svg");
+                println!(
+                    "drew {}/{}",
+                    paths::IMAGES_DIR,
+                    paths::svg_file(&name)
+                );
             }
         }
         Command::Tally {
@@ -217,6 +191,53 @@ fn run(command: Command) -> Result<ExitCode> {
         Command::Preprocess { supports: None } => preprocess(&project)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `cargo book serve`; with `mine`, the reader's outputs from compare's default folder.
+fn serve(project: &Project, port: u16, open: bool, mine: bool) -> Result<()> {
+    let outputs = project
+        .root
+        .join(paths::COMPARE_DIR)
+        .join(paths::COMPARE_OUTPUTS);
+    if mine && !outputs.is_dir() {
+        anyhow::bail!(
+            "no {} yet: run `cargo book compare` first",
+            outputs.display()
+        );
+    }
+    let mine = mine.then_some(outputs.as_path());
+    machinery::serve::serve(project, port, open, mine)
+}
+
+/// `cargo book compare`: the report printed, the run exported as `machines/NAME/` if asked;
+/// a failure when a listing failed or its output differs.
+fn compare(
+    project: &Project,
+    options: &machinery::compare::Options,
+    export: Option<&str>,
+    shape: Option<&str>,
+) -> Result<ExitCode> {
+    let report = machinery::compare::compare(project, options)?;
+    println!("{}", report.terminal());
+    if let Some(name) = export {
+        let folder = machinery::export::export(
+            project,
+            name,
+            shape,
+            &options.out,
+            &report,
+        )?;
+        println!(
+            "exported to {}: complete its README.md and why-not.toml, then \
+             propose it (see machines/README.md)",
+            folder.display()
+        );
+    }
+    Ok(if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Listings run as from a terminal: with the default action for every signal. An ignored
@@ -279,7 +300,7 @@ fn tally(
         list("Claims no verdict of the prose rests on", &tally.unmarked);
     }
     if readme {
-        let path = project.root.join("README.md");
+        let path = project.root.join(paths::README_MD);
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         // The count of checked verdicts only grows: lowering it is a decision, said aloud.
@@ -313,7 +334,7 @@ fn tally(
 
 #[cfg(feature = "browser")]
 fn screenshots(project: &Project) -> Result<()> {
-    let dir = project.root.join("screenshots");
+    let dir = project.root.join(machinery::paths::SCREENSHOTS_DIR);
     let written = machinery::browser::screenshots(project, &dir)?;
     println!("wrote {} screenshots to {}", written.len(), dir.display());
     Ok(())

@@ -21,6 +21,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result, bail};
+use facts::output::MACHINE_LABEL;
 use facts::units::TIME_UNITS;
 use regex::Regex;
 use serde::Deserialize;
@@ -52,7 +53,8 @@ pub const PRESETS: &[(&str, &str, &str, &str)] = &[
         "machine",
         "[MACHINE]",
         "the machine the numbers come from: yours will differ",
-        r"machine: (?<redacted>\d+ logical CPUs?, Linux \S+, .+)",
+        // MACHINE_LABEL: `facts::output::MACHINE_LABEL`, what `bench::machine()` prints first.
+        r"MACHINE_LABEL(?<redacted>\d+ logical CPUs?, Linux \S+, .+)",
     ),
 ];
 
@@ -136,7 +138,9 @@ impl Variation {
                 let known: Vec<_> = PRESETS.iter().map(|(n, ..)| *n).collect();
                 bail!("unknown preset {preset:?}; known presets: {known:?}");
             };
-            let pattern = pattern.replace("TIME_UNIT", &TIME_UNITS.join("|"));
+            let pattern = pattern
+                .replace("TIME_UNIT", &TIME_UNITS.join("|"))
+                .replace("MACHINE_LABEL", &regex::escape(MACHINE_LABEL));
             redactions.push(Redactor {
                 declared: format!("presets = [{preset:?}]"),
                 placeholder: (*placeholder).to_owned(),
@@ -366,11 +370,9 @@ impl Matcher {
 /// The machine line a listing printed (`bench::machine()`: "machine: 2 logical CPUs, …"),
 /// without its label, if it printed one.
 pub fn machine_line(text: &str) -> Option<String> {
-    static MACHINE: std::sync::LazyLock<Regex> =
-        std::sync::LazyLock::new(|| {
-            Regex::new(r"(?m)^machine: (.+)$").expect("valid regex")
-        });
-    MACHINE.captures(text).map(|c| c[1].trim().to_owned())
+    text.lines()
+        .find_map(|line| line.strip_prefix(MACHINE_LABEL))
+        .map(|line| line.trim().to_owned())
 }
 
 /// A stored output: the command line it was made with, and what the run printed.
@@ -388,17 +390,19 @@ impl StoredOutput {
         StoredOutput::parse(&std::fs::read_to_string(path).ok()?)
     }
 
+    /// An output file's text, read by the one parser the figures use too
+    /// (`facts::output`).
     pub fn parse(file: &str) -> Option<StoredOutput> {
-        let (first, text) = file.split_once('\n').unwrap_or((file, ""));
-        let command = first.strip_prefix("$ ")?.to_owned();
+        let (command, text) = facts::output::parse(file)?;
         Some(StoredOutput {
-            command,
+            command: command.to_owned(),
             text: text.to_owned(),
         })
     }
 
+    /// The file [`StoredOutput::parse`] reads back.
     pub fn render(&self) -> String {
-        format!("$ {}\n{}", self.command, self.text)
+        facts::output::render(&self.command, &self.text)
     }
 }
 

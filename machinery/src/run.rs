@@ -5,6 +5,7 @@ use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -35,7 +36,8 @@ impl Pace {
     pub fn comparable(self, text: &str) -> std::borrow::Cow<'_, str> {
         static RUNS: std::sync::LazyLock<regex::Regex> =
             std::sync::LazyLock::new(|| {
-                regex::Regex::new(r"\b\d+ runs\b").expect("valid regex")
+                regex::Regex::new(facts::output::RUNS_PATTERN)
+                    .expect("valid regex")
             });
         match self {
             Pace::Full => text.into(),
@@ -46,6 +48,81 @@ impl Pace {
 
 /// Executables of a package, by binary name, for one profile.
 pub type Executables = HashMap<String, PathBuf>;
+
+/// The listings, built once per profile on first need (debug for the programs, release for
+/// the measurements), and run as the book shows them: shared by the listings test, `cargo
+/// book refresh` and `cargo book compare`.
+#[derive(Default)]
+pub struct Builds {
+    /// cargo's progress shown as it builds (refresh), rather than only when a build fails.
+    show_cargo: bool,
+    /// A failed build is kept as its message, to report it to every listing that needs it.
+    debug: OnceLock<Result<Executables, String>>,
+    release: OnceLock<Result<Executables, String>>,
+    /// What a compile-fail listing runs with: nothing built.
+    none: Executables,
+}
+
+impl Builds {
+    /// Builds that show cargo's progress as they happen.
+    pub fn showing_cargo() -> Builds {
+        Builds {
+            show_cargo: true,
+            ..Builds::default()
+        }
+    }
+
+    /// Builds already made, e.g. a test's stand-in programs.
+    pub fn prebuilt(debug: Executables, release: Executables) -> Builds {
+        Builds {
+            debug: OnceLock::from(Ok(debug)),
+            release: OnceLock::from(Ok(release)),
+            ..Builds::default()
+        }
+    }
+
+    /// The executables of the profile `listing` runs in (none for a compile-fail listing).
+    pub fn for_listing(
+        &self,
+        project: &Project,
+        listing: &Listing,
+    ) -> Result<&Executables> {
+        if listing.kind == Kind::CompileFail {
+            return Ok(&self.none);
+        }
+        let release = listing.spec.measurement;
+        let cell = if release { &self.release } else { &self.debug };
+        cell.get_or_init(|| {
+            build_listings(project, release, !self.show_cargo)
+                .map_err(|e| format!("{e:#}"))
+        })
+        .as_ref()
+        .map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// Builds now every profile `listings` need, so that a build that fails does so before
+    /// anything runs.
+    pub fn prepare(
+        &self,
+        project: &Project,
+        listings: &[Listing],
+    ) -> Result<()> {
+        for listing in listings {
+            self.for_listing(project, listing)?;
+        }
+        Ok(())
+    }
+
+    /// Runs one listing as the book shows it.
+    pub fn run(
+        &self,
+        project: &Project,
+        listing: &Listing,
+        pace: Pace,
+    ) -> Result<Run> {
+        run_listing(project, listing, self.for_listing(project, listing)?, pace)
+    }
+}
 
 /// Builds every binary of the `listings` package, in release mode or not, and returns where
 /// cargo put them. With `quiet`, cargo's progress is kept and shown only if the build fails.
@@ -151,7 +228,7 @@ impl Run {
 
 /// Runs a listing with bad arguments and says what is wrong with how it refused them, if
 /// anything: it must print one line on stderr, nothing on stdout, and exit with code 2.
-pub fn check_rejection(
+pub fn rejection_problem(
     exe: &std::path::Path,
     args: &[String],
 ) -> Result<Option<String>> {
@@ -195,61 +272,12 @@ pub fn run_listing(
     executables: &Executables,
     pace: Pace,
 ) -> Result<Run> {
-    let mut cmd = match listing.kind {
-        Kind::Program => {
-            let exe = executables.get(&listing.name).with_context(|| {
-                format!("{}: cargo built no binary of that name", listing.name)
-            })?;
-            Command::new(exe)
-        }
-        Kind::CompileFail => {
-            let mut cmd = Command::new("rustc");
-            cmd.args(["--edition", "2024", &listing.file_name()])
-                .current_dir(project.root.join(listing.folder()));
-            cmd
-        }
-    };
-    if listing.kind == Kind::Program {
-        cmd.current_dir(&project.root);
-    }
-    cmd.args(&listing.spec.args)
-        // Messages that depend on the caller's environment stay out of the output.
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LIB_BACKTRACE")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .process_group(0);
-    match pace {
-        Pace::Full => cmd.env_remove("BOOK_QUICK"),
-        Pace::Quick => cmd.env("BOOK_QUICK", "1"),
-        Pace::Shape => {
-            cmd.env("BOOK_QUICK", "1").args(&listing.spec.shape_args)
-        }
-    };
+    let mut cmd = command(project, listing, executables, pace)?;
     let (mut reader, writer) =
         std::io::pipe().context("cannot create a pipe")?;
     cmd.stdout(writer.try_clone()?).stderr(writer);
-    // ETXTBSY: a program just written (a test's stand-in) is still open for writing in a
-    // child that another thread forked and that has not yet called exec (execve(2)); that
-    // window is microseconds, so a start refused for it is tried again.
-    let mut attempt = 0;
-    let mut child = loop {
-        match cmd.spawn() {
-            Err(e)
-                if e.raw_os_error()
-                    == Some(nix::errno::Errno::ETXTBSY as i32)
-                    && attempt < 5 =>
-            {
-                attempt += 1;
-                std::thread::sleep(Duration::from_millis(20 * attempt));
-            }
-            result => {
-                break result.with_context(|| {
-                    format!("cannot start {}", listing.name)
-                })?;
-            }
-        }
-    };
+    let mut child = spawn(&mut cmd)
+        .with_context(|| format!("cannot start {}", listing.name))?;
     drop(cmd); // closes our copies of the pipe's write end, so EOF can come
     let group = Pid::from_raw(child.id() as i32);
 
@@ -288,6 +316,66 @@ pub fn run_listing(
         timed_out,
         left_behind,
     })
+}
+
+/// The command that runs a listing as the book shows it, at `pace`, in a process group of
+/// its own, with nothing from the caller's environment that would change what it prints.
+fn command(
+    project: &Project,
+    listing: &Listing,
+    executables: &Executables,
+    pace: Pace,
+) -> Result<Command> {
+    let mut cmd = match listing.kind {
+        Kind::Program => {
+            let exe = executables.get(&listing.name).with_context(|| {
+                format!("{}: cargo built no binary of that name", listing.name)
+            })?;
+            let mut cmd = Command::new(exe);
+            cmd.current_dir(&project.root);
+            cmd
+        }
+        Kind::CompileFail => {
+            let mut cmd = Command::new("rustc");
+            cmd.args(listing.compiler_args())
+                .current_dir(project.root.join(listing.folder()));
+            cmd
+        }
+    };
+    cmd.args(&listing.spec.args)
+        // Messages that depend on the caller's environment stay out of the output.
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .process_group(0);
+    use facts::env::BOOK_QUICK;
+    match pace {
+        Pace::Full => cmd.env_remove(BOOK_QUICK),
+        Pace::Quick => cmd.env(BOOK_QUICK, "1"),
+        Pace::Shape => cmd.env(BOOK_QUICK, "1").args(&listing.spec.shape_args),
+    };
+    Ok(cmd)
+}
+
+/// Starts `cmd`. ETXTBSY: a program just written (a test's stand-in) is still open for
+/// writing in a child that another thread forked and that has not yet called exec
+/// (execve(2)); that window is microseconds, so a start refused for it is tried again.
+fn spawn(cmd: &mut Command) -> std::io::Result<std::process::Child> {
+    let mut attempt = 0;
+    loop {
+        match cmd.spawn() {
+            Err(e)
+                if e.raw_os_error()
+                    == Some(nix::errno::Errno::ETXTBSY as i32)
+                    && attempt < 5 =>
+            {
+                attempt += 1;
+                std::thread::sleep(Duration::from_millis(20 * attempt));
+            }
+            result => return result,
+        }
+    }
 }
 
 /// Makes this process a child subreaper (`prctl(2)`): the processes a listing orphans are

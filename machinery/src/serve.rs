@@ -24,12 +24,7 @@ use crate::book::LoadedBook;
 const LIVE_RELOAD_ENDPOINT: &str = "__livereload";
 
 /// What `cargo book serve` watches: every input of the book.
-const WATCHED: &[&str] = &[
-    crate::paths::CHAPTERS_DIR,
-    crate::paths::LISTINGS_DIR,
-    crate::paths::THEME_DIR,
-    crate::paths::BOOK_TOML,
-];
+const WATCHED: &[&str] = crate::paths::BOOK_INPUTS;
 
 /// The files under `root`, and the reload socket fed by `reload`.
 fn app(root: &Path, reload: broadcast::Sender<()>) -> Router {
@@ -96,40 +91,82 @@ pub fn serve(
     })
 }
 
-/// Calls `rebuild` after each burst of changes to the book's inputs, with the first path
-/// that changed. Only writes, creations, renames and removals count: the build itself reads
-/// the inputs, and a read must not trigger another build.
+/// Calls `rebuild` after each burst of changes to the book's inputs (an editor's save is a
+/// burst of events: notify-debouncer-mini waits for a quiet moment, as mdBook's own watcher
+/// does), with the first path that changed.
 fn watch(project: &Project, mut rebuild: impl FnMut(&str)) -> Result<()> {
-    use notify::event::{EventKind, ModifyKind};
-    use notify::{RecursiveMode, Watcher};
+    use notify::RecursiveMode;
     let (tx, rx) = std::sync::mpsc::channel();
-    let mut watcher = notify::recommended_watcher(tx)
-        .context("cannot watch the book's files")?;
+    let mut debouncer = notify_debouncer_mini::new_debouncer_opt::<_, Changes>(
+        notify_debouncer_mini::Config::default()
+            .with_timeout(Duration::from_millis(300)),
+        tx,
+    )
+    .context("cannot watch the book's files")?;
     for input in WATCHED {
         let path = project.root.join(input);
-        watcher
+        debouncer
+            .watcher()
             .watch(&path, RecursiveMode::Recursive)
             .with_context(|| format!("cannot watch {}", path.display()))?;
     }
-    let is_change = |event: &notify::Event| {
-        matches!(
-            event.kind,
-            EventKind::Create(_)
-                | EventKind::Remove(_)
-                | EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Name(_))
-        )
-    };
-    while let Ok(event) = rx.recv() {
-        let Some(first) = event.ok().filter(is_change) else {
+    while let Ok(events) = rx.recv() {
+        let Some(first) = events.ok().and_then(|e| e.into_iter().next()) else {
             continue;
         };
-        // An editor's save is a burst of events: wait for a quiet moment.
-        while rx.recv_timeout(Duration::from_millis(300)).is_ok() {}
-        let path = first.paths.first().cloned().unwrap_or_default();
-        let path = path.strip_prefix(&project.root).unwrap_or(&path);
+        let path = first
+            .path
+            .strip_prefix(&project.root)
+            .unwrap_or(&first.path);
         rebuild(&path.display().to_string());
     }
     Ok(())
+}
+
+/// The platform's watcher, passing on only writes, creations, renames and removals: the
+/// build itself reads the inputs (inotify reports each open), and a read must not trigger
+/// another build.
+struct Changes(notify::RecommendedWatcher);
+
+impl notify::Watcher for Changes {
+    fn new<F: notify::EventHandler>(
+        mut handler: F,
+        config: notify::Config,
+    ) -> notify::Result<Changes> {
+        use notify::event::{EventKind, ModifyKind};
+        let changes_only = move |event: notify::Result<notify::Event>| {
+            let is_change = event.as_ref().map_or(true, |event| {
+                matches!(
+                    event.kind,
+                    EventKind::Create(_)
+                        | EventKind::Remove(_)
+                        | EventKind::Modify(
+                            ModifyKind::Data(_) | ModifyKind::Name(_)
+                        )
+                )
+            });
+            if is_change {
+                handler.handle_event(event);
+            }
+        };
+        notify::RecommendedWatcher::new(changes_only, config).map(Changes)
+    }
+
+    fn watch(
+        &mut self,
+        path: &Path,
+        mode: notify::RecursiveMode,
+    ) -> notify::Result<()> {
+        self.0.watch(path, mode)
+    }
+
+    fn unwatch(&mut self, path: &Path) -> notify::Result<()> {
+        self.0.unwatch(path)
+    }
+
+    fn kind() -> notify::WatcherKind {
+        notify::RecommendedWatcher::kind()
+    }
 }
 
 /// The book served on a free port of 127.0.0.1 by a thread, for as long as this value lives
@@ -216,26 +253,26 @@ mod tests {
         answer
     }
 
-    fn site(test: &str) -> Result<PathBuf> {
-        let dir = std::env::temp_dir()
-            .join(format!("serve-test-{test}-{}", std::process::id()));
+    fn site(test: &str) -> Result<crate::Scratch> {
+        let scratch = crate::Scratch::new(&format!("serve-test-{test}"))?;
+        let dir = scratch.path();
         std::fs::create_dir_all(dir.join("sub"))?;
         std::fs::write(dir.join("index.html"), "<p>home</p>")?;
         std::fs::write(dir.join("sub/a.css"), "p{}")?;
         std::fs::write(dir.join("sub/index.html"), "<p>sub</p>")?;
-        Ok(dir)
+        Ok(scratch)
     }
 
     #[test]
     fn serves_files_and_nothing_outside() -> Result<()> {
         let dir = site("files")?;
-        let server = Background::start(&dir.join("sub"))?;
+        let server = Background::start(&dir.path().join("sub"))?;
         let css = get(&server, "/a.css?x=1");
         let outside = get(&server, "/../index.html");
         let missing = get(&server, "/nope.html");
         let index = get(&server, "/");
         drop(server);
-        std::fs::remove_dir_all(&dir)?;
+        drop(dir);
         assert!(css.starts_with("HTTP/1.1 200 OK\r\n"), "{css}");
         assert!(css.contains("content-type: text/css"), "{css}");
         assert!(!outside.contains("home"), "{outside}");
@@ -249,7 +286,7 @@ mod tests {
     #[test]
     fn idle_connections_never_stall_a_page_load() -> Result<()> {
         let dir = site("idle")?;
-        let server = Background::start(&dir)?;
+        let server = Background::start(dir.path())?;
         let idle: Vec<TcpStream> = (0..32)
             .map(|_| TcpStream::connect((Ipv4Addr::LOCALHOST, server.port)))
             .collect::<std::io::Result<_>>()?;
@@ -258,7 +295,7 @@ mod tests {
         let waited = started.elapsed();
         drop(idle);
         drop(server);
-        std::fs::remove_dir_all(&dir)?;
+        drop(dir);
         assert!(page.contains("<p>home</p>"), "{page}");
         // Not a timing test: a stall is the 10 s read timeout; an answer comes at once.
         assert!(waited < Duration::from_secs(9), "stalled for {waited:?}");

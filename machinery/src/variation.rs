@@ -21,21 +21,49 @@ pub struct Exercise {
 
 /// Exercises every declaration of `matcher` on the `stored` text of an output.
 pub fn exercise(matcher: &Matcher, stored: &str) -> Exercise {
+    let trial = Trial {
+        matcher,
+        expected: matcher.normalize(stored),
+        lines: stored.lines().collect(),
+    };
     let mut found = Exercise::default();
     found.problems.extend(matcher.overlaps(stored));
-    let expected = matcher.normalize(stored);
-    let lines: Vec<&str> = stored.lines().collect();
-    let with_line = |n: usize, line: &str| {
-        let mut copy = lines.clone();
+    for redactor in matcher.redactors() {
+        trial.vary_redaction(redactor, &mut found);
+    }
+    for regex in matcher.unordered_patterns() {
+        trial.reorder(regex, &mut found);
+    }
+    trial.change_outside(&mut found);
+    found
+}
+
+/// The stored output, and copies of it that a matcher must accept or reject.
+struct Trial<'m> {
+    matcher: &'m Matcher,
+    /// The stored output, normalized once.
+    expected: String,
+    lines: Vec<&'m str>,
+}
+
+impl Trial<'_> {
+    /// The stored output with line `n` replaced.
+    fn with_line(&self, n: usize, line: &str) -> String {
+        let mut copy = self.lines.clone();
         copy[n] = line;
         copy.join("\n") + "\n"
-    };
-    let accepts =
-        |text: &str| matcher.compare_normalized(&expected, text).is_ok();
+    }
 
-    for redactor in matcher.redactors() {
-        for (n, line) in lines.iter().enumerate() {
-            for span in matcher.spans(line) {
+    fn accepts(&self, text: &str) -> bool {
+        self.matcher
+            .compare_normalized(&self.expected, text)
+            .is_ok()
+    }
+
+    /// Every span `redactor` claims, made to vary in every way a run can make it vary.
+    fn vary_redaction(&self, redactor: &Redactor, found: &mut Exercise) {
+        for (n, line) in self.lines.iter().enumerate() {
+            for span in self.matcher.spans(line) {
                 if !std::ptr::eq(span.by, redactor) {
                     continue;
                 }
@@ -52,13 +80,14 @@ pub fn exercise(matcher: &Matcher, stored: &str) -> Exercise {
                         );
                         // The same declaration must claim the new text, where the old
                         // one was.
-                        let claimed = matcher.spans(&changed).iter().any(|s| {
-                            std::ptr::eq(s.by, redactor)
-                                && s.range
-                                    == (span.range.start
-                                        ..span.range.start + v.len())
-                        });
-                        claimed && accepts(&with_line(n, &changed))
+                        let claimed =
+                            self.matcher.spans(&changed).iter().any(|s| {
+                                std::ptr::eq(s.by, redactor)
+                                    && s.range
+                                        == (span.range.start
+                                            ..span.range.start + v.len())
+                            });
+                        claimed && self.accepts(&self.with_line(n, &changed))
                     });
                     if absorbed {
                         found.absorbed += 1;
@@ -76,7 +105,9 @@ pub fn exercise(matcher: &Matcher, stored: &str) -> Exercise {
         }
     }
 
-    for regex in matcher.unordered_patterns() {
+    /// Two different lines an unordered pattern matches, swapped.
+    fn reorder(&self, regex: &regex::Regex, found: &mut Exercise) {
+        let lines = &self.lines;
         let slots: Vec<usize> = (0..lines.len())
             .filter(|&n| regex.is_match(lines[n]))
             .collect();
@@ -89,11 +120,11 @@ pub fn exercise(matcher: &Matcher, stored: &str) -> Exercise {
                 "unordered {regex:?}: the lines it matches are all the same, so no order \
                  can differ; remove it"
             ));
-            continue;
+            return;
         };
         let mut swapped = lines.clone();
         swapped.swap(a, b);
-        if accepts(&(swapped.join("\n") + "\n")) {
+        if self.accepts(&(swapped.join("\n") + "\n")) {
             found.absorbed += 1;
         } else {
             found.problems.push(format!(
@@ -104,26 +135,30 @@ pub fn exercise(matcher: &Matcher, stored: &str) -> Exercise {
         }
     }
 
-    for (n, line) in lines.iter().enumerate() {
-        let spans = matcher.spans(line);
-        let outside = line.char_indices().find(|&(i, c)| {
-            c.is_ascii_alphanumeric()
-                && !spans.iter().any(|s| s.range.contains(&i))
-        });
-        let Some((i, c)) = outside else { continue };
-        let changed = format!("{}{}{}", &line[..i], shift(c), &line[i + 1..]);
-        if accepts(&with_line(n, &changed)) {
-            found.problems.push(format!(
-                "line {} changed outside every declared span ({:?} instead of {line:?}) \
-                 is accepted: a declaration claims more than what varies",
-                n + 1,
-                changed
-            ));
-        } else {
-            found.rejected += 1;
+    /// In each line, one character outside every declared span changed: the copy must be
+    /// rejected.
+    fn change_outside(&self, found: &mut Exercise) {
+        for (n, line) in self.lines.iter().enumerate() {
+            let spans = self.matcher.spans(line);
+            let outside = line.char_indices().find(|&(i, c)| {
+                c.is_ascii_alphanumeric()
+                    && !spans.iter().any(|s| s.range.contains(&i))
+            });
+            let Some((i, c)) = outside else { continue };
+            let changed =
+                format!("{}{}{}", &line[..i], shift(c), &line[i + 1..]);
+            if self.accepts(&self.with_line(n, &changed)) {
+                found.problems.push(format!(
+                    "line {} changed outside every declared span ({:?} instead of \
+                     {line:?}) is accepted: a declaration claims more than what varies",
+                    n + 1,
+                    changed
+                ));
+            } else {
+                found.rejected += 1;
+            }
         }
     }
-    found
 }
 
 /// The kinds of change a run can make to `original`, each with the values that make it:

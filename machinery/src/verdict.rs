@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use maud::{Markup, PreEscaped, html};
 
-use crate::claims::{ClaimRef, Verdict};
+use crate::claims::{ClaimRef, Status, Verdict};
 use crate::directive::{self, Kind};
 use crate::listing::Listing;
 
@@ -105,50 +105,25 @@ pub struct Judged {
     pub machines: crate::machines::Spread,
 }
 
-/// What a mark shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    Holds,
-    Fails,
-    Unjudged,
+/// What a claim's mark shows: on the reader's run when the book is served with `--mine`,
+/// else on the book's.
+fn status_of(judged: &Judged) -> Status {
+    match &judged.mine {
+        None => Status::of(Some(&judged.book)),
+        Some(Mine::Judged(verdict)) => Status::of(Some(verdict)),
+        Some(Mine::NotRun | Mine::Unreadable(_)) => Status::Unjudged,
+    }
 }
 
-impl State {
-    fn of(judged: &Judged) -> State {
-        let holds = match &judged.mine {
-            None => judged.book.holds(),
-            Some(Mine::Judged(verdict)) => verdict.holds(),
-            Some(Mine::NotRun | Mine::Unreadable(_)) => return State::Unjudged,
-        };
-        if holds { State::Holds } else { State::Fails }
-    }
-
-    /// The worst state of the claims: one that fails makes the verdict fail.
-    fn of_all(judged: &[Judged]) -> State {
-        let states: Vec<State> = judged.iter().map(State::of).collect();
-        if states.contains(&State::Fails) {
-            State::Fails
-        } else if states.contains(&State::Unjudged) {
-            State::Unjudged
-        } else {
-            State::Holds
-        }
-    }
-
-    fn class(self) -> &'static str {
-        match self {
-            State::Holds => "holds",
-            State::Fails => "fails",
-            State::Unjudged => "unjudged",
-        }
-    }
-
-    fn symbol(self) -> &'static str {
-        match self {
-            State::Holds => "✓",
-            State::Fails => "✗",
-            State::Unjudged => "?",
-        }
+/// The worst status of the claims a verdict rests on: one that fails makes it fail.
+fn status_of_all(judged: &[Judged]) -> Status {
+    let all: Vec<Status> = judged.iter().map(status_of).collect();
+    if all.contains(&Status::Fails) {
+        Status::Fails
+    } else if all.contains(&Status::Unjudged) {
+        Status::Unjudged
+    } else {
+        Status::Holds
     }
 }
 
@@ -157,12 +132,12 @@ impl State {
 /// paragraph: the popover's text is escaped for HTML and for markdown.
 pub fn render(id: &str, judged: &[Judged], text: &str) -> String {
     let mine = judged.iter().any(|j| j.mine.is_some());
-    let state = State::of_all(judged);
+    let status = status_of_all(judged);
     let run = if mine { "your run" } else { "the book's run" };
-    let label = match state {
-        State::Holds => format!("checked: holds on {run}"),
-        State::Fails => format!("checked: does not hold on {run}"),
-        State::Unjudged => {
+    let label = match status {
+        Status::Holds => format!("checked: holds on {run}"),
+        Status::Fails => format!("checked: does not hold on {run}"),
+        Status::Unjudged => {
             "checked on the book's run; not judged on yours".to_owned()
         }
     };
@@ -171,7 +146,7 @@ pub fn render(id: &str, judged: &[Judged], text: &str) -> String {
     let mark = html! {
         span class="prose-verdict-anchor" {
             button type="button" class="prose-verdict-mark" aria-label=(label)
-                aria-describedby=(id) { (state.symbol()) }
+                aria-describedby=(id) { (status.mark()) }
             span class="prose-verdict-popover" role="tooltip" id=(id) {
                 span class="prose-verdict-heading" {
                     @if mine { "Checked on your run" } @else { "Checked on the book's run" }
@@ -190,7 +165,7 @@ pub fn render(id: &str, judged: &[Judged], text: &str) -> String {
     let body = text.trim_start();
     let lead = &text[..text.len() - body.len()];
     let verdict = html! {
-        span class={ "prose-verdict " (state.class()) } data-claims=(claims.join(" ")) {
+        span class={ "prose-verdict " (status.class()) } data-claims=(claims.join(" ")) {
             (PreEscaped(body)) (mark)
         }
     };
@@ -199,13 +174,13 @@ pub fn render(id: &str, judged: &[Judged], text: &str) -> String {
 
 /// One claim in a popover: its sentence, its check, the values, the verdict.
 fn claim_html(judged: &Judged) -> Markup {
-    let state = State::of(judged);
+    let status = status_of(judged);
     let (values, on) = match &judged.mine {
         None => (Some(&judged.book), "on the book's run"),
         Some(Mine::Judged(verdict)) => (Some(verdict), "on your run"),
         Some(_) => (None, ""),
     };
-    let verdict_text = match (&judged.mine, values.map(|v| &v.holds)) {
+    let verdict_text = match (&judged.mine, values.map(|v| &v.outcome)) {
         (Some(Mine::NotRun), _) => format!(
             "not run on your machine (cargo book compare {}); it holds on the book's run",
             judged.claim.listing
@@ -219,12 +194,12 @@ fn claim_html(judged: &Judged) -> Markup {
         (_, None) => String::new(),
     };
     html! {
-        span class={ "prose-verdict-claim " (state.class()) } {
+        span class={ "prose-verdict-claim " (status.class()) } {
             span class="prose-verdict-says" {
                 "“" (judged.book.claim.says) "” "
                 span class="prose-verdict-source" { "(" (judged.label) ", " (judged.claim.id) ")" }
             }
-            code class="prose-verdict-check" { (judged.book.claim.holds) }
+            code class="prose-verdict-check" { (judged.book.claim.check) }
             @if let Some(verdict) = values && !verdict.values.is_empty() {
                 span class="prose-verdict-values" { (values_text(verdict)) }
             }
@@ -233,13 +208,13 @@ fn claim_html(judged: &Judged) -> Markup {
                     "book's run: " (values_text(&judged.book))
                 }
             }
-            span class="prose-verdict-state" { (state.symbol()) " " (verdict_text) }
+            span class="prose-verdict-state" { (status.mark()) " " (verdict_text) }
             @if judged.machines.judged() > 1 {
                 span class="prose-verdict-machines" {
                     (judged.machines.summary()) " (" (judged.machines.detail()) ")"
                 }
             }
-            @if let (State::Fails, Some(why)) = (state, &judged.book.claim.why_not) {
+            @if let (Status::Fails, Some(why)) = (status, &judged.book.claim.why_not) {
                 span class="prose-verdict-why" { "Why it may not hold: " (why) }
             }
         }

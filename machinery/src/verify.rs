@@ -2,47 +2,15 @@
 //! with today's command, a fresh run matches it within the declared variation, it leaves no
 //! process behind, it refuses bad arguments the book's way, and its `fork`s are justified.
 
-use std::sync::OnceLock;
-
 use anyhow::{Context, Result, anyhow, bail};
 
 use crate::Project;
 use crate::listing::{Kind, Listing};
 use crate::output::StoredOutput;
-use crate::run::{
-    Executables, Pace, build_listings, check_rejection, run_listing,
-};
+use crate::run::{Executables, Pace, rejection_problem, run_listing};
 
-/// The listings, built once per profile, on first need.
-#[derive(Default)]
-pub struct Builds {
-    /// A failed build is kept as its message, to report it to every listing that needs it.
-    debug: OnceLock<Result<Executables, String>>,
-    release: OnceLock<Result<Executables, String>>,
-}
-
-impl Builds {
-    /// Builds already made, e.g. a test's stand-in programs.
-    pub fn prebuilt(debug: Executables, release: Executables) -> Builds {
-        Builds {
-            debug: OnceLock::from(Ok(debug)),
-            release: OnceLock::from(Ok(release)),
-        }
-    }
-
-    pub fn get(
-        &self,
-        project: &Project,
-        release: bool,
-    ) -> Result<&Executables> {
-        let cell = if release { &self.release } else { &self.debug };
-        cell.get_or_init(|| {
-            build_listings(project, release, true).map_err(|e| format!("{e:#}"))
-        })
-        .as_ref()
-        .map_err(|e| anyhow!("{e}"))
-    }
-}
+/// The listings as the checks build them (see [`crate::run::Builds`]).
+pub use crate::run::Builds;
 
 /// Everything the test suite checks about one listing; the error is the failure message,
 /// which names the file at fault and the command that fixes it.
@@ -51,36 +19,69 @@ pub fn check_listing(
     listing: &Listing,
     builds: &Builds,
 ) -> Result<()> {
-    let output_path = listing.output_path();
-    let shown = output_path.display();
-    let fix = format!(
+    let stored = listing.stored_output(&project.root)?;
+    check_stored_command(listing, &stored)?;
+    check_declarations_used(listing, &stored)?;
+    let executables = builds.for_listing(project, listing)?;
+    check_fresh_run(project, listing, executables, &stored)?;
+    let source = std::fs::read_to_string(project.root.join(&listing.source))
+        .unwrap_or_default();
+    check_fork_safety(listing, &source)?;
+    rejection_problems(listing, &source, executables)
+}
+
+/// What to do when a listing's output changed: refresh it, if that is intended.
+fn refresh_fix(listing: &Listing) -> String {
+    format!(
         "if the change is intended, refresh it with `{}` and review the diff",
         listing.refresh_command()
-    );
-    let stored = listing.stored_output(&project.root)?;
+    )
+}
+
+/// The stored output was made with the command the book shows today.
+fn check_stored_command(
+    listing: &Listing,
+    stored: &StoredOutput,
+) -> Result<()> {
     if stored.command != listing.command() {
         bail!(
-            "{shown}: made with `{}`, but the book now runs `{}`; {fix}",
+            "{}: made with `{}`, but the book now runs `{}`; {}",
+            listing.output_path().display(),
             stored.command,
-            listing.command()
+            listing.command(),
+            refresh_fix(listing)
         );
     }
-    let matcher = &listing.matcher;
-    let unused = matcher.unused_declarations(&stored.text);
+    Ok(())
+}
+
+/// Every declaration of the listing's `[vary]` matches something in its stored output.
+fn check_declarations_used(
+    listing: &Listing,
+    stored: &StoredOutput,
+) -> Result<()> {
+    let unused = listing.matcher.unused_declarations(&stored.text);
     if !unused.is_empty() {
         bail!(
-            "{}.toml declares variation that {shown} does not show: {}; remove it or fix it",
+            "{}.toml declares variation that {} does not show: {}; remove it or fix it",
             listing.source.with_extension("").display(),
+            listing.output_path().display(),
             unused.join("; ")
         );
     }
-    let executables = match listing.kind {
-        Kind::Program => builds.get(project, listing.spec.release)?,
-        Kind::CompileFail => &Executables::new(),
-    };
-    // A measurement is checked for its shape, which needs only a short run (its claims are
-    // judged on the stored output, from a full run).
-    let pace = if listing.spec.release {
+    Ok(())
+}
+
+/// A fresh run ends as declared, leaves nothing behind, and prints what the stored output
+/// shows, within the declared variation. A measurement is checked for its shape, which
+/// needs only a short run (its claims are judged on the stored output, from a full run).
+fn check_fresh_run(
+    project: &Project,
+    listing: &Listing,
+    executables: &Executables,
+    stored: &StoredOutput,
+) -> Result<()> {
+    let pace = if listing.spec.measurement {
         Pace::Shape
     } else {
         Pace::Full
@@ -95,15 +96,26 @@ pub fn check_listing(
     }
     let (stored_text, run_text) =
         (pace.comparable(&stored.text), pace.comparable(&run.text));
-    matcher.compare(&stored_text, &run_text).map_err(|diff| {
-        anyhow!(
-            "{shown} no longer matches a fresh run of {}:\n{diff}\n{fix}",
-            listing.name
-        )
-    })?;
-    let source = std::fs::read_to_string(project.root.join(&listing.source))
-        .unwrap_or_default();
-    check_fork_safety(listing, &source)?;
+    listing
+        .matcher
+        .compare(&stored_text, &run_text)
+        .map_err(|diff| {
+            anyhow!(
+                "{} no longer matches a fresh run of {}:\n{diff}\n{}",
+                listing.output_path().display(),
+                listing.name,
+                refresh_fix(listing)
+            )
+        })
+}
+
+/// A listing that takes arguments declares bad ones (`rejects`), and refuses each the
+/// book's way.
+fn rejection_problems(
+    listing: &Listing,
+    source: &str,
+    executables: &Executables,
+) -> Result<()> {
     if source.contains("cli::parse") && listing.spec.rejects.is_empty() {
         bail!(
             "{}: takes arguments but its .toml declares no `rejects = [[...]]`: list bad \
@@ -115,7 +127,7 @@ pub fn check_listing(
         let exe = executables.get(&listing.name).with_context(|| {
             format!("{}: `rejects` is only for programs", listing.name)
         })?;
-        if let Some(problem) = check_rejection(exe, args)? {
+        if let Some(problem) = rejection_problem(exe, args)? {
             bail!("{}: {problem}", listing.source.display());
         }
     }
@@ -374,7 +386,7 @@ pub const TO_EXPLAIN: &str = "TO EXPLAIN";
 pub fn check_verdicts(project: &Project) -> Result<()> {
     let book = crate::book::LoadedBook::load(project)?;
     let preprocessor = crate::book::ListingPreprocessor::new(project)?;
-    let mut problems = Vec::new();
+    let mut problems = crate::Problems::new();
     for sentence in book.sentences() {
         for claim in &sentence.claims {
             match preprocessor.judge(claim) {
@@ -398,9 +410,5 @@ pub fn check_verdicts(project: &Project) -> Result<()> {
             }
         }
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        bail!("{}", problems.join("\n"))
-    }
+    problems.into_result()
 }

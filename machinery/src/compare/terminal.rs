@@ -1,0 +1,101 @@
+//! The report for a terminal: the verdicts first, then what differs, in detail.
+
+use std::fmt::Write as _;
+
+use super::SHARE;
+use super::report::{Outcome, Report};
+use crate::paths::{COMPARE_OUTPUTS, COMPARE_REPORT};
+
+impl Report {
+    /// The report for a terminal: the headline, the claims that do not hold here, the
+    /// measured values, what differs or failed, and where the rest is.
+    pub fn terminal(&self) -> String {
+        let mut t = self.headline().join("\n");
+        t.push('\n');
+        self.failing_claims(&mut t);
+        self.measured_values(&mut t);
+        self.listing_outcomes(&mut t);
+        let _ = writeln!(
+            t,
+            "\nyour outputs: {}\nthe report as a page: {}\n{SHARE}",
+            self.out.join(COMPARE_OUTPUTS).display(),
+            self.out.join(COMPARE_REPORT).display()
+        );
+        t
+    }
+
+    /// Each claim that does not hold here: both runs, why it may not hold, and what the
+    /// text says resting on it.
+    fn failing_claims(&self, t: &mut String) {
+        let mut failing = self.claim_rows(true).peekable();
+        if failing.peek().is_none() {
+            return;
+        }
+        let _ = writeln!(t, "\nClaims that do not hold on your machine:");
+        for (listing, row) in failing {
+            let _ =
+                writeln!(t, "  {}: \"{}\"", listing.name, row.book.claim.says);
+            let yours = row
+                .mine
+                .as_ref()
+                .map_or_else(|| "not judged".to_owned(), ToString::to_string);
+            let _ = writeln!(t, "    yours: {yours}");
+            let _ = writeln!(t, "    book:  {}", row.book);
+            if let Some(why) = &row.book.claim.why_not {
+                let _ = writeln!(t, "    why it may not hold: {why}");
+            }
+            if !row.sentences.is_empty() {
+                let _ = writeln!(t, "    what the text says, resting on it:");
+                for sentence in &row.sentences {
+                    let _ = writeln!(
+                        t,
+                        "      {}: {}",
+                        sentence.place, sentence.text
+                    );
+                }
+            }
+        }
+    }
+
+    /// The measured values, the book's beside the reader's, in columns.
+    fn measured_values(&self, t: &mut String) {
+        let mut measured = self.measured().peekable();
+        if measured.peek().is_none() {
+            return;
+        }
+        let _ = writeln!(
+            t,
+            "\nMeasured values (yours / book's):\n  {:<48} {:>12} {:>12} {:>7}",
+            "listing: value", "book", "yours", "ratio"
+        );
+        for (listing, m) in measured {
+            let _ = writeln!(
+                t,
+                "  {:<48} {:>12} {:>12} {:>7}",
+                format!("{}: {}", listing.name, m.name),
+                m.book,
+                m.mine,
+                m.ratio_text()
+            );
+        }
+    }
+
+    /// Each listing that differs (with the diff) or failed (with why).
+    fn listing_outcomes(&self, t: &mut String) {
+        for listing in &self.listings {
+            match &listing.outcome {
+                Outcome::Matches => {}
+                Outcome::Differs(diff) => {
+                    let _ = writeln!(
+                        t,
+                        "\n{} differs from the book beyond what varies:\n{diff}",
+                        listing.name
+                    );
+                }
+                Outcome::Failed(why) => {
+                    let _ = writeln!(t, "\n{} FAILED: {why}", listing.name);
+                }
+            }
+        }
+    }
+}

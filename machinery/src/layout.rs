@@ -1,0 +1,218 @@
+//! How a listing is laid out in a chapter, in HTML built with maud (every text escaped by
+//! construction): the caption, the code and the command (markdown, which mdBook renders
+//! next), the output with what varies marked, the claims with their verdicts, and, with
+//! `serve --mine`, the reader's run. The data comes from the preprocessor (`book.rs`); this
+//! module reads nothing.
+
+use std::collections::BTreeMap;
+
+use maud::{Markup, PreEscaped, html};
+
+use crate::claims::{Status, Verdict};
+use crate::listing::{Kind, Listing};
+use crate::machines::Spread;
+use crate::output::Matcher;
+
+/// What a listing's figure shows, besides the listing itself.
+pub struct Shown<'a> {
+    /// The `{{#rustdoc_include}}` path of the code, relative to the chapter.
+    pub include: &'a str,
+    /// The command the stored output was made with.
+    pub command: &'a str,
+    /// The stored output, laid out by [`output`].
+    pub output: Markup,
+    /// The claims under it ([`claims`]) and the reader's run ([`mine`]).
+    pub claims: Markup,
+    pub mine: Markup,
+}
+
+/// The listing's figure: a block of HTML with markdown inside (the code, through mdBook's
+/// `rustdoc_include`, and the command), whose blank lines let markdown read those parts.
+pub fn listing(listing: &Listing, shown: Shown) -> String {
+    // skeptic compiles and runs every rust block, except two kinds the listings test checks:
+    // a measurement, which it builds with --release and runs (skeptic could only compile
+    // it, in debug and anew on every run: it caches only what it runs), and a compile-fail
+    // listing.
+    let info = match (listing.kind, listing.spec.measurement) {
+        (Kind::CompileFail, _) | (Kind::Program, true) => "rust,ignore",
+        (Kind::Program, false) => "rust",
+    };
+    let code = format!(
+        "```{info}\n{{{{#rustdoc_include {}}}}}\n```\n\n",
+        shown.include
+    );
+    let command = format!("```console\n$ {}\n```", shown.command);
+    let figure = html! {
+        figure class="listing" id={ "listing-" (listing.name) } {
+            "\n" (caption(listing)) "\n"
+            @if listing.kind == Kind::CompileFail {
+                "\n"
+                p class="listing-note" {
+                    "This program must not compile: the test suite checks that rustc \
+                     rejects it with the error shown below."
+                }
+                "\n"
+            }
+            "\n" (PreEscaped(code))
+            div class="listing-run" { "\n\n" (PreEscaped(command)) "\n\n" }
+            "\n"
+            div class="listing-output" aria-label={ "Output of " (listing.name) } {
+                "\n\n" pre { code class="nohighlight" { (shown.output) } } "\n\n"
+                @if shown.output.0.contains("class=\"varies") {
+                    p class="output-legend" {
+                        span class="varies" { "Underlined" }
+                        " parts differ from run to run; hover over one to see why."
+                    }
+                    "\n"
+                }
+            }
+            "\n" (shown.claims) (shown.mine)
+        }
+        "\n"
+    };
+    figure.into_string()
+}
+
+/// "Listing 1.2 The title listings/src/bin/ch01-02-fork.rs".
+fn caption(listing: &Listing) -> Markup {
+    html! {
+        figcaption {
+            span class="listing-label" { (listing.position) } " "
+            span class="listing-title" { (listing.spec.title) } " "
+            code class="listing-file" { (listing.source.display()) }
+        }
+    }
+}
+
+/// An output as HTML, each part that may differ on the reader's run wrapped in a
+/// `<span class="varies" title="why">`, each line that may come in another order in a
+/// `<span class="any-order">`; `{{#` escaped from mdBook.
+pub fn output(matcher: &Matcher, text: &str) -> Markup {
+    let lines = html! {
+        @for line in text.lines() {
+            @if matcher.is_unordered(line) {
+                span class="any-order" title="lines like this one may come in another order on your run" {
+                    (marked(matcher, line))
+                }
+            } @else {
+                (marked(matcher, line))
+            }
+            "\n"
+        }
+    };
+    PreEscaped(escape_directives(&lines.into_string()))
+}
+
+/// One line of an output, what may vary in it marked.
+fn marked(matcher: &Matcher, line: &str) -> Markup {
+    let mut last = 0;
+    let mut parts = Vec::new();
+    for mark in matcher.marks(line) {
+        parts.push((&line[last..mark.range.start], None));
+        parts.push((&line[mark.range.clone()], Some(mark.why)));
+        last = mark.range.end;
+    }
+    parts.push((&line[last..], None));
+    html! {
+        @for (text, why) in parts {
+            @match why {
+                Some(why) => span class="varies" title=(why) { (text) },
+                None => (text),
+            }
+        }
+    }
+}
+
+/// A listing's claims, each with its verdict on one run, under `heading`, and, for the
+/// book's run, on how many machines each holds (`spreads`); `{{#` escaped from mdBook.
+pub fn claims(
+    verdicts: &[Verdict],
+    heading: &str,
+    spreads: Option<&BTreeMap<String, Spread>>,
+) -> Markup {
+    if verdicts.is_empty() {
+        return html! {};
+    }
+    let list = html! {
+        div class="listing-claims" {
+            "\n" p class="claims-title" { (heading) } "\n"
+            ul {
+                "\n"
+                @for verdict in verdicts {
+                    (claim(verdict, spreads.and_then(|s| s.get(&verdict.claim.id)))) "\n"
+                }
+            }
+            "\n"
+        }
+        "\n"
+    };
+    PreEscaped(escape_directives(&list.into_string()))
+}
+
+/// One claim: its mark, its sentence and check, its values, on how many machines it holds,
+/// and why it may not hold, if it does not.
+fn claim(verdict: &Verdict, spread: Option<&Spread>) -> Markup {
+    let status = Status::of(Some(verdict));
+    let values: Vec<String> = verdict
+        .values
+        .iter()
+        .map(|(name, text)| format!("{name} = {text}"))
+        .collect();
+    let spread = spread.filter(|s| s.judged() > 1);
+    html! {
+        li class={ "claim " (status.class()) } {
+            span class="verdict" title=(if verdict.holds() { "holds on this run" } else { "does not hold on this run" }) {
+                (status.mark())
+            }
+            " " (verdict.claim.says) " "
+            code class="claim-check" { (verdict.claim.check) } " "
+            span class="claim-values" { (values.join(", ")) }
+            @if let Some(spread) = spread {
+                " " span class="claim-machines" { "(" (spread.summary()) ": " (spread.detail()) ")" }
+            }
+            @if let (Some(why), false) = (&verdict.claim.why_not, verdict.holds()) {
+                " " span class="why-not" { "Why it may not hold: " (why) }
+            }
+        }
+    }
+}
+
+/// The "Your run" panel of `serve --mine`: the reader's output and the claims judged on it
+/// (or why they cannot be), or a note that compare did not run the listing.
+pub fn mine(
+    listing: &Listing,
+    output: Option<Markup>,
+    claims: Result<Markup, String>,
+) -> Markup {
+    let Some(output) = output else {
+        return html! {
+            p class="listing-mine-missing" {
+                "Not run by your " code { "cargo book compare" } "."
+            }
+            "\n"
+        };
+    };
+    html! {
+        div class="listing-output listing-mine" aria-label={ "Your run of " (listing.name) } {
+            "\n\n" pre { code class="nohighlight" { (output) } } "\n\n"
+        }
+        "\n"
+        @match claims {
+            Ok(claims) => (claims),
+            Err(problem) => {
+                p class="claims-title" { "Your output has not the book's shape: " (problem) }
+                "\n"
+            }
+        }
+    }
+}
+
+/// mdBook expands `{{#...}}` everywhere, even in code; an output that prints one must not be.
+pub fn escape_directives(text: &str) -> String {
+    text.replace("{{#", "\\{{#")
+}
+
+/// A text as HTML.
+pub fn text(text: &str) -> String {
+    html! { (text) }.into_string()
+}
