@@ -26,6 +26,7 @@ pub const INPUTS: &[(&str, &[&str])] = &[
     ("ch06-false-sharing", &["ch06-14-false-sharing"]),
     ("ch07-spawn-cost", &["ch07-03-spawn-cost"]),
     ("ch08-connections", &["ch08-03-idle-connections"]),
+    ("machines-fork-cost", &["ch03-06-fork-vs-memory"]),
 ];
 
 /// The listings `figure` reads, if it is a figure of [`INPUTS`].
@@ -80,6 +81,44 @@ pub fn stored_output(listing: &str) -> Result<String> {
             output::COMMAND_PREFIX
         ),
     }
+}
+
+/// A listing's output on every machine the book has one from, for a figure that compares
+/// machines: first the book's own ([`stored_output`]; "your machine" when `cargo book
+/// compare` draws from the reader's run), then `machines/NAME/outputs/LISTING.txt` of each
+/// machine folder, by name. Shapes of a machine (one CPU, a cpuset) are not other machines
+/// and are left out. Each comes with the name to show for it.
+pub fn outputs_on_every_machine(listing: &str) -> Result<Vec<(String, String)>> {
+    let own = if std::env::var_os(env::BOOK_OUTPUTS_DIR).is_some() {
+        "your machine"
+    } else {
+        "the book's machine"
+    };
+    let mut all = vec![(own.to_owned(), stored_output(listing)?)];
+    let machines = root().join(paths::MACHINES_DIR);
+    let mut folders: Vec<PathBuf> = match std::fs::read_dir(&machines) {
+        Ok(entries) => entries.flatten().map(|e| e.path()).collect(),
+        Err(_) => Vec::new(),
+    };
+    folders.sort();
+    for folder in folders {
+        let path = folder
+            .join(paths::MACHINE_OUTPUTS)
+            .join(output::file_name(listing));
+        let Ok(file) = std::fs::read_to_string(&path) else {
+            continue; // that machine has no output of this listing
+        };
+        let Some((_, text)) = output::parse(&file) else {
+            bail!(
+                "{}: does not start with `{}COMMAND`; the book test names what to do",
+                path.display(),
+                output::COMMAND_PREFIX
+            );
+        };
+        let name = folder.file_name().unwrap_or_default().to_string_lossy();
+        all.push((name.into_owned(), text.to_owned()));
+    }
+    Ok(all)
 }
 
 /// The figure this process draws: the name of its binary.
