@@ -1,0 +1,52 @@
+// std's Arc, not loom's: loom's checks its count in every drop, which
+// fails while the threads of a deadlocked execution unwind.
+use std::sync::Arc;
+
+use loom::sync::Mutex;
+use loom::thread;
+
+use listings::model::{Explored, outcomes};
+
+type Account = Arc<Mutex<i64>>;
+
+/// Listing 6.9's transfer, on loom's types, with a plain `lock` for the
+/// second lock (no deadline): loom, not a timer, finds the deadlock.
+fn transfer(first: &Account, second: &Account) {
+    let mut from = first.lock().expect("no panic holding it");
+    let mut to = second.lock().expect("no panic holding it");
+    (*from, *to) = (*from - 1, *to + 1);
+}
+
+/// Two threads transfer, in the orders `one` and `two`; returns A + B once
+/// both are done.
+fn run(one: [usize; 2], two: [usize; 2]) -> i64 {
+    let accounts = [Arc::new(Mutex::new(100)), Arc::new(Mutex::new(100))];
+    let threads = [one, two].map(|order| {
+        let [first, second] = order.map(|i| accounts[i].clone());
+        thread::spawn(move || transfer(&first, &second))
+    });
+    for thread in threads {
+        thread.join().expect("no thread panics");
+    }
+    accounts
+        .iter()
+        .map(|a| *a.lock().expect("no panic holding it"))
+        .sum()
+}
+
+fn main() {
+    let (a, b) = (0, 1);
+    println!("opposite orders: thread 1 locks A then B, thread 2 B then A");
+    report(outcomes(move || run([a, b], [b, a])));
+    println!("one global order: both threads lock A then B");
+    report(outcomes(move || run([a, b], [a, b])));
+}
+
+fn report(explored: Explored<i64>) {
+    let ends = explored.set_by(|total| format!("both done, A + B = {total}"));
+    let deadlock = match explored.deadlock {
+        true => "and a deadlock",
+        false => "no deadlock",
+    };
+    println!("  ends: {ends}, {deadlock}: {}", explored.effort());
+}
