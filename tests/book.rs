@@ -6,8 +6,9 @@ use std::sync::{Arc, OnceLock};
 
 use book_tests::checks::{
     Site, architecture_is_mapped, check_links, figures_fresh,
-    lines_fit_their_columns, listings_shown_once, readme_tally_current,
-    references_cited, rust_blocks_tested, shows_every_listing,
+    lines_fit_their_columns, listings_shown_once, machine_folder_well_formed,
+    machine_output_listing, readme_tally_current, references_cited,
+    rust_blocks_tested, shows_every_listing,
 };
 use book_tests::trial;
 use machinery::Project;
@@ -22,7 +23,7 @@ type SiteCheck = fn(&Site) -> anyhow::Result<()>;
 
 fn main() {
     let project = book_tests::project_or_exit();
-    let checks: [(&str, Check); 8] = [
+    let checks: &[(&str, Check)] = &[
         (
             "code_and_outputs_fit_their_columns",
             lines_fit_their_columns,
@@ -42,21 +43,21 @@ fn main() {
         ),
     ];
     let mut trials: Vec<_> = checks
-        .into_iter()
-        .map(|(name, check)| {
+        .iter()
+        .map(|&(name, check)| {
             let project = project.clone();
             trial(name, move || check(&project))
         })
         .collect();
     // The book is built once, by whichever of these checks comes first.
     let site: Arc<OnceLock<Result<Site, String>>> = Arc::default();
-    let on_site: [(&str, SiteCheck); 2] = [
+    let on_site: &[(&str, SiteCheck)] = &[
         ("book_builds_with_every_listing", shows_every_listing),
         ("internal_links_and_anchors_resolve", |site| {
             check_links(&site.dir)
         }),
     ];
-    for (name, check) in on_site {
+    for &(name, check) in on_site {
         let (project, site) = (project.clone(), site.clone());
         trials.push(trial(name, move || {
             let built = site.get_or_init(|| {
@@ -113,51 +114,38 @@ fn variations_exercised(project: &Project) -> anyhow::Result<()> {
 fn other_machines(project: &Project) -> Vec<libtest_mimic::Trial> {
     let found = || -> anyhow::Result<Vec<libtest_mimic::Trial>> {
         let listings = Listing::all(project)?;
-        let machines = project.root.join(machinery::paths::MACHINES_DIR);
+        let machines = std::path::Path::new(machinery::paths::MACHINES_DIR);
         let mut trials = Vec::new();
-        for machine in std::fs::read_dir(&machines)
+        for machine in std::fs::read_dir(project.root.join(machines))
             .map_err(|e| anyhow::anyhow!("{}: {e}", machines.display()))?
         {
-            let machine = machine?.path();
-            if !machine.is_dir() {
+            let machine = machine?;
+            if !machine.file_type()?.is_dir() {
                 continue;
             }
+            let name = machine.file_name().to_string_lossy().into_owned();
             // A machine's folder says what the machine is, under a name a folder can have.
-            let folder = machine.clone();
-            trials.push(trial(
-                format!(
-                    "machines::{}::folder",
-                    folder.file_name().unwrap_or_default().to_string_lossy()
-                ),
-                move || machine_folder_well_formed(&folder),
-            ));
-            let name = machine
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            let outputs = machine.join(machinery::paths::MACHINE_OUTPUTS);
-            for file in std::fs::read_dir(&outputs)
+            let folder = machines.join(&name);
+            trials.push(trial(format!("machines::{name}::folder"), {
+                let (project, folder) = (project.clone(), folder.clone());
+                move || machine_folder_well_formed(&project, &folder)
+            }));
+            let outputs = folder.join(machinery::paths::MACHINE_OUTPUTS);
+            for file in std::fs::read_dir(project.root.join(&outputs))
                 .map_err(|e| anyhow::anyhow!("{}: {e}", outputs.display()))?
             {
-                let path = file?.path();
-                let relative = path.strip_prefix(&project.root)?.to_path_buf();
-                let stem = path
+                let relative = outputs.join(file?.file_name());
+                let stem = relative
                     .file_stem()
                     .unwrap_or_default()
                     .to_string_lossy()
                     .into_owned();
-                let listing = listings.iter().find(|l| l.name == stem).cloned();
+                let listing = machine_output_listing(&listings, &relative);
                 let project = project.clone();
                 trials.push(trial(
                     format!("machines::{name}::{stem}"),
                     move || {
-                        let listing = listing.ok_or_else(|| {
-                        anyhow::anyhow!(
-                            "{}: no listing is named {stem}; delete the file",
-                            relative.display()
-                        )
-                    })?;
+                        let listing = listing?;
                         check_other_machine(&project, &listing, &relative)?;
                         check_claims_elsewhere(&project, &listing, &relative)
                             .map(drop)
@@ -168,27 +156,4 @@ fn other_machines(project: &Project) -> Vec<libtest_mimic::Trial> {
         Ok(trials)
     };
     found().unwrap_or_else(|e| vec![trial("machines", move || Err(e))])
-}
-
-/// A machine's folder has a valid name (`export::valid_name`) and a README.md that says
-/// what the machine is.
-fn machine_folder_well_formed(folder: &std::path::Path) -> anyhow::Result<()> {
-    let name = folder
-        .file_name()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned();
-    anyhow::ensure!(
-        machinery::export::valid_name(&name),
-        "{}: a machine's folder is named in lower-case letters, digits and dashes \
-         (e.g. intel-xeon-2vcpu); rename it",
-        folder.display()
-    );
-    let readme = folder.join("README.md");
-    anyhow::ensure!(
-        readme.is_file(),
-        "{}: missing; say what the machine is (see machines/README.md)",
-        readme.display()
-    );
-    Ok(())
 }

@@ -167,13 +167,17 @@ impl ListingPreprocessor {
             let listing =
                 self.listings.get(listing_name).with_context(|| {
                     format!(
-                        "{{{{#machines}}}} names no listing {listing_name:?}"
+                        "{{{{#machines}}}} names no listing {listing_name:?} (expected \
+                         {}/{listing_name}.rs and its .toml); fix the name",
+                        crate::paths::PROGRAMS_DIR
                     )
                 })?;
             let spec = listing.spec.values.get(value).with_context(|| {
                 format!(
-                    "{{{{#machines}}}}: {} has no value {value:?} in its [values]",
-                    listing.sidecar().display()
+                    "{{{{#machines}}}}: {} has no value {value:?} in its [values] \
+                     (it has: {}); name one of them, or add it",
+                    listing.sidecar().display(),
+                    value_names(listing)
                 )
             })?;
             let one = BTreeMap::from([(value.clone(), spec.clone())]);
@@ -285,8 +289,8 @@ impl ListingPreprocessor {
             Ok(verdicts.swap_remove(index))
         };
         let stored = self.stored_output(listing)?;
-        let book = judge_on(&stored.text)
-            .with_context(|| format!("{}", listing.output_path().display()))?;
+        let book =
+            judge_on(&stored.text).with_context(|| values_unread(listing))?;
         let mine = self.mine.as_ref().map(|dir| match listing.output_in(dir) {
             None => Mine::NotRun,
             Some(fresh) => match judge_on(&fresh.text) {
@@ -323,7 +327,8 @@ impl ListingPreprocessor {
         if Some(listing.position.chapter()) != chapter {
             bail!(
                 "listing {name} belongs to chapter {} by its name, but this chapter is \
-                 number {}; rename the listing",
+                 number {}; rename the listing (`cargo book rename {name} NEW`) or show it \
+                 in its chapter",
                 listing.position.chapter(),
                 chapter.map_or("-".to_owned(), |n| n.to_string())
             );
@@ -332,9 +337,17 @@ impl ListingPreprocessor {
             if let Some(prev) = *previous
                 && prev >= listing.position
             {
+                if prev == listing.position {
+                    bail!(
+                        "listing {name} is shown a second time in this chapter; show it \
+                         once, and link to it elsewhere as [{prev}](#listing-{name})"
+                    );
+                }
                 bail!(
-                    "listing {name} comes after listing with a higher or equal number \
-                     ({prev}); renumber the listings in the order they appear"
+                    "listing {name} ({}) comes after {prev}: the listings of a chapter are \
+                     numbered in the order they appear; renumber them with `cargo book \
+                     rename OLD NEW`, which does not run them again",
+                    listing.position
                 );
             }
             *previous = Some(listing.position);
@@ -349,18 +362,24 @@ impl ListingPreprocessor {
     /// `{{#value LISTING NAME}}`: the value's text as the stored output printed it.
     fn value_text(&self, listing: &str, name: &str) -> Result<String> {
         let Some(listing) = self.listings.get(listing) else {
-            bail!("{{{{#value}}}} names no listing {listing:?}");
+            bail!(
+                "{{{{#value {listing} {name}}}}} names no listing {listing:?} (expected \
+                 {}/{listing}.rs and its .toml); fix the name",
+                crate::paths::PROGRAMS_DIR
+            );
         };
         if !listing.spec.values.contains_key(name) {
             bail!(
-                "{{{{#value {} {name}}}}}: {}.toml declares no value {name:?} in [values]",
+                "{{{{#value {} {name}}}}}: {} declares no value {name:?} in [values] (it \
+                 has: {}); name one of them, or add it",
                 listing.name,
-                listing.source.with_extension("").display()
+                listing.sidecar().display(),
+                value_names(listing)
             );
         }
         let stored = self.stored_output(listing)?;
         let readings = claims::read_values(&listing.spec.values, &stored.text)
-            .with_context(|| format!("{}", listing.output_path().display()))?;
+            .with_context(|| values_unread(listing))?;
         Ok(escape_html(&readings[name].text))
     }
 
@@ -376,7 +395,7 @@ impl ListingPreprocessor {
                     format!("cannot read {}", listing.source.display())
                 })?;
         if let Some(anchor) = anchor
-            && !source_text.contains(&format!("ANCHOR: {anchor}"))
+            && !directive::has_anchor(&source_text, anchor)
         {
             bail!(
                 "listing {} has no `// ANCHOR: {anchor}` (and `// ANCHOR_END: {anchor}`)",
@@ -530,7 +549,7 @@ fn render_claims(
         return Ok(String::new());
     }
     let readings = claims::read_values(&listing.spec.values, stored)
-        .with_context(|| format!("{}", listing.output_path().display()))?;
+        .with_context(|| values_unread(listing))?;
     let mut html = format!(
         "<div class=\"listing-claims\">\n<p class=\"claims-title\">{heading}</p>\n<ul>\n"
     );
@@ -578,6 +597,28 @@ fn render_claims(
     }
     html.push_str("</ul>\n</div>\n");
     Ok(escape_directives(&html))
+}
+
+/// The names of a listing's `[values]`, for a message.
+fn value_names(listing: &Listing) -> String {
+    let names: Vec<&str> =
+        listing.spec.values.keys().map(String::as_str).collect();
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// The context of a value that cannot be read from an output: where, and what to do.
+fn values_unread(listing: &Listing) -> String {
+    format!(
+        "{}: the [values] of {} cannot be read from it; fix the pattern, or refresh the \
+         output with `{}`",
+        listing.output_path().display(),
+        listing.sidecar().display(),
+        listing.refresh_command()
+    )
 }
 
 /// mdBook expands `{{#...}}` everywhere, even in code; an output that prints one must not be.
@@ -743,8 +784,10 @@ fn check_chapter(src: &Path, chapter: &Chapter) -> Result<()> {
             }
             DirectiveKind::Unknown(kind) => {
                 problems.push(format!(
-                    "{}: unknown directive `{{{{#{kind}}}}}` (escape it as \
-                     `\\{{{{#{kind} ...}}}}` to show it as text)",
+                    "{}: unknown directive `{{{{#{kind}}}}}`: fix its name (this book's: \
+                     listing, value, verdict, machines; mdBook's: include, \
+                     rustdoc_include, playground, title), or escape it as \
+                     `\\{{{{#{kind} ...}}}}` to show it as text",
                     at(found.line)
                 ));
                 continue;
@@ -757,14 +800,19 @@ fn check_chapter(src: &Path, chapter: &Chapter) -> Result<()> {
                 "{}: `{{{{#{kind} {file}}}}}` names a file that does not exist ({}); \
                  fix the path (it is relative to the chapter)",
                 at(found.line),
-                path.display()
+                crate::lexically_normal(
+                    &Path::new(crate::paths::CHAPTERS_DIR)
+                        .join(chapter.path.parent().unwrap_or(Path::new("")))
+                        .join(file)
+                )
+                .display()
             ));
             continue;
         };
         // `file.rs:10:20` is a line range, not an anchor.
         if let Some(anchor) = anchor
             && !anchor.starts_with(|c: char| c.is_ascii_digit() || c == ':')
-            && !text.contains(&format!("ANCHOR: {anchor}"))
+            && !directive::has_anchor(&text, anchor)
         {
             problems.push(format!(
                 "{}: {file} has no `ANCHOR: {anchor}`; add the anchor or fix the include",

@@ -56,7 +56,7 @@ impl TryFrom<RawValueSpec> for ValueSpec {
             RawValueSpec::Table { pattern, all } => (pattern, all),
         };
         let regex = Regex::new(&format!("(?m){pattern}"))
-            .map_err(|e| format!("invalid regex {pattern:?}: {e}"))?;
+            .map_err(|e| format!("invalid regex '{pattern}': {e}"))?;
         Ok(ValueSpec {
             pattern,
             all,
@@ -195,7 +195,7 @@ pub fn read_values(
         let reading = if all {
             if texts.is_empty() {
                 bail!(
-                    "value {name}: {pattern:?} matches nothing in the output"
+                    "value {name}: '{pattern}' matches nothing in the output"
                 );
             }
             Reading {
@@ -211,10 +211,10 @@ pub fn read_values(
                     text: one.trim().to_owned(),
                 },
                 [] => bail!(
-                    "value {name}: {pattern:?} matches nothing in the output"
+                    "value {name}: '{pattern}' matches nothing in the output"
                 ),
                 many => bail!(
-                    "value {name}: {pattern:?} matches {} times in the output \
+                    "value {name}: '{pattern}' matches {} times in the output \
                      (make it match once, or write `{{ pattern = ..., all = true }}`)",
                     many.len()
                 ),
@@ -325,6 +325,25 @@ fn prefixed(expression: &str, names: &BTreeMap<String, Reading>) -> String {
     out
 }
 
+/// Rhai's message with the prefix of [`prefixed`] taken off the value names again, and off
+/// nothing else: `v_fork` becomes `fork` when `fork` is a value, and the rest of the
+/// message (a string of the expression, another name) stays as it was.
+fn unprefixed(message: &str, names: &BTreeMap<String, Reading>) -> String {
+    static PREFIXED: std::sync::LazyLock<Regex> =
+        std::sync::LazyLock::new(|| {
+            Regex::new(r"\bv_(\w+)").expect("valid regex")
+        });
+    PREFIXED
+        .replace_all(message, |caps: &regex::Captures| {
+            if names.contains_key(&caps[1]) {
+                caps[1].to_owned()
+            } else {
+                caps[0].to_owned()
+            }
+        })
+        .into_owned()
+}
+
 thread_local! {
     /// Rhai's engine, made once: making one registers its whole standard library.
     static ENGINE: rhai::Engine = {
@@ -366,7 +385,7 @@ pub fn judge(
                         &prefixed(&claim.holds, readings),
                     )
                 })
-                .map_err(|e| e.to_string().replace("v_", ""));
+                .map_err(|e| unprefixed(&e.to_string(), readings));
             Verdict {
                 claim: claim.clone(),
                 holds,
@@ -488,5 +507,22 @@ mod tests {
         assert!(v[3].holds(), "ints and floats mix: {}", v[3]);
         assert!(v[4].holds.is_err());
         assert!(v[5].holds.is_err(), "not a boolean");
+    }
+
+    #[test]
+    fn an_error_names_the_values_unprefixed_and_leaves_the_rest() {
+        let reading = Reading {
+            value: Value::Number(1.0),
+            text: "1".into(),
+        };
+        let names: BTreeMap<String, Reading> =
+            [("fork".to_owned(), reading)].into();
+        assert_eq!(
+            unprefixed("v_fork + v_x (\"v_1\") nv_fork", &names),
+            "fork + v_x (\"v_1\") nv_fork"
+        );
+        let v = judge(&[claim("fork == \"v_1\" + nope")], &names);
+        let message = v[0].holds.clone().unwrap_err();
+        assert!(!message.contains("v_fork"), "{message}");
     }
 }

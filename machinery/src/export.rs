@@ -1,7 +1,8 @@
-//! `cargo book compare --export NAME`: a reader's full run of the book kept as a result of
-//! the repository, `machines/NAME/`: the outputs as `compare` stored them, what `compare`
-//! printed (every claim's verdict, every measured value beside the book's) and a README.md
-//! to complete by hand (what the machine is). The book test then checks every output against
+//! `cargo book compare --export NAME`: a reader's full run kept as `machines/NAME/`.
+//!
+//! The run is kept as a result of the repository: the outputs as `compare` stored them, what
+//! `compare` printed (every claim's verdict, every measured value beside the book's) and a
+//! README.md to complete by hand (what the machine is). The book test then checks every output against
 //! its listing and judges every claim on it (`verify::check_other_machine`,
 //! `verify::check_claims_elsewhere`).
 

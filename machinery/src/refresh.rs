@@ -1,6 +1,8 @@
-//! `cargo book refresh [NAME...]`: the only writer of `listings/output/`. It runs each listing
-//! (one at a time, so measurements do not disturb each other) exactly as the book shows it,
-//! and stores what it printed.
+//! `cargo book refresh [NAME...]`: the only maker of `listings/output/`.
+//!
+//! It runs each listing (one at a time, so measurements do not disturb each other) exactly as
+//! the book shows it, and stores what it printed. (`cargo book rename` moves an output to a
+//! listing's new name and rewrites its `$ COMMAND` line; nothing else writes there.)
 //!
 //! [`Batch`] is what refresh shares with `cargo book compare`: the listings chosen by name,
 //! built in the profiles they need, run one at a time.
@@ -32,9 +34,7 @@ impl Batch {
         crate::run::become_subreaper()?;
         let all = Listing::all(project)?;
         for name in names {
-            if !all.iter().any(|l| &l.name == name) {
-                bail!("no listing named {name:?}");
-            }
+            Listing::named(&all, name)?;
         }
         let listings: Vec<Listing> = all
             .into_iter()
