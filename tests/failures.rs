@@ -435,6 +435,27 @@ src/ch01-one.md:7: this {{/verdict}} closes a verdict opened in another paragrap
 }
 
 #[test]
+fn a_verdict_closed_twice_nested_or_around_a_listing_names_chapter_and_line() {
+    let fixture = fixture_with_prose(
+        3,
+        "It holds{{/verdict}}.\n\n\
+         {{#verdict ch01-01-hello/above-two}}one {{#verdict ch01-01-hello/above-two}}two\
+         {{/verdict}}.\n\n\
+         {{#verdict ch01-01-hello/above-two}}\n{{#listing ch01-01-hello}}\n{{/verdict}}",
+    );
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![[r#"
+preprocessing the book failed: src/ch01-one.md:5: this {{/verdict}} closes no {{#verdict LISTING/ID}}: remove it or add the opening tag
+src/ch01-one.md:7: this {{#verdict}} is not closed before the next one: end it with {{/verdict}} (verdicts do not nest)
+src/ch01-one.md:9: this verdict holds a {{#listing}}: a verdict marks a clause of the prose; close it before the listing
+src/ch01-one.md:10: listing ch01-01-hello is shown a second time in this chapter; show it once, and link to it elsewhere as [Listing 1.1](#listing-ch01-01-hello)
+"#]],
+    );
+}
+
+#[test]
 fn a_claim_without_an_id_or_with_a_repeated_one_names_the_sidecar() {
     let fixture = fixture_with_a_claim(3);
     let sidecar = format!("listings/src/bin/{HELLO}.toml");
@@ -700,6 +721,23 @@ more
         "[ $# -gt 0 ] && { echo 'error: 0 is not in 1..' >&2; exit 2; }; echo hello",
     );
     fixture.check_listing(HELLO).unwrap();
+}
+
+#[test]
+fn a_listing_cargo_did_not_build_is_named() {
+    let fixture = Fixture::new();
+    let builds = Builds::prebuilt(HashMap::new(), HashMap::new());
+    assert_fails(
+        &fixture,
+        check_listing(
+            &fixture.project(),
+            &fixture.listing_named(HELLO),
+            &builds,
+        ),
+        str![
+            "listings/src/bin/ch01-01-hello.rs: cargo built no binary ch01-01-hello (the `listings` package makes one per file of listings/src/bin); run `cargo build -p listings --bins` and fix what it reports"
+        ],
+    );
 }
 
 #[test]
