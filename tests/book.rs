@@ -6,8 +6,9 @@ use std::sync::{Arc, OnceLock};
 
 use book_tests::checks::{
     Site, architecture_is_mapped, check_links, figures_fresh,
-    lines_fit_their_columns, listings_shown_once, readme_tally_current,
-    references_cited, rust_blocks_tested, shows_every_listing,
+    lines_fit_their_columns, listings_shown_once, machine_folder_well_formed,
+    machine_output_listing, readme_tally_current, references_cited,
+    rust_blocks_tested, shows_every_listing,
 };
 use book_tests::trial;
 use machinery::Project;
@@ -22,7 +23,7 @@ type SiteCheck = fn(&Site) -> anyhow::Result<()>;
 
 fn main() {
     let project = book_tests::project_or_exit();
-    let checks: [(&str, Check); 8] = [
+    let checks: &[(&str, Check)] = &[
         (
             "code_and_outputs_fit_their_columns",
             lines_fit_their_columns,
@@ -42,21 +43,21 @@ fn main() {
         ),
     ];
     let mut trials: Vec<_> = checks
-        .into_iter()
-        .map(|(name, check)| {
+        .iter()
+        .map(|&(name, check)| {
             let project = project.clone();
             trial(name, move || check(&project))
         })
         .collect();
     // The book is built once, by whichever of these checks comes first.
     let site: Arc<OnceLock<Result<Site, String>>> = Arc::default();
-    let on_site: [(&str, SiteCheck); 2] = [
+    let on_site: &[(&str, SiteCheck)] = &[
         ("book_builds_with_every_listing", shows_every_listing),
         ("internal_links_and_anchors_resolve", |site| {
             check_links(&site.dir)
         }),
     ];
-    for (name, check) in on_site {
+    for &(name, check) in on_site {
         let (project, site) = (project.clone(), site.clone());
         trials.push(trial(name, move || {
             let built = site.get_or_init(|| {
@@ -115,38 +116,35 @@ fn other_machines(project: &Project) -> Vec<libtest_mimic::Trial> {
     let found = || -> anyhow::Result<Vec<libtest_mimic::Trial>> {
         let listings = Listing::all(project)?;
         let mut trials = Vec::new();
-        for (name, folder, _shape) in
+        for (name, absolute, _shape) in
             machinery::machines::result_folders(&project.root)?
         {
-            let outputs = folder.join(machinery::paths::MACHINE_OUTPUTS);
-            let checked = folder.clone();
-            trials.push(trial(format!("machines::{name}::folder"), move || {
-                machine_folder_well_formed(&checked)
+            // A machine's (or shape's) folder says what the machine is, under a name a
+            // folder can have.
+            let folder = absolute.strip_prefix(&project.root)?.to_path_buf();
+            trials.push(trial(format!("machines::{name}::folder"), {
+                let (project, folder) = (project.clone(), folder.clone());
+                move || machine_folder_well_formed(&project, &folder)
             }));
-            if !outputs.is_dir() {
+            let outputs = folder.join(machinery::paths::MACHINE_OUTPUTS);
+            if !absolute.join(machinery::paths::MACHINE_OUTPUTS).is_dir() {
                 continue;
             }
-            for file in std::fs::read_dir(&outputs)
+            for file in std::fs::read_dir(project.root.join(&outputs))
                 .map_err(|e| anyhow::anyhow!("{}: {e}", outputs.display()))?
             {
-                let path = file?.path();
-                let relative = path.strip_prefix(&project.root)?.to_path_buf();
-                let stem = path
+                let relative = outputs.join(file?.file_name());
+                let stem = relative
                     .file_stem()
                     .unwrap_or_default()
                     .to_string_lossy()
                     .into_owned();
-                let listing = listings.iter().find(|l| l.name == stem).cloned();
+                let listing = machine_output_listing(&listings, &relative);
                 let project = project.clone();
                 trials.push(trial(
                     format!("machines::{name}::{stem}"),
                     move || {
-                        let listing = listing.ok_or_else(|| {
-                            anyhow::anyhow!(
-                                "{}: no listing is named {stem}; delete the file",
-                                relative.display()
-                            )
-                        })?;
+                        let listing = listing?;
                         check_other_machine(&project, &listing, &relative)?;
                         check_claims_elsewhere(&project, &listing, &relative)
                             .map(drop)
@@ -157,44 +155,4 @@ fn other_machines(project: &Project) -> Vec<libtest_mimic::Trial> {
         Ok(trials)
     };
     found().unwrap_or_else(|e| vec![trial("machines", move || Err(e))])
-}
-
-/// A machine's (or a shape's) folder has a valid name (`export::valid_name`), a README.md
-/// that says what the machine is (completed: no "TO COMPLETE" left), and a `why-not.toml`,
-/// if any, whose sections each name a listing the folder has an output of.
-fn machine_folder_well_formed(folder: &std::path::Path) -> anyhow::Result<()> {
-    let name = folder
-        .file_name()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned();
-    anyhow::ensure!(
-        machinery::export::valid_name(&name),
-        "{}: a machine's folder is named in lower-case letters, digits and dashes \
-         (e.g. intel-xeon-2vcpu, or one-cpu for a shape); rename it",
-        folder.display()
-    );
-    let readme = folder.join("README.md");
-    let text = std::fs::read_to_string(&readme).map_err(|_| {
-        anyhow::anyhow!(
-            "{}: missing; say what the machine is (see machines/README.md)",
-            readme.display()
-        )
-    })?;
-    anyhow::ensure!(
-        !text.contains(machinery::export::TO_COMPLETE),
-        "{}: still says {}; say what the machine is (see machines/README.md)",
-        readme.display(),
-        machinery::export::TO_COMPLETE
-    );
-    let outputs = folder.join(machinery::paths::MACHINE_OUTPUTS);
-    for listing in machinery::machines::read_reasons(folder)?.keys() {
-        anyhow::ensure!(
-            outputs.join(format!("{listing}.txt")).is_file(),
-            "{}: [{listing}] names a listing with no output in {}; remove the section",
-            folder.join(machinery::paths::MACHINE_WHY_NOT).display(),
-            outputs.display()
-        );
-    }
-    Ok(())
 }

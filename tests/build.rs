@@ -1,7 +1,7 @@
 //! Hands the book's chapters, as the reader sees them, to skeptic (see machinery::snippets).
-//! If the book cannot be found, the build fails; if it cannot be expanded, the one test
-//! generated says why and fails: a test suite that cannot see the book must not pass having
-//! tested nothing. (The theme is not an input of the snippets: it is not watched here.)
+//! If the book cannot be found, the build fails; if it cannot be expanded, the generated
+//! snippet test is one that fails with the reason (`snippets::generate_tests`): a test suite
+//! that cannot see the book must not pass having tested nothing.
 
 fn main() {
     use machinery::paths::{BOOK_TOML, CHAPTERS_DIR, LISTINGS_DIR};

@@ -14,6 +14,7 @@ use machinery::paths::{
 };
 use machinery::snippets::{
     SnippetTest, fenced_blocks, is_rust_to_reader, is_rust_to_skeptic,
+    skeptic_blocks,
 };
 use machinery::{Problems, Project, Scratch};
 
@@ -97,14 +98,19 @@ pub fn rust_blocks_tested(project: &Project) -> Result<()> {
     rust_blocks_tested_by(project, concat!(env!("OUT_DIR"), "/snippets.json"))
 }
 
-/// As [`rust_blocks_tested`], with the list of generated tests read from `manifest`.
+/// As [`rust_blocks_tested`], with the list of generated tests read from `manifest`: each
+/// chapter's skeptic tests are exactly its blocks, line for line (a block missing and
+/// another tested twice do not make up for each other).
 pub fn rust_blocks_tested_by(project: &Project, manifest: &str) -> Result<()> {
     let manifest = std::fs::read_to_string(manifest)
         .context("the build script wrote no snippets.json")?;
     let tests: Vec<SnippetTest> = serde_json::from_str(&manifest)?;
-    let mut tested: BTreeMap<PathBuf, usize> = BTreeMap::new();
+    let mut tested: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
     for test in &tests {
-        *tested.entry(test.chapter.clone()).or_default() += 1;
+        tested
+            .entry(test.chapter.clone())
+            .or_default()
+            .push(test.line);
     }
     let mut problems = Problems::new();
     for chapter in LoadedBook::load(project)?.chapters()? {
@@ -124,15 +130,37 @@ pub fn rust_blocks_tested_by(project: &Project, manifest: &str) -> Result<()> {
                 ));
             }
         }
-        let shown = fenced_blocks(&chapter.expanded, is_rust_to_reader).len();
-        let count = tested.get(&chapter.path).copied().unwrap_or(0);
-        if shown != count {
+        let shown: Vec<usize> = skeptic_blocks(&chapter)?
+            .iter()
+            .map(|block| block.source_line)
+            .collect();
+        let mut generated = tested.remove(&chapter.path).unwrap_or_default();
+        generated.sort_unstable();
+        if shown != generated {
+            let lines = |lines: Vec<usize>| {
+                lines
+                    .iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
             problems.push(format!(
-                "src/{}: {shown} Rust blocks are shown but {count} skeptic tests were \
-                 generated; rebuild (`cargo test`) or fix the blocks above",
-                chapter.path.display()
+                "src/{}: the Rust blocks shown start on lines [{}], but skeptic's tests \
+                 were generated for lines [{}]; rebuild (`cargo test`) or fix the blocks \
+                 above",
+                chapter.path.display(),
+                lines(shown),
+                lines(generated),
             ));
         }
+    }
+    for (chapter, lines) in tested {
+        problems.push(format!(
+            "src/{}: {} skeptic tests were generated for a chapter the book no longer has; \
+             rebuild (`cargo test`)",
+            chapter.display(),
+            lines.len()
+        ));
     }
     problems.into_result()
 }
@@ -140,14 +168,23 @@ pub fn rust_blocks_tested_by(project: &Project, manifest: &str) -> Result<()> {
 /// Every generated figure in `src/img/` is what its binary draws from today's stored outputs.
 pub fn figures_fresh(project: &Project) -> Result<()> {
     let scratch = Scratch::new("figures-test")?;
-    let dir = scratch.path();
-    let names = machinery::figures::draw_all(project, Some(dir), None, true)?;
+    let names =
+        machinery::figures::draw_all(project, Some(scratch.path()), None, true)?;
+    figures_match(project, scratch.path(), &names)
+}
+
+/// Each figure of `names` drawn into `drawn` is the one committed in `src/img/`.
+pub fn figures_match(
+    project: &Project,
+    drawn: &std::path::Path,
+    names: &[String],
+) -> Result<()> {
     let mut stale = Problems::new();
     for name in names {
-        let svg = svg_file(&name);
-        let drawn = std::fs::read(dir.join(&svg));
+        let svg = svg_file(name);
+        let fresh = std::fs::read(drawn.join(&svg));
         let committed = std::fs::read(project.root.join(IMAGES_DIR).join(&svg));
-        match (drawn, committed) {
+        match (fresh, committed) {
             (Ok(d), Ok(c)) if d == c => {}
             (Err(_), _) => stale.push(format!(
                 "{FIGURES_SRC_DIR}/{name}.rs drew no {svg} (it must write \
@@ -259,43 +296,175 @@ pub fn references_cited(project: &Project) -> Result<()> {
     }
 }
 
-/// ARCHITECTURE.md names every top-level folder (as `` `NAME/` ``) and every module of the
-/// machinery (as `` `NAME.rs` ``), so that the map cannot fall behind the tree.
+/// ARCHITECTURE.md is true to the tree, as far as a test can tell: it names every top-level
+/// folder (as `` `NAME/` ``) and every test harness (`tests/NAME.rs`), and its code map of
+/// the machinery has one entry per module, `` - `PATH.rs`: TEXT ``, whose text begins with the
+/// first sentence of that module's doc comment (`//!`), and no entry for a module that does
+/// not exist. So the map changes with what a module says it is.
 pub fn architecture_is_mapped(project: &Project) -> Result<()> {
-    let map = std::fs::read_to_string(project.root.join("ARCHITECTURE.md"))
-        .context("ARCHITECTURE.md")?;
+    use machinery::paths::{ARCHITECTURE_MD, MACHINERY_SRC_DIR};
+    let map = std::fs::read_to_string(project.root.join(ARCHITECTURE_MD))
+        .with_context(|| format!("cannot read {ARCHITECTURE_MD}"))?;
     // Made by tools, not part of the source: never in the map.
     let generated = [".git", "target", "book", "screenshots"];
-    let mut missing = Vec::new();
-    let entries = std::fs::read_dir(&project.root)?;
-    for entry in entries {
+    let mut problems = Vec::new();
+    for entry in std::fs::read_dir(&project.root)? {
         let path = entry?.path();
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         if path.is_dir()
             && !generated.contains(&name.as_ref())
             && !map.contains(&format!("`{name}/`"))
         {
-            missing.push(format!("folder `{name}/`"));
+            problems.push(format!("it does not mention the folder `{name}/`"));
         }
     }
-    let modules = std::fs::read_dir(project.root.join("machinery/src"))?;
-    for entry in modules {
-        let path = entry?.path();
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        if name.ends_with(".rs") && !map.contains(&format!("`{name}`")) {
-            missing.push(format!("machinery module `{name}`"));
+    // Each `[[test]]` of tests/Cargo.toml: a harness, whose line says what it checks.
+    let manifest =
+        std::fs::read_to_string(project.root.join("tests/Cargo.toml"))
+            .unwrap_or_default();
+    for harness in manifest.split("[[test]]").skip(1) {
+        let path = harness
+            .lines()
+            .find_map(|line| line.strip_prefix("path = "))
+            .map(|path| path.trim_matches('"'));
+        if let Some(path) = path
+            && !map.contains(&format!("tests/{path}"))
+        {
+            problems.push(format!(
+                "it does not say what the test harness tests/{path} checks"
+            ));
         }
     }
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        missing.sort();
-        Err(anyhow!(
-            "ARCHITECTURE.md does not mention {}; add each to its code map, saying what it \
-             is for and what it may touch",
-            missing.join(", ")
-        ))
+    let entries = code_map_entries(&map, "### `machinery/`");
+    let src = project.root.join(MACHINERY_SRC_DIR);
+    let mut modules = Vec::new();
+    rust_files(&src, std::path::Path::new(""), &mut modules)?;
+    for module in &modules {
+        let shown = module.display().to_string();
+        let text = std::fs::read_to_string(src.join(module))?;
+        let summary = doc_summary(&text);
+        match entries.get(&shown) {
+            None => problems.push(format!(
+                "its code map has no entry `- `{shown}`: ...` for {MACHINERY_SRC_DIR}/{shown}"
+            )),
+            Some(_) if summary.is_empty() => problems.push(format!(
+                "{MACHINERY_SRC_DIR}/{shown} has no doc comment (`//! What it is.`) for \
+                 the map to begin with"
+            )),
+            Some(entry) if !entry.starts_with(&summary) => problems.push(format!(
+                "the entry of `{shown}` does not begin with the first sentence of the \
+                 module's doc comment:\n    doc: {summary}\n    map: {entry}"
+            )),
+            Some(_) => {}
+        }
     }
+    for entry in entries.keys() {
+        if !modules.iter().any(|m| m.display().to_string() == *entry) {
+            problems.push(format!(
+                "its code map has an entry for `{entry}`, which is not in {MACHINERY_SRC_DIR}"
+            ));
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    problems.sort();
+    bail!(
+        "{ARCHITECTURE_MD} has drifted from the tree:\n  {}\nMake the map say what the \
+         code is: an entry per module, beginning with the first sentence of its `//!` \
+         comment (change both when a module changes its job)",
+        problems.join("\n  ")
+    )
+}
+
+/// The entries `` - `PATH.rs`: TEXT `` of the section of `map` under `heading`, by path,
+/// each text with its continuation lines joined and its white space folded.
+fn code_map_entries(map: &str, heading: &str) -> BTreeMap<String, String> {
+    let entry =
+        regex::Regex::new(r"^\s*- `([\w/]+\.rs)`(?: \([^)]*\))?: (.*)$")
+            .expect("valid regex");
+    let mut entries = BTreeMap::new();
+    let mut current: Option<(String, String)> = None;
+    let section = map
+        .split_once(heading)
+        .map_or("", |(_, rest)| rest.split("\n### ").next().unwrap_or(""));
+    for line in section.lines() {
+        let starts_another = line.trim_start().starts_with("- ")
+            || line.trim().is_empty()
+            || line.starts_with('#');
+        if let Some(caps) = entry.captures(line) {
+            entries.extend(current.take());
+            current = Some((caps[1].to_owned(), caps[2].to_owned()));
+        } else if starts_another {
+            entries.extend(current.take());
+        } else if let Some((_, text)) = &mut current {
+            text.push(' ');
+            text.push_str(line.trim());
+        }
+    }
+    entries.extend(current);
+    entries
+        .into_iter()
+        .map(|(path, text)| (path, fold_spaces(&text)))
+        .collect()
+}
+
+/// The first sentence of a module's doc comment (`//!`), its white space folded and its
+/// intra-doc links as plain code: up to the first full stop that ends a sentence (outside
+/// backticks, before a space or the end).
+fn doc_summary(source: &str) -> String {
+    let paragraph: Vec<&str> = source
+        .lines()
+        .map_while(|line| line.strip_prefix("//!"))
+        .map(str::trim)
+        .take_while(|line| !line.is_empty())
+        .collect();
+    // An intra-doc link, [`Name`], reads as `Name` in the map.
+    let link = regex::Regex::new(r"\[(`[^`]+`)\]").expect("valid regex");
+    let text = link
+        .replace_all(&fold_spaces(&paragraph.join(" ")), "$1")
+        .into_owned();
+    let mut in_code = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            '`' => in_code = !in_code,
+            '.' if !in_code
+                && text[i + 1..]
+                    .chars()
+                    .next()
+                    .is_none_or(char::is_whitespace) =>
+            {
+                return text[..=i].to_owned();
+            }
+            _ => {}
+        }
+    }
+    text
+}
+
+fn fold_spaces(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The `.rs` files under `dir`, as paths relative to it (`book.rs`, `compare/html.rs`).
+fn rust_files(
+    dir: &std::path::Path,
+    relative: &std::path::Path,
+    found: &mut Vec<PathBuf>,
+) -> Result<()> {
+    for entry in std::fs::read_dir(dir.join(relative)).with_context(|| {
+        format!("cannot read {}", dir.join(relative).display())
+    })? {
+        let entry = entry?;
+        let path = relative.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            rust_files(dir, &path, found)?;
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+    found.sort();
+    Ok(())
 }
 
 /// The widths the page and the PDF show without clipping: the code column (`rustfmt.toml`)
@@ -393,4 +562,67 @@ pub fn readme_tally_current(project: &Project) -> Result<()> {
          `cargo book tally --readme` and commit it\n--- README.md\n{recorded}--- cargo book \
          tally\n{table}"
     )
+}
+
+/// A machine's folder (`machines/NAME/`, relative to the root) has a valid name
+/// (`export::valid_name`) and a README.md that says what the machine is.
+pub fn machine_folder_well_formed(
+    project: &Project,
+    folder: &std::path::Path,
+) -> Result<()> {
+    let name = folder
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    anyhow::ensure!(
+        machinery::export::valid_name(&name),
+        "{}: a machine's folder is named in lower-case letters, digits and dashes \
+         (e.g. intel-xeon-2vcpu, or one-cpu for a shape); rename it",
+        folder.display()
+    );
+    let readme = folder.join("README.md");
+    let text = std::fs::read_to_string(project.root.join(&readme)).map_err(|_| {
+        anyhow!(
+            "{}: missing; say what the machine is (see machines/README.md)",
+            readme.display()
+        )
+    })?;
+    anyhow::ensure!(
+        !text.contains(machinery::export::TO_COMPLETE),
+        "{}: still says {}; say what the machine is (see machines/README.md)",
+        readme.display(),
+        machinery::export::TO_COMPLETE
+    );
+    let outputs = folder.join(machinery::paths::MACHINE_OUTPUTS);
+    for listing in machinery::machines::read_reasons(&project.root.join(folder))?.keys() {
+        anyhow::ensure!(
+            project.root.join(&outputs).join(format!("{listing}.txt")).is_file(),
+            "{}: [{listing}] names a listing with no output in {}; remove the section",
+            folder.join(machinery::paths::MACHINE_WHY_NOT).display(),
+            outputs.display()
+        );
+    }
+    Ok(())
+}
+
+/// The listing an output of another machine (`machines/NAME[/shapes/SHAPE]/outputs/LISTING.txt`, relative
+/// to the root) belongs to.
+pub fn machine_output_listing(
+    listings: &[Listing],
+    output: &std::path::Path,
+) -> Result<Listing> {
+    let stem = output.file_stem().unwrap_or_default().to_string_lossy();
+    listings
+        .iter()
+        .find(|l| l.name == stem)
+        .cloned()
+        .ok_or_else(|| {
+            anyhow!(
+                "{}: no listing is named {stem}; delete the file (and say so in that \
+                 machine's README.md), or rename it with the listing (`cargo book rename` \
+                 does)",
+                output.display()
+            )
+        })
 }

@@ -1,14 +1,18 @@
 //! The machinery fails clearly: each way the book can break is tried on a small fixture book
-//! (a temporary folder with this book's `book.toml`, one chapter and one listing whose
-//! "program" is a shell script), and the failure message must name the file at fault and say
-//! what to do.
+//! (a temporary folder with a book.toml of its own, chapters and listings whose "programs"
+//! are shell scripts), and the whole failure message is a snapshot (`str![[...]]`): it names
+//! the file at fault and says what to do. After changing a message on purpose, rewrite the
+//! snapshots with `SNAPSHOTS=overwrite cargo test --test failures` and review the diff; the
+//! fixture's folder shows as `[ROOT]`. `cargo book rename` is tried on a fixture here too.
 
 use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use book_tests::checks::{
-    lines_fit_their_columns, listings_shown_once, readme_tally_current,
+    architecture_is_mapped, figures_match, lines_fit_their_columns,
+    listings_shown_once, machine_folder_well_formed, machine_output_listing,
+    readme_tally_current, references_cited,
 };
 use machinery::Project;
 use machinery::book::LoadedBook;
@@ -17,107 +21,165 @@ use machinery::verify::{
     Builds, check_claims, check_claims_elsewhere, check_listing,
     check_other_machine, check_variation, check_verdicts,
 };
+use snapbox::{Assert, IntoData, Redactions, assert::DEFAULT_ACTION_ENV, str};
 
-const LISTING: &str = "ch01-01-hello";
+/// The listing of the sound fixture.
+const HELLO: &str = "ch01-01-hello";
 
-/// A fixture book in a fresh temporary folder, removed when dropped.
+/// A fixture's `book.toml`: what `LoadedBook::load` needs, and nothing of the real book's, so
+/// that a change to the real book changes no fixture. The preprocessor is the machinery's,
+/// put in place of this command by `LoadedBook::load`.
+const BOOK_TOML: &str = "[book]\ntitle = \"Fixture\"\nsrc = \"src\"\n\n\
+     [rust]\nedition = \"2024\"\n\n[build]\ncreate-missing = false\n\n\
+     [preprocessor.listings]\ncommand = \"cargo book preprocess\"\nbefore = [\"links\"]\n";
+
+/// A source whose part `all` the chapters may show.
+const SOURCE: &str = "// ANCHOR: all\nfn main() {\n    println!(\"hello\");\n}\n\
+                      // ANCHOR_END: all\n";
+
+/// A fixture book in a temporary folder, removed when dropped: its own book.toml, chapters
+/// listed in its SUMMARY, listings with their sidecars and stored outputs, and for each
+/// listing a shell script that stands in for its built program.
 struct Fixture {
-    root: PathBuf,
+    dir: tempfile::TempDir,
 }
 
 impl Fixture {
-    fn new(test: &str) -> Fixture {
-        let root = std::env::temp_dir()
-            .join(format!("fixture-{test}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        let fixture = Fixture { root };
-        let real = Project::find().unwrap().root;
-        fixture.write(
-            "book.toml",
-            &std::fs::read_to_string(real.join("book.toml")).unwrap(),
-        );
-        for file in ["theme/listings.css", "theme/head.hbs"] {
-            fixture.write(
-                file,
-                &std::fs::read_to_string(real.join(file)).unwrap(),
-            );
-        }
-        fixture.write("src/SUMMARY.md", "# Summary\n\n- [One](ch01-one.md)\n");
-        fixture.write(
-            "src/ch01-one.md",
-            &format!("# One\n\n{{{{#listing {LISTING}}}}}\n"),
-        );
-        fixture.write(
-            &format!("listings/src/bin/{LISTING}.rs"),
-            "// ANCHOR: all\nfn main() {\n    println!(\"hello\");\n}\n// ANCHOR_END: all\n",
-        );
-        fixture.write(
-            &format!("listings/src/bin/{LISTING}.toml"),
-            "title = \"Hello\"\nno_claims = \"a greeting\"\n",
-        );
-        fixture.write(
-            &format!("listings/output/{LISTING}.txt"),
-            &format!("$ cargo run -p listings --bin {LISTING}\nhello\n"),
-        );
-        fixture.program("echo hello");
+    /// A book with no chapter and no listing.
+    fn empty() -> Fixture {
+        let dir = tempfile::Builder::new()
+            .prefix("fixture-")
+            .tempdir()
+            .unwrap();
+        let fixture = Fixture { dir };
+        fixture.write("book.toml", BOOK_TOML);
+        fixture.chapters(&[]);
         fixture
     }
 
-    fn write(&self, path: &str, text: &str) {
-        let path = self.root.join(path);
+    /// The sound fixture: chapter 1 shows `ch01-01-hello`, which prints "hello".
+    fn new() -> Fixture {
+        let fixture = Fixture::empty();
+        fixture
+            .chapters(&[(
+                "ch01-one.md",
+                "# One\n\n{{#listing ch01-01-hello}}\n",
+            )])
+            .listing(
+                HELLO,
+                "title = \"Hello\"\nno_claims = \"a greeting\"\n",
+                "hello\n",
+            );
+        fixture
+    }
+
+    /// The chapters, numbered in this order: their files under `src/`, and the SUMMARY.
+    fn chapters(&self, chapters: &[(&str, &str)]) -> &Fixture {
+        let mut summary = String::from("# Summary\n\n");
+        for (n, (file, text)) in chapters.iter().enumerate() {
+            summary.push_str(&format!("- [Chapter {}]({file})\n", n + 1));
+            self.write(&format!("src/{file}"), text);
+        }
+        self.write("src/SUMMARY.md", &summary)
+    }
+
+    /// A program listing: its source, its sidecar, its stored output (what it `printed`,
+    /// under the command the book shows) and a stand-in program that prints just that.
+    fn listing(&self, name: &str, sidecar: &str, printed: &str) -> &Fixture {
+        self.write(&format!("listings/src/bin/{name}.rs"), SOURCE);
+        self.write(&format!("listings/src/bin/{name}.toml"), sidecar);
+        let command = Listing::all(&self.project())
+            .ok()
+            .and_then(|all| all.into_iter().find(|l| l.name == name))
+            .map_or_else(
+                || format!("cargo run -p listings --bin {name}"),
+                |l| l.command(),
+            );
+        self.output(name, printed, &command);
+        let printed_file = self.root().join(format!("programs/{name}.out"));
+        self.write(&format!("programs/{name}.out"), printed);
+        self.program(name, &format!("cat '{}'", printed_file.display()))
+    }
+
+    /// The stored output of `name`: `$ command`, then what it `printed`.
+    fn output(&self, name: &str, printed: &str, command: &str) -> &Fixture {
+        self.write(
+            &format!("listings/output/{name}.txt"),
+            &format!("$ {command}\n{printed}"),
+        )
+    }
+
+    fn write(&self, path: &str, text: &str) -> &Fixture {
+        let path = self.root().join(path);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
+        self
+    }
+
+    fn remove(&self, path: &str) -> &Fixture {
+        std::fs::remove_file(self.root().join(path)).unwrap();
+        self
+    }
+
+    fn read(&self, path: &str) -> String {
+        std::fs::read_to_string(self.root().join(path))
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
     }
 
     /// What the listing's "program" does: a shell script standing in for the built binary.
-    fn program(&self, script: &str) {
-        let path = self.root.join("program.sh");
-        std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
+    fn program(&self, name: &str, script: &str) -> &Fixture {
+        let path = self.program_path(name);
+        self.write(
+            &format!("programs/{name}.sh"),
+            &format!("#!/bin/sh\n{script}\n"),
+        );
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
             .unwrap();
+        self
+    }
+
+    fn program_path(&self, name: &str) -> PathBuf {
+        self.root().join(format!("programs/{name}.sh"))
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
     }
 
     fn project(&self) -> Project {
-        Project::at(&self.root)
+        Project::at(self.root())
     }
 
-    /// The listings test's verdict on the fixture's listing.
-    fn check_listing(&self) -> anyhow::Result<()> {
-        let project = self.project();
-        let listing = Listing::all(&project)
+    /// The fixture's listing `name`, as the checks load it.
+    fn listing_named(&self, name: &str) -> Listing {
+        Listing::all(&self.project())
             .unwrap()
             .into_iter()
-            .find(|l| l.name == LISTING)
-            .unwrap();
-        let exes =
-            HashMap::from([(LISTING.to_owned(), self.root.join("program.sh"))]);
+            .find(|l| l.name == name)
+            .unwrap_or_else(|| panic!("no listing {name} in the fixture"))
+    }
+
+    /// The listings test's verdict on the listing `name`, run by its stand-in program.
+    fn check_listing(&self, name: &str) -> anyhow::Result<()> {
+        let exes = HashMap::from([(name.to_owned(), self.program_path(name))]);
         check_listing(
-            &project,
-            &listing,
+            &self.project(),
+            &self.listing_named(name),
             &Builds::prebuilt(exes, HashMap::new()),
         )
     }
 
-    /// The claims check's verdict on the fixture's listing.
-    fn check_claims(&self) -> anyhow::Result<()> {
+    /// The claims check's verdict on the listing `name`.
+    fn check_claims(&self, name: &str) -> anyhow::Result<()> {
         let project = self.project();
         let listing = Listing::all(&project)?
             .into_iter()
-            .find(|l| l.name == LISTING)
+            .find(|l| l.name == name)
             .unwrap();
         check_claims(&project, &listing)
     }
 
-    /// The fixture's listing, as the checks load it.
-    fn listing(&self) -> Listing {
-        Listing::all(&self.project())
-            .unwrap()
-            .into_iter()
-            .find(|l| l.name == LISTING)
-            .unwrap()
-    }
-
-    /// The book's verdict on the fixture's chapters.
+    /// The book's verdict on the fixture's chapters (what every build checks).
     fn check_chapters(&self) -> anyhow::Result<()> {
         LoadedBook::load(&self.project())
             .and_then(|book| book.chapters())
@@ -125,81 +187,80 @@ impl Fixture {
     }
 }
 
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
-    }
-}
-
+/// The failure of `result`, as the trial shows it (`book_tests::trial`: the error with its
+/// causes), is `expected`, the fixture's folder written `[ROOT]`.
 #[track_caller]
-fn assert_failure(result: anyhow::Result<()>, expected: &[&str]) {
-    // As the trial shows it (`book_tests::trial`): the error with its causes.
+fn assert_fails<T: std::fmt::Debug>(
+    fixture: &Fixture,
+    result: anyhow::Result<T>,
+    expected: impl IntoData,
+) {
     let message = format!(
         "{:#}",
         result.expect_err("the check passed, but it must fail")
     );
-    if std::env::var_os("SHOW_MESSAGES").is_some() {
-        eprintln!("---\n{message}");
-    }
-    for part in expected {
-        assert!(
-            message.contains(part),
-            "{part:?} is missing from the message:\n{message}"
-        );
-    }
+    assert_text(fixture, message, expected);
+}
+
+/// `actual` is `expected`, the fixture's folder written `[ROOT]`; backslashes stay
+/// backslashes (snapbox would make paths of regexes' `\d`).
+#[track_caller]
+fn assert_text(fixture: &Fixture, actual: String, expected: impl IntoData) {
+    let mut redactions = Redactions::new();
+    redactions
+        .insert("[ROOT]", fixture.root().to_path_buf())
+        .unwrap();
+    Assert::new()
+        .action_env(DEFAULT_ACTION_ENV)
+        .normalize_paths(false)
+        .redact_with(redactions)
+        .eq(actual, expected);
 }
 
 #[test]
 fn the_fixture_itself_passes() {
-    let fixture = Fixture::new("sound");
-    fixture.check_listing().unwrap();
+    let fixture = Fixture::new();
+    fixture.check_listing(HELLO).unwrap();
     fixture.check_chapters().unwrap();
-    fixture.check_claims().unwrap();
+    fixture.check_claims(HELLO).unwrap();
     listings_shown_once(&fixture.project()).unwrap();
 }
 
-/// A listing whose claims say "the count is above two".
-fn fixture_with_a_claim(test: &str, count: u32) -> Fixture {
-    let fixture = Fixture::new(test);
-    fixture.write(
-        &format!("listings/src/bin/{LISTING}.toml"),
+/// A listing whose claim says "the count is above two", and whose output prints `count`.
+fn fixture_with_a_claim(count: u32) -> Fixture {
+    let fixture = Fixture::new();
+    fixture.listing(
+        HELLO,
         "title = \"Hello\"\n[values]\ncount = 'count (?<v>\\d+)'\n\
          [[claims]]\nid = \"above-two\"\nholds = \"count > 2\"\n\
          says = \"the count is above two\"\n",
-    );
-    fixture.write(
-        &format!("listings/output/{LISTING}.txt"),
-        &format!("$ cargo run -p listings --bin {LISTING}\ncount {count}\n"),
+        &format!("count {count}\n"),
     );
     fixture
 }
 
 #[test]
 fn a_claim_the_stored_output_contradicts_names_listing_claim_and_values() {
-    fixture_with_a_claim("claim-holds", 3)
-        .check_claims()
-        .unwrap();
-    assert_failure(
-        fixture_with_a_claim("claim-fails", 1).check_claims(),
-        &[
-            "listings/output/ch01-01-hello.txt",
-            "ch01-01-hello",
-            "the count is above two",
-            "count > 2",
-            "count = 1",
-            "fix the sentence in the chapter",
-            "cargo book refresh ch01-01-hello",
-        ],
+    fixture_with_a_claim(3).check_claims(HELLO).unwrap();
+    let fixture = fixture_with_a_claim(1);
+    assert_fails(
+        &fixture,
+        fixture.check_claims(HELLO),
+        str![[r#"
+listings/output/ch01-01-hello.txt: the stored output of ch01-01-hello no longer supports what the book says:
+  claim "the count is above two" does not hold: `count > 2` (count = 1)
+If the output is right, fix the sentence in the chapter and the claim in listings/src/bin/ch01-01-hello.toml; if the run was disturbed, refresh it on a quiet machine with `cargo book refresh ch01-01-hello`
+"#]],
     );
 }
 
 /// The fixture's chapter, with `prose` after the listing.
-fn fixture_with_prose(test: &str, count: u32, prose: &str) -> Fixture {
-    let fixture = fixture_with_a_claim(test, count);
-    fixture.write(
-        "src/ch01-one.md",
-        &format!("# One\n\n{{{{#listing {LISTING}}}}}\n\n{prose}\n"),
-    );
+fn fixture_with_prose(count: u32, prose: &str) -> Fixture {
+    let fixture = fixture_with_a_claim(count);
+    fixture.chapters(&[(
+        "ch01-one.md",
+        &format!("# One\n\n{{{{#listing {HELLO}}}}}\n\n{prose}\n"),
+    )]);
     fixture
 }
 
@@ -207,31 +268,28 @@ fn fixture_with_prose(test: &str, count: u32, prose: &str) -> Fixture {
 fn a_verdict_naming_an_unknown_claim_names_chapter_line_and_claim() {
     let marked = "The count {{#verdict ch01-01-hello/above-two}}is above two\
                   {{/verdict}}.";
-    fixture_with_prose("verdict-sound", 3, marked)
-        .check_chapters()
-        .unwrap();
-    assert_failure(
-        fixture_with_prose(
-            "verdict-unknown-claim",
-            3,
-            "The count\n{{#verdict ch01-01-hello/above-three}}is high{{/verdict}}.",
-        )
-        .check_chapters(),
-        &[
-            "src/ch01-one.md:6",
-            "ch01-01-hello/above-three",
-            "listings/src/bin/ch01-01-hello.toml has no claim with id \"above-three\"",
-            "its claims: above-two",
-        ],
+    fixture_with_prose(3, marked).check_chapters().unwrap();
+    let fixture = fixture_with_prose(
+        3,
+        "The count\n{{#verdict ch01-01-hello/above-three}}is high{{/verdict}}.",
     );
-    assert_failure(
-        fixture_with_prose(
-            "verdict-unknown-listing",
-            3,
-            "It {{#verdict ch01-09-nope/above-two}}holds{{/verdict}}.",
-        )
-        .check_chapters(),
-        &["src/ch01-one.md:5", "ch01-09-nope/above-two", "no listing"],
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![[
+            r#"preprocessing the book failed: src/ch01-one.md:6: {{#verdict ch01-01-hello/above-three}}: listings/src/bin/ch01-01-hello.toml has no claim with id "above-three" (its claims: above-two); name one of them, or add the [[claims]] entry that checks this verdict"#
+        ]],
+    );
+    let fixture = fixture_with_prose(
+        3,
+        "It {{#verdict ch01-09-nope/above-two}}holds{{/verdict}}.",
+    );
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![[
+            r#"preprocessing the book failed: src/ch01-one.md:5: {{#verdict ch01-09-nope/above-two}} names no listing "ch01-09-nope" (expected listings/src/bin/ch01-09-nope.rs and its .toml)"#
+        ]],
     );
 }
 
@@ -239,21 +297,15 @@ fn a_verdict_naming_an_unknown_claim_names_chapter_line_and_claim() {
 fn a_verdict_on_a_claim_the_stored_output_contradicts_names_chapter_line_and_claim()
  {
     let prose = "So\n{{#verdict ch01-01-hello/above-two}}the count is *high*{{/verdict}}.";
-    check_verdicts(&fixture_with_prose("verdict-holds", 3, prose).project())
-        .unwrap();
-    assert_failure(
-        check_verdicts(
-            &fixture_with_prose("verdict-fails", 1, prose).project(),
-        ),
-        &[
-            "src/ch01-one.md:6",
-            "the count is *high*",
-            "ch01-01-hello/above-two",
-            "count > 2",
-            "count = 1",
-            "listings/output/ch01-01-hello.txt",
-            "cargo book refresh ch01-01-hello",
-        ],
+    check_verdicts(&fixture_with_prose(3, prose).project()).unwrap();
+    let fixture = fixture_with_prose(1, prose);
+    assert_fails(
+        &fixture,
+        check_verdicts(&fixture.project()),
+        str![[r#"
+src/ch01-one.md:6: "the count is *high*" rests on ch01-01-hello/above-two ("the count is above two"), which the stored output listings/output/ch01-01-hello.txt does not support: does not hold: `count > 2` (count = 1)
+  If the output is right, fix the sentence and the claim; if the run was disturbed, refresh it on a quiet machine with `cargo book refresh ch01-01-hello`
+"#]],
     );
 }
 
@@ -262,11 +314,11 @@ fn a_verdict_on_a_claim_the_stored_output_contradicts_names_chapter_line_and_cla
 #[test]
 fn a_verdict_shows_its_claims_on_the_books_run_and_on_the_readers() {
     let prose = "So {{#verdict ch01-01-hello/above-two}}the count is *high*{{/verdict}}.";
-    let fixture = fixture_with_prose("verdict-mine", 3, prose);
+    let fixture = fixture_with_prose(3, prose);
     let page = |mine: Option<&Path>, dest: &str| {
         let site = LoadedBook::load_with_mine(&fixture.project(), mine)
             .and_then(|mut book| {
-                book.build_html(Some(&fixture.root.join(dest)))
+                book.build_html(Some(&fixture.root().join(dest)))
             })
             .unwrap();
         std::fs::read_to_string(site.join("ch01-one.html")).unwrap()
@@ -284,14 +336,14 @@ fn a_verdict_shows_its_claims_on_the_books_run_and_on_the_readers() {
     ] {
         assert!(book.contains(part), "{part:?} is not in the page:\n{book}");
     }
-    let mine = fixture.root.join("mine");
+    let mine = fixture.root().join("mine");
     std::fs::create_dir_all(&mine).unwrap();
     let yours = page(Some(&mine), "site-not-run");
     assert!(yours.contains("prose-verdict unjudged"), "{yours}");
     assert!(yours.contains("not run on your machine"), "{yours}");
     std::fs::write(
-        mine.join(format!("{LISTING}.txt")),
-        format!("$ cargo run -p listings --bin {LISTING}\ncount 1\n"),
+        mine.join(format!("{HELLO}.txt")),
+        format!("$ cargo run -p listings --bin {HELLO}\ncount 1\n"),
     )
     .unwrap();
     let yours = page(Some(&mine), "site-mine");
@@ -311,11 +363,14 @@ fn a_verdict_shows_its_claims_on_the_books_run_and_on_the_readers() {
 #[test]
 fn a_stale_tally_in_the_readme_says_how_to_refresh_it() {
     let marked = "It {{#verdict ch01-01-hello/above-two}}holds{{/verdict}}.";
-    let fixture = fixture_with_prose("tally", 3, marked);
+    let fixture = fixture_with_prose(3, marked);
     fixture.write("README.md", "# Book\n");
-    assert_failure(
+    assert_fails(
+        &fixture,
         readme_tally_current(&fixture.project()),
-        &["README.md has no tally", "cargo book tally --readme"],
+        str![
+            "README.md has no tally: add the lines `<!-- tally: written by `cargo book tally --readme` -->` and `<!-- /tally -->`, then run `cargo book tally --readme`"
+        ],
     );
     let (start, end) = (
         machinery::verdict::README_START,
@@ -334,42 +389,76 @@ fn a_stale_tally_in_the_readme_says_how_to_refresh_it() {
             table.replace(" 1 |", " 2 |")
         ),
     );
-    assert_failure(
+    assert_fails(
+        &fixture,
         readme_tally_current(&fixture.project()),
-        &[
-            "README.md: the tally is not what `cargo book tally` prints",
-            "went down from 2 to 1",
-            "cargo book tally --readme",
-        ],
+        str![[r#"
+README.md: the tally is not what `cargo book tally` prints; the count of checked verdicts went down from 2 to 1: a verdict lost its mark (restore it, or mark what replaced it); refresh it with `cargo book tally --readme` and commit it
+--- README.md
+| Chapter | Verdicts marked | Claims | Claims marked | Values |
+| --- | ---: | ---: | ---: | ---: |
+| `ch01-one.md` | 2 | 2 | 2 | 0 |
+| **Total** | 2 | 2 | 2 | 0 |
+--- cargo book tally
+| Chapter | Verdicts marked | Claims | Claims marked | Values |
+| --- | ---: | ---: | ---: | ---: |
+| `ch01-one.md` | 1 | 1 | 1 | 0 |
+| **Total** | 1 | 1 | 1 | 0 |
+
+"#]],
     );
 }
 
 #[test]
 fn a_verdict_across_paragraphs_or_unclosed_names_chapter_and_line() {
-    assert_failure(
-        fixture_with_prose(
-            "verdict-across",
-            3,
-            "It {{#verdict ch01-01-hello/above-two}}holds.\n\nStill{{/verdict}}.",
-        )
-        .check_chapters(),
-        &["src/ch01-one.md:5", "spans paragraphs", "src/ch01-one.md:7"],
+    let fixture = fixture_with_prose(
+        3,
+        "It {{#verdict ch01-01-hello/above-two}}holds.\n\nStill{{/verdict}}.",
     );
-    assert_failure(
-        fixture_with_prose(
-            "verdict-unclosed",
-            3,
-            "It {{#verdict ch01-01-hello/above-two}}holds.",
-        )
-        .check_chapters(),
-        &["src/ch01-one.md:5", "never closed", "{{/verdict}}"],
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![[r#"
+preprocessing the book failed: src/ch01-one.md:5: this verdict spans paragraphs: a {{#verdict}} marks a clause or a sentence; close it with {{/verdict}} in the same paragraph
+src/ch01-one.md:7: this {{/verdict}} closes a verdict opened in another paragraph
+"#]],
+    );
+    let fixture =
+        fixture_with_prose(3, "It {{#verdict ch01-01-hello/above-two}}holds.");
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![
+            "preprocessing the book failed: src/ch01-one.md:5: this {{#verdict}} is never closed: end the verdict's text with {{/verdict}}"
+        ],
+    );
+}
+
+#[test]
+fn a_verdict_closed_twice_nested_or_around_a_listing_names_chapter_and_line() {
+    let fixture = fixture_with_prose(
+        3,
+        "It holds{{/verdict}}.\n\n\
+         {{#verdict ch01-01-hello/above-two}}one {{#verdict ch01-01-hello/above-two}}two\
+         {{/verdict}}.\n\n\
+         {{#verdict ch01-01-hello/above-two}}\n{{#listing ch01-01-hello}}\n{{/verdict}}",
+    );
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![[r#"
+preprocessing the book failed: src/ch01-one.md:5: this {{/verdict}} closes no {{#verdict LISTING/ID}}: remove it or add the opening tag
+src/ch01-one.md:7: this {{#verdict}} is not closed before the next one: end it with {{/verdict}} (verdicts do not nest)
+src/ch01-one.md:9: this verdict holds a {{#listing}}: a verdict marks a clause of the prose; close it before the listing
+src/ch01-one.md:10: listing ch01-01-hello is shown a second time in this chapter; show it once, and link to it elsewhere as [Listing 1.1](#listing-ch01-01-hello)
+"#]],
     );
 }
 
 #[test]
 fn a_claim_without_an_id_or_with_a_repeated_one_names_the_sidecar() {
-    let fixture = fixture_with_a_claim("claim-ids", 3);
-    let sidecar = format!("listings/src/bin/{LISTING}.toml");
+    let fixture = fixture_with_a_claim(3);
+    let sidecar = format!("listings/src/bin/{HELLO}.toml");
     let claim =
         "[[claims]]\nid = \"above-two\"\nholds = \"count > 2\"\nsays = \"s\"\n";
     fixture.write(
@@ -378,111 +467,177 @@ fn a_claim_without_an_id_or_with_a_repeated_one_names_the_sidecar() {
             "title = \"Hello\"\n[values]\ncount = 'count (?<v>\\d+)'\n{claim}{claim}"
         ),
     );
-    assert_failure(
+    assert_fails(
+        &fixture,
         fixture.check_chapters(),
-        &[&sidecar, "two claims have the id \"above-two\""],
+        str![[
+            r#"listings/src/bin/ch01-01-hello.toml: invalid [[claims]]; fix them: two claims have the id "above-two": give each claim of a sidecar its own"#
+        ]],
     );
     fixture.write(
         &sidecar,
         "title = \"Hello\"\n[values]\ncount = 'count (?<v>\\d+)'\n\
          [[claims]]\nholds = \"count > 2\"\nsays = \"s\"\n",
     );
-    assert_failure(fixture.check_chapters(), &[&sidecar, "missing field `id`"]);
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![[r#"
+listings/src/bin/ch01-01-hello.toml: not a valid sidecar (CONTRIBUTING.md, "The sidecar", lists its keys); fix it: TOML parse error at line 4, column 1
+  |
+4 | [[claims]]
+  | ^^^^^^^^^^
+missing field `id`
+
+"#]],
+    );
 }
 
 #[test]
 fn a_value_the_output_does_not_show_names_the_sidecar() {
-    let fixture = fixture_with_a_claim("value-missing", 3);
-    fixture.write(
-        &format!("listings/output/{LISTING}.txt"),
-        &format!("$ cargo run -p listings --bin {LISTING}\nno number\n"),
+    let fixture = fixture_with_a_claim(3);
+    fixture.output(
+        HELLO,
+        "no number\n",
+        "cargo run -p listings --bin ch01-01-hello",
     );
-    assert_failure(
-        fixture.check_claims(),
-        &[
-            "listings/src/bin/ch01-01-hello.toml",
-            "value count",
-            "matches nothing",
-        ],
+    assert_fails(
+        &fixture,
+        fixture.check_claims(HELLO),
+        str![[
+            r#"listings/src/bin/ch01-01-hello.toml: value count: 'count (?<v>\d+)' matches nothing in the output of listings/output/ch01-01-hello.txt; fix the pattern in [values]"#
+        ]],
     );
 }
 
 #[test]
 fn a_listing_without_claims_is_told_to_state_them() {
-    let fixture = Fixture::new("no-claims");
+    let fixture = Fixture::new();
     fixture.write(
-        &format!("listings/src/bin/{LISTING}.toml"),
+        &format!("listings/src/bin/{HELLO}.toml"),
         "title = \"Hello\"\n",
     );
-    assert_failure(
-        fixture.check_claims(),
-        &[
-            "listings/src/bin/ch01-01-hello.toml",
-            "no [[claims]]",
-            "no_claims",
-        ],
+    assert_fails(
+        &fixture,
+        fixture.check_claims(HELLO),
+        str![[
+            r#"listings/src/bin/ch01-01-hello.toml: no [[claims]]: state what the chapter says about this output (see CONTRIBUTING.md, Claims), or say why there is nothing to claim with `no_claims = "..."`"#
+        ]],
     );
 }
 
 #[test]
 fn a_stale_output_shows_the_diff_and_the_refresh_command() {
-    let fixture = Fixture::new("stale");
-    fixture.program("echo goodbye");
-    assert_failure(
-        fixture.check_listing(),
-        &[
-            "listings/output/ch01-01-hello.txt no longer matches",
-            "goodbye",
-            "cargo book refresh ch01-01-hello",
+    let fixture = Fixture::new();
+    fixture.program(HELLO, "echo goodbye");
+    assert_fails(
+        &fixture,
+        fixture.check_listing(HELLO),
+        str![[r#"
+listings/output/ch01-01-hello.txt no longer matches a fresh run of ch01-01-hello:
+
+--- Expected
+++++ actual:   fresh run
+   1      - hello
+        1 + goodbye
+
+
+
+if the change is intended, refresh it with `cargo book refresh ch01-01-hello` and review the diff
+"#]],
+    );
+}
+
+#[test]
+fn an_output_made_with_another_command_says_to_refresh_it() {
+    let fixture = Fixture::new();
+    fixture.write(
+        &format!("listings/src/bin/{HELLO}.toml"),
+        "title = \"Hello\"\nno_claims = \"a greeting\"\nargs = [\"--loud\"]\n",
+    );
+    assert_fails(
+        &fixture,
+        fixture.check_listing(HELLO),
+        str![
+            "listings/output/ch01-01-hello.txt: made with `cargo run -p listings --bin ch01-01-hello`, but the book now runs `cargo run -p listings --bin ch01-01-hello -- --loud`; if the change is intended, refresh it with `cargo book refresh ch01-01-hello` and review the diff"
         ],
     );
 }
 
 #[test]
 fn a_missing_output_names_the_file_and_how_to_make_it() {
-    let fixture = Fixture::new("missing-output");
-    std::fs::remove_file(
-        fixture.root.join("listings/output/ch01-01-hello.txt"),
-    )
-    .unwrap();
-    assert_failure(
-        fixture.check_listing(),
-        &[
-            "listings/output/ch01-01-hello.txt: no stored output of ch01-01-hello",
-            "cargo book refresh ch01-01-hello",
+    let fixture = Fixture::new();
+    fixture.remove(&format!("listings/output/{HELLO}.txt"));
+    assert_fails(
+        &fixture,
+        fixture.check_listing(HELLO),
+        str![
+            "listings/output/ch01-01-hello.txt: no stored output of ch01-01-hello; make it with `cargo book refresh ch01-01-hello`"
         ],
     );
-    assert_failure(
+    assert_fails(
+        &fixture,
         fixture.check_chapters(),
-        &["src/ch01-one.md:3", "cargo book refresh ch01-01-hello"],
+        str![
+            "preprocessing the book failed: src/ch01-one.md:3: listings/output/ch01-01-hello.txt: no stored output of ch01-01-hello; make it with `cargo book refresh ch01-01-hello`"
+        ],
+    );
+}
+
+#[test]
+fn a_variation_the_output_does_not_show_is_named() {
+    let fixture = Fixture::new();
+    fixture.write(
+        &format!("listings/src/bin/{HELLO}.toml"),
+        "title = \"Hello\"\nno_claims = \"a greeting\"\n\
+         [vary]\nredact.PID = 'pid (?<redacted>\\d+)'\n",
+    );
+    assert_fails(
+        &fixture,
+        fixture.check_listing(HELLO),
+        str![[
+            r#"listings/src/bin/ch01-01-hello.toml declares variation that listings/output/ch01-01-hello.txt does not show: redact.PID (pid (?<redacted>\d+)) matches nothing; remove it or fix it"#
+        ]],
     );
 }
 
 #[test]
 fn a_failing_listing_is_reported_with_what_it_printed() {
-    let fixture = Fixture::new("exit-code");
-    fixture.program("echo hello; echo oops >&2; exit 3");
-    assert_failure(
-        fixture.check_listing(),
-        &["ch01-01-hello.rs", "expected exit code 0", "oops"],
+    let fixture = Fixture::new();
+    fixture.program(HELLO, "echo hello; echo oops >&2; exit 3");
+    assert_fails(
+        &fixture,
+        fixture.check_listing(HELLO),
+        str![[r#"
+listings/src/bin/ch01-01-hello.rs: ended with exit status: 3, expected exit code 0
+--- what it printed ---
+hello
+oops
+
+"#]],
     );
 }
 
 #[test]
 fn a_hanging_listing_is_killed_with_its_children() {
-    let fixture = Fixture::new("hang");
+    let fixture = Fixture::new();
     fixture.write(
-        &format!("listings/src/bin/{LISTING}.toml"),
-        "title = \"Hello\"\ntimeout_secs = 1\n",
+        &format!("listings/src/bin/{HELLO}.toml"),
+        "title = \"Hello\"\nno_claims = \"a greeting\"\ntimeout_secs = 1\n",
     );
-    let pid_file = fixture.root.join("group");
-    fixture.program(&format!(
-        "echo $$ > {}; sleep 600 & sleep 600",
-        pid_file.display()
-    ));
-    assert_failure(
-        fixture.check_listing(),
-        &["ch01-01-hello.rs", "did not finish within 1 s"],
+    let pid_file = fixture.root().join("group");
+    fixture.program(
+        HELLO,
+        &format!("echo $$ > {}; sleep 600 & sleep 600", pid_file.display()),
+    );
+    assert_fails(
+        &fixture,
+        fixture.check_listing(HELLO),
+        str![[r#"
+listings/src/bin/ch01-01-hello.rs: did not finish within 1 s and was killed (a hang? raise timeout_secs in its .toml only if it really needs longer)
+--- what it printed ---
+
+"#]],
     );
     let group: i32 = std::fs::read_to_string(&pid_file)
         .unwrap()
@@ -511,125 +666,622 @@ fn a_hanging_listing_is_killed_with_its_children() {
 
 #[test]
 fn a_listing_that_leaves_a_process_behind_fails() {
-    let fixture = Fixture::new("leak");
-    fixture.program("echo hello; sleep 600 &");
-    assert_failure(
-        fixture.check_listing(),
-        // The leftover is named by its command: `sleep`, or the shell that is about to
-        // become it, depending on timing.
-        &["ch01-01-hello.rs", "left processes behind", "pid "],
+    let fixture = Fixture::new();
+    fixture.program(HELLO, "echo hello; sleep 600 &");
+    // The leftover is named by its command: `sleep`, or the shell that is about to become
+    // it, depending on timing; and by its pid.
+    assert_fails(
+        &fixture,
+        fixture.check_listing(HELLO),
+        str![[r#"
+listings/src/bin/ch01-01-hello.rs: left processes behind: pid [..] ([..]), state [..]; wait for every child it creates
+--- what it printed ---
+hello
+
+"#]],
     );
 }
 
 #[test]
-fn an_include_of_a_missing_file_names_the_chapter_and_line() {
-    let fixture = Fixture::new("include");
+fn a_refusal_that_is_not_the_books_way_is_named() {
+    let fixture = Fixture::new();
     fixture.write(
-        "src/ch01-one.md",
-        "# One\n\n{{#listing ch01-01-hello}}\n\n{{#include nope.rs}}\n",
+        &format!("listings/src/bin/{HELLO}.toml"),
+        "title = \"Hello\"\nno_claims = \"a greeting\"\nrejects = [[\"--size\", \"0\"]]\n",
     );
-    assert_failure(
-        fixture.check_chapters(),
-        &["src/ch01-one.md:5", "nope.rs", "does not exist"],
+    // It accepts `--size 0`, printing as if all were well.
+    assert_fails(
+        &fixture,
+        fixture.check_listing(HELLO),
+        str![[r#"
+listings/src/bin/ch01-01-hello.rs: with arguments ["--size", "0"]: exited with exit status: 0 instead of code 2
+--- stderr ---
+
+"#]],
     );
+    // It refuses, but with a usage of three lines.
+    fixture.program(
+        HELLO,
+        "[ $# -gt 0 ] && { printf 'error\\nusage\\nmore\\n' >&2; exit 2; }; echo hello",
+    );
+    assert_fails(
+        &fixture,
+        fixture.check_listing(HELLO),
+        str![[r#"
+listings/src/bin/ch01-01-hello.rs: with arguments ["--size", "0"]: printed 3 lines on stderr instead of one
+--- stderr ---
+error
+usage
+more
+
+"#]],
+    );
+    fixture.program(
+        HELLO,
+        "[ $# -gt 0 ] && { echo 'error: 0 is not in 1..' >&2; exit 2; }; echo hello",
+    );
+    fixture.check_listing(HELLO).unwrap();
 }
 
 #[test]
-fn an_include_of_a_missing_anchor_names_the_chapter_and_line() {
-    let fixture = Fixture::new("anchor");
-    fixture.write(
-        "src/ch01-one.md",
-        "# One\n\n{{#listing ch01-01-hello:nope}}\n\n{{#include ../listings/src/bin/ch01-01-hello.rs:gone}}\n",
-    );
-    assert_failure(
-        fixture.check_chapters(),
-        &["src/ch01-one.md:3", "ANCHOR: nope"],
-    );
-    fixture.write(
-        "src/ch01-one.md",
-        "# One\n\n{{#listing ch01-01-hello:all}}\n\n{{#include ../listings/src/bin/ch01-01-hello.rs:gone}}\n",
-    );
-    assert_failure(
-        fixture.check_chapters(),
-        &["src/ch01-one.md:5", "ANCHOR: gone"],
-    );
-}
-
-#[test]
-fn a_listing_shown_nowhere_is_named() {
-    let fixture = Fixture::new("unshown");
-    fixture.write("src/ch01-one.md", "# One\n\nNo listing here.\n");
-    assert_failure(
-        listings_shown_once(&fixture.project()),
-        &[
-            "listings/src/bin/ch01-01-hello.rs is shown in no chapter",
-            "{{#listing ch01-01-hello}}",
+fn a_listing_cargo_did_not_build_is_named() {
+    let fixture = Fixture::new();
+    let builds = Builds::prebuilt(HashMap::new(), HashMap::new());
+    assert_fails(
+        &fixture,
+        check_listing(
+            &fixture.project(),
+            &fixture.listing_named(HELLO),
+            &builds,
+        ),
+        str![
+            "listings/src/bin/ch01-01-hello.rs: cargo built no binary ch01-01-hello (the `listings` package makes one per file of listings/src/bin); run `cargo build -p listings --bins` and fix what it reports"
         ],
     );
 }
 
 #[test]
-fn a_listing_in_the_wrong_chapter_or_unknown_is_named() {
-    let fixture = Fixture::new("unknown");
+fn a_listing_that_takes_arguments_must_say_which_it_refuses() {
+    let fixture = Fixture::new();
     fixture.write(
-        "src/ch01-one.md",
-        "# One\n\n{{#listing ch01-01-hello}}\n{{#listing ch01-02-nope}}\n",
+        &format!("listings/src/bin/{HELLO}.rs"),
+        "fn main() {\n    let args: Args = listings::cli::parse();\n}\n",
     );
-    assert_failure(
-        fixture.check_chapters(),
-        &["src/ch01-one.md:4", "no listing named \"ch01-02-nope\""],
+    assert_fails(
+        &fixture,
+        fixture.check_listing(HELLO),
+        str![
+            "listings/src/bin/ch01-01-hello.toml: listings/src/bin/ch01-01-hello.rs takes arguments (`cli::parse`) but its sidecar declares no `rejects = [[...]]`: list bad argument lists it must refuse (a non-number, zero, an absurd size, an unknown flag)"
+        ],
     );
 }
 
 #[test]
+fn rejects_on_a_listing_that_must_not_compile_is_refused() {
+    let fixture = Fixture::new();
+    fixture
+        .write("listings/compile-fail/ch01-02-bad.rs", "fn main() { x }\n")
+        .write(
+            "listings/compile-fail/ch01-02-bad.toml",
+            "title = \"Bad\"\nrejects = [[\"--bogus\"]]\n",
+        );
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![
+            "listings/compile-fail/ch01-02-bad.toml: `rejects` is only for programs (rustc is never run with a listing's arguments); remove it"
+        ],
+    );
+}
+
+#[test]
+fn a_fork_without_its_safety_reason_is_named() {
+    let fixture = Fixture::new();
+    let unjustified = "use nix::unistd::fork;\n\nfn main() {\n    // Make a child.\n    \
+                       let _ = unsafe { fork() };\n}\n";
+    fixture.write(&format!("listings/src/bin/{HELLO}.rs"), unjustified);
+    assert_fails(
+        &fixture,
+        fixture.check_listing(HELLO),
+        str![
+            "listings/src/bin/ch01-01-hello.rs:5: fork needs a `// SAFETY:` comment right above it saying why it is sound: no other thread exists yet, or the child only calls async-signal-safe functions before _exit/exec (signal-safety(7))"
+        ],
+    );
+    fixture.write(
+        &format!("listings/src/bin/{HELLO}.rs"),
+        &unjustified.replace(
+            "// Make a child.",
+            "// SAFETY: no other thread exists yet.",
+        ),
+    );
+    fixture.check_listing(HELLO).unwrap();
+}
+
+#[test]
+fn a_sidecar_that_is_missing_or_invalid_is_named() {
+    let fixture = Fixture::new();
+    let sidecar = format!("listings/src/bin/{HELLO}.toml");
+    fixture.write(&sidecar, "caption = \"Hello\"\n");
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![[r#"
+listings/src/bin/ch01-01-hello.toml: not a valid sidecar (CONTRIBUTING.md, "The sidecar", lists its keys); fix it: TOML parse error at line 1, column 1
+  |
+1 | caption = "Hello"
+  | ^^^^^^^
+unknown field `caption`, expected one of `title`, `args`, `measurement`, `shape_args`, `timeout_secs`, `exit_code`, `vary`, `rejects`, `values`, `claims`, `no_claims`
+
+"#]],
+    );
+    fixture.write(
+        &sidecar,
+        "title = \"Hello\"\n[vary]\nredact.PID = 'pid (\\d+'\n",
+    );
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![[r#"
+listings/src/bin/ch01-01-hello.toml: invalid [vary] declaration; fix it: redact.PID: regex parse error:
+    pid (\d+
+        ^
+error: unclosed group
+"#]],
+    );
+    fixture.remove(&sidecar);
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![[
+            r#"listings/src/bin/ch01-01-hello.rs: every listing needs a sidecar listings/src/bin/ch01-01-hello.toml with at least `title = "..."`: No such file or directory (os error 2)"#
+        ]],
+    );
+}
+
+#[test]
+fn a_listing_with_a_name_out_of_the_scheme_is_named() {
+    let fixture = Fixture::new();
+    fixture.write("listings/src/bin/hello-again.rs", SOURCE);
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![
+            "listings/src/bin/hello-again.rs: a listing is named chNN-MM-short-name or chNN-exMM-short-name (lowercase, digits and dashes); rename it"
+        ],
+    );
+}
+
+#[test]
+fn an_include_of_a_missing_file_names_the_chapter_and_line() {
+    let fixture = Fixture::new();
+    fixture.write(
+        "src/ch01-one.md",
+        "# One\n\n{{#listing ch01-01-hello}}\n\n{{#include nope.rs}}\n\
+         {{ #include ../listings/src/bin/gone.rs }}\n",
+    );
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![[r#"
+src/ch01-one.md:5: `{{#include nope.rs}}` names a file that does not exist (src/nope.rs); fix the path (it is relative to the chapter)
+src/ch01-one.md:6: `{{#include ../listings/src/bin/gone.rs}}` names a file that does not exist (listings/src/bin/gone.rs); fix the path (it is relative to the chapter)
+"#]],
+    );
+}
+
+#[test]
+fn an_include_of_a_missing_anchor_names_the_chapter_and_line() {
+    let fixture = Fixture::new();
+    fixture.write(
+        "src/ch01-one.md",
+        "# One\n\n{{#listing ch01-01-hello:nope}}\n\n\
+         {{#include ../listings/src/bin/ch01-01-hello.rs:gone}}\n",
+    );
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![
+            "preprocessing the book failed: src/ch01-one.md:3: listing ch01-01-hello has no `// ANCHOR: nope` (and `// ANCHOR_END: nope`)"
+        ],
+    );
+    // An anchor is its whole name, as mdBook reads it: `al` is not `all`.
+    fixture.write(
+        "src/ch01-one.md",
+        "# One\n\n{{#listing ch01-01-hello:al}}\n\n\
+         {{#include ../listings/src/bin/ch01-01-hello.rs:al}}\n",
+    );
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![
+            "preprocessing the book failed: src/ch01-one.md:3: listing ch01-01-hello has no `// ANCHOR: al` (and `// ANCHOR_END: al`)"
+        ],
+    );
+}
+
+#[test]
+fn an_unknown_directive_names_the_chapter_and_line() {
+    let fixture = Fixture::new();
+    fixture.write(
+        "src/ch01-one.md",
+        "# One\n\n{{#listing ch01-01-hello}}\n\n{{#listng ch01-01-hello}}\n\n\
+         Shown as text: \\{{#listng x}}\n",
+    );
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![[
+            r#"src/ch01-one.md:5: unknown directive `{{#listng}}`: fix its name (this book's: listing, value, verdict, machines; mdBook's: include, rustdoc_include, playground, title), or escape it as `\{{#listng ...}}` to show it as text"#
+        ]],
+    );
+}
+
+#[test]
+fn a_value_directive_that_reads_nothing_names_the_chapter_and_line() {
+    let fixture = fixture_with_prose(
+        3,
+        "Counted {{#value ch01-01-hello count}}, {{#value ch01-09-nope count}}, \
+         {{#value ch01-01-hello total}}.",
+    );
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![[r#"
+preprocessing the book failed: src/ch01-one.md:5: {{#value ch01-09-nope count}} names no listing "ch01-09-nope" (expected listings/src/bin/ch01-09-nope.rs and its .toml); fix the name
+src/ch01-one.md:5: {{#value ch01-01-hello total}}: listings/src/bin/ch01-01-hello.toml declares no value "total" in [values] (it has: count); name one of them, or add it
+"#]],
+    );
+    fixture.output(
+        HELLO,
+        "no count\n",
+        "cargo run -p listings --bin ch01-01-hello",
+    );
+    fixture.write(
+        "src/ch01-one.md",
+        "# One\n\n{{#listing ch01-01-hello}}\n\nCounted {{#value ch01-01-hello count}}.\n",
+    );
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![[r#"
+preprocessing the book failed: src/ch01-one.md:3: listings/output/ch01-01-hello.txt: the [values] of listings/src/bin/ch01-01-hello.toml cannot be read from it; fix the pattern, or refresh the output with `cargo book refresh ch01-01-hello`: value count: 'count (?<v>\d+)' matches nothing in the output
+src/ch01-one.md:5: listings/output/ch01-01-hello.txt: the [values] of listings/src/bin/ch01-01-hello.toml cannot be read from it; fix the pattern, or refresh the output with `cargo book refresh ch01-01-hello`: value count: 'count (?<v>\d+)' matches nothing in the output
+"#]],
+    );
+}
+
+#[test]
+fn a_machines_table_naming_an_unknown_value_names_the_chapter_and_line() {
+    let fixture = fixture_with_a_claim(3);
+    fixture.chapters(&[
+        ("ch01-one.md", "# One\n\n{{#listing ch01-01-hello}}\n"),
+        (
+            "machines.md",
+            "# Machines\n\n{{#machines ch01-01-hello/count ch01-01-hello/total}}\n\n\
+             {{#machines ch01-09-nope/count}}\n\n{{#machines count}}\n",
+        ),
+    ]);
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![[r#"
+preprocessing the book failed: src/machines.md:3: {{#machines}}: listings/src/bin/ch01-01-hello.toml has no value "total" in its [values] (it has: count); name one of them, or add it
+src/machines.md:5: {{#machines}} names no listing "ch01-09-nope" (expected listings/src/bin/ch01-09-nope.rs and its .toml); fix the name
+src/machines.md:7: {{#machines}}: "count" is not LISTING/VALUE (a name of the listing's [values])
+"#]],
+    );
+}
+
+#[test]
+fn a_listing_shown_nowhere_or_twice_is_named() {
+    let fixture = Fixture::new();
+    fixture.write("src/ch01-one.md", "# One\n\nNo listing here.\n");
+    assert_fails(
+        &fixture,
+        listings_shown_once(&fixture.project()),
+        str![
+            "listings/src/bin/ch01-01-hello.rs is shown in no chapter: add `{{#listing ch01-01-hello}}` where it belongs, or delete it"
+        ],
+    );
+    fixture.write(
+        "src/ch01-one.md",
+        "# One\n\n{{#listing ch01-01-hello}}\n\n{{#listing ch01-01-hello:all}}\n",
+    );
+    assert_fails(
+        &fixture,
+        listings_shown_once(&fixture.project()),
+        str![
+            "preprocessing the book failed: src/ch01-one.md:5: listing ch01-01-hello is shown a second time in this chapter; show it once, and link to it elsewhere as [Listing 1.1](#listing-ch01-01-hello)"
+        ],
+    );
+    // An exercise's solutions are not numbered in order: shown twice, it is counted.
+    fixture
+        .listing(
+            "ch01-ex01-again",
+            "title = \"Again\"\nno_claims = \"a greeting\"\n",
+            "hello\n",
+        )
+        .write(
+            "src/ch01-one.md",
+            "# One\n\n{{#listing ch01-01-hello}}\n\n{{#listing ch01-ex01-again}}\n\n\
+             {{#listing ch01-ex01-again}}\n",
+        );
+    assert_fails(
+        &fixture,
+        listings_shown_once(&fixture.project()),
+        str![
+            "ch01-ex01-again is shown 2 times (src/ch01-one.md:5, src/ch01-one.md:7); show it once and refer to it by its number"
+        ],
+    );
+}
+
+#[test]
+fn a_listing_unknown_or_in_the_wrong_chapter_or_out_of_order_is_named() {
+    let fixture = Fixture::new();
+    fixture.write(
+        "src/ch01-one.md",
+        "# One\n\n{{#listing ch01-01-hello}}\n{{#listing ch01-01-hell0}}\n",
+    );
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![[
+            r#"preprocessing the book failed: src/ch01-one.md:4: no listing named "ch01-01-hell0" (expected listings/src/bin/ch01-01-hell0.rs and its .toml)"#
+        ]],
+    );
+
+    let fixture = Fixture::new();
+    let sidecar = "title = \"Two\"\nno_claims = \"a greeting\"\n";
+    fixture.listing("ch02-01-two", sidecar, "hello\n").write(
+        "src/ch01-one.md",
+        "# One\n\n{{#listing ch01-01-hello}}\n\n{{#listing ch02-01-two}}\n",
+    );
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![
+            "preprocessing the book failed: src/ch01-one.md:5: listing ch02-01-two belongs to chapter 2 by its name, but this chapter is number 1; rename the listing (`cargo book rename ch02-01-two NEW`) or show it in its chapter"
+        ],
+    );
+
+    let fixture = Fixture::new();
+    fixture.listing("ch01-02-two", sidecar, "hello\n").write(
+        "src/ch01-one.md",
+        "# One\n\n{{#listing ch01-02-two}}\n\n{{#listing ch01-01-hello}}\n",
+    );
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![
+            "preprocessing the book failed: src/ch01-one.md:5: listing ch01-01-hello (Listing 1.1) comes after Listing 1.2: the listings of a chapter are numbered in the order they appear; renumber them with `cargo book rename OLD NEW`, which does not run them again"
+        ],
+    );
+    fixture.write(
+        "src/ch01-one.md",
+        "# One\n\n{{#listing ch01-01-hello}}\n\n{{#listing ch01-02-two}}\n",
+    );
+    fixture.check_chapters().unwrap();
+}
+
+#[test]
 fn a_rust_block_skeptic_does_not_see_is_named() {
-    let fixture = Fixture::new("rs-block");
+    let fixture = Fixture::new();
     fixture.write(
         "src/ch01-one.md",
         "# One\n\n{{#listing ch01-01-hello}}\n\n```rs\nfn main() {}\n```\n",
     );
-    let manifest = fixture.root.join("snippets.json");
+    let manifest = fixture.root().join("snippets.json");
     std::fs::write(&manifest, "[]").unwrap();
-    assert_failure(
+    assert_fails(
+        &fixture,
         book_tests::checks::rust_blocks_tested_by(
             &fixture.project(),
             manifest.to_str().unwrap(),
         ),
-        &["src/ch01-one.md:5", "skeptic does not test it"],
+        str![[r#"
+src/ch01-one.md:5: ```rs is shown as Rust but skeptic does not test it; write ```rust
+src/ch01-one.md: the Rust blocks shown start on lines [3], but skeptic's tests were generated for lines []; rebuild (`cargo test`) or fix the blocks above
+"#]],
+    );
+    // One block tested twice does not make up for another not tested at all.
+    fixture.write(
+        "src/ch01-one.md",
+        "# One\n\n{{#listing ch01-01-hello}}\n\n```rust\nfn main() {}\n```\n",
+    );
+    let test = |line| {
+        serde_json::json!({
+            "test": format!("ch01_one_line_{line}"),
+            "chapter": "ch01-one.md",
+            "line": line,
+            "info": "rust"
+        })
+    };
+    std::fs::write(
+        &manifest,
+        serde_json::json!([test(3), test(3)]).to_string(),
+    )
+    .unwrap();
+    assert_fails(
+        &fixture,
+        book_tests::checks::rust_blocks_tested_by(
+            &fixture.project(),
+            manifest.to_str().unwrap(),
+        ),
+        str![
+            "src/ch01-one.md: the Rust blocks shown start on lines [3, 5], but skeptic's tests were generated for lines [3, 3]; rebuild (`cargo test`) or fix the blocks above"
+        ],
     );
 }
 
 /// Not a fixture check: the names skeptic's tests get lead back to the source line.
 #[test]
 fn snippet_test_names_lead_to_the_source_line() {
-    let fixture = Fixture::new("names");
+    let fixture = Fixture::new();
     fixture.write(
         "src/ch01-one.md",
         "# One\n\n{{#listing ch01-01-hello}}\n\n```rust\nfn main() {}\n```\n",
     );
-    let out = fixture.root.join("out");
+    let out = fixture.root().join("out");
     let docs =
         machinery::snippets::write_expanded_chapters(&fixture.project(), &out)
             .unwrap();
     // The listing's block comes from its directive (line 3), the other from its fence (line 5).
-    let origins: Vec<usize> =
-        docs[0].blocks.iter().map(|block| block.1).collect();
+    let origins: Vec<usize> = docs[0]
+        .blocks
+        .iter()
+        .map(|block| block.source_line)
+        .collect();
     assert_eq!(origins, [3, 5]);
     assert!(Path::new(&docs[0].file).exists());
 }
 
 #[test]
 fn a_broken_internal_link_names_the_page_and_the_link() {
-    let fixture = Fixture::new("link");
+    let fixture = Fixture::new();
     fixture.write(
         "src/ch01-one.md",
         "# One\n\n{{#listing ch01-01-hello}}\n\nSee [there](nope.md) and [here](#no-such-id).\n",
     );
-    assert_failure(
+    assert_fails(
+        &fixture,
         book_tests::checks::links_resolve(&fixture.project()),
-        &[
-            "ch01-one.html: link to nope.html",
-            "ch01-one.html: link to #no-such-id",
+        str![[r#"
+broken links in the built book (fix the link in the chapter's source):
+ch01-one.html: link to nope.html: no file nope.html
+ch01-one.html: link to #no-such-id: ch01-one.html has no id "no-such-id"
+index.html: link to nope.html: no file nope.html
+index.html: link to #no-such-id: index.html has no id "no-such-id"
+print.html: link to nope.html: no file nope.html
+print.html: link to #no-such-id: print.html has no id "no-such-id"
+"#]],
+    );
+}
+
+#[test]
+fn an_uncited_reference_is_named() {
+    let fixture = Fixture::new();
+    fixture
+        .chapters(&[
+            (
+                "ch01-one.md",
+                "# One\n\n{{#listing ch01-01-hello}}\n\nSee [fork(2)](references.md#fork-2).\n",
+            ),
+            (
+                "references.md",
+                "# References\n\n- <a id=\"fork-2\"></a>fork(2)\n- <a id=\"clone-2\"></a>clone(2)\n",
+            ),
+        ]);
+    assert_fails(
+        &fixture,
+        references_cited(&fixture.project()),
+        str![
+            "src/references.md: entries cited by no chapter: clone-2; cite them as [text](references.md#ID) or remove them"
+        ],
+    );
+}
+
+#[test]
+fn a_stale_figure_is_named_with_the_command_that_redraws_it() {
+    let fixture = Fixture::new();
+    let drawn = fixture.root().join("drawn");
+    fixture
+        .write("drawn/ch01-hello.svg", "<svg>new</svg>")
+        .write("src/img/ch01-hello.svg", "<svg>new</svg>");
+    let names = ["ch01-hello".to_owned()];
+    figures_match(&fixture.project(), &drawn, &names).unwrap();
+    fixture.write("src/img/ch01-hello.svg", "<svg>old</svg>");
+    assert_fails(
+        &fixture,
+        figures_match(&fixture.project(), &drawn, &names),
+        str![
+            "src/img/ch01-hello.svg is not what figures/src/bin/ch01-hello.rs draws from the stored outputs; redraw it with `cargo book figures`"
+        ],
+    );
+    fixture.remove("drawn/ch01-hello.svg");
+    assert_fails(
+        &fixture,
+        figures_match(&fixture.project(), &drawn, &names),
+        str![[
+            r#"figures/src/bin/ch01-hello.rs drew no ch01-hello.svg (it must write figures::svg_path("ch01-hello"))"#
+        ]],
+    );
+}
+
+#[test]
+fn an_architecture_map_that_drifted_from_the_tree_is_named() {
+    let fixture = Fixture::new();
+    fixture
+        .write(
+            "machinery/src/lib.rs",
+            "//! The book's machinery: what a listing is.\n\npub mod gone;\n",
+        )
+        .write(
+            "machinery/src/book.rs",
+            "//! What a chapter is. More about it.\n",
+        )
+        .write("machinery/src/run.rs", "//! Running a listing.\n")
+        .write("machinery/src/new.rs", "fn main() {}\n")
+        .write("tests/Cargo.toml", "[[test]]\nname = \"book\"\npath = \"book.rs\"\n")
+        .write(
+            "ARCHITECTURE.md",
+            "# Architecture\n\n`src/`, `listings/`, `programs/`, `tests/`, `drawn/`\n\n\
+             ### `machinery/`\n\n\
+             - `lib.rs`: The book's machinery: what a listing is. It has modules.\n\
+             - `book.rs`: What a chapter is, and the book around it.\n\
+             - `gone.rs`: Gone.\n\
+             - `new.rs`: New.\n\n### `tests/`\n\n- `run.rs`: not in the machinery's section.\n",
+        );
+    assert_fails(
+        &fixture,
+        architecture_is_mapped(&fixture.project()),
+        str![[r#"
+ARCHITECTURE.md has drifted from the tree:
+  it does not say what the test harness tests/book.rs checks
+  its code map has an entry for `gone.rs`, which is not in machinery/src
+  its code map has no entry `- `run.rs`: ...` for machinery/src/run.rs
+  machinery/src/new.rs has no doc comment (`//! What it is.`) for the map to begin with
+  the entry of `book.rs` does not begin with the first sentence of the module's doc comment:
+    doc: What a chapter is.
+    map: What a chapter is, and the book around it.
+Make the map say what the code is: an entry per module, beginning with the first sentence of its `//!` comment (change both when a module changes its job)
+"#]],
+    );
+}
+
+#[test]
+fn a_machines_folder_without_readme_or_with_a_bad_name_is_named() {
+    let fixture = Fixture::new();
+    fixture.write("machines/Big_Box/outputs/ch01-01-hello.txt", "");
+    assert_fails(
+        &fixture,
+        machine_folder_well_formed(
+            &fixture.project(),
+            Path::new("machines/Big_Box"),
+        ),
+        str![
+            "machines/Big_Box: a machine's folder is named in lower-case letters, digits and dashes (e.g. intel-xeon-2vcpu, or one-cpu for a shape); rename it"
+        ],
+    );
+    fixture.write("machines/big-box/outputs/ch01-01-gone.txt", "");
+    assert_fails(
+        &fixture,
+        machine_folder_well_formed(
+            &fixture.project(),
+            Path::new("machines/big-box"),
+        ),
+        str![
+            "machines/big-box/README.md: missing; say what the machine is (see machines/README.md)"
+        ],
+    );
+    let listings = Listing::all(&fixture.project()).unwrap();
+    assert_fails(
+        &fixture,
+        machine_output_listing(
+            &listings,
+            Path::new("machines/big-box/outputs/ch01-01-gone.txt"),
+        ),
+        str![
+            "machines/big-box/outputs/ch01-01-gone.txt: no listing is named ch01-01-gone; delete the file (and say so in that machine's README.md), or rename it with the listing (`cargo book rename` does)"
         ],
     );
 }
@@ -637,17 +1289,16 @@ fn a_broken_internal_link_names_the_page_and_the_link() {
 /// Not a failure: an output (or a title) that contains HTML is shown as text, never run.
 #[test]
 fn outputs_and_titles_are_html_escaped() {
-    let fixture = Fixture::new("escape");
-    fixture.write(
-        &format!("listings/src/bin/{LISTING}.toml"),
-        "title = \"Hello <b>bold</b> & co\"\n",
-    );
-    fixture.write(
-        &format!("listings/output/{LISTING}.txt"),
-        &format!("$ cargo run -p listings --bin {LISTING}\n<script>alert(1)</script> & <b>\n"),
+    let fixture = Fixture::new();
+    fixture.listing(
+        HELLO,
+        "title = \"Hello <b>bold</b> & co\"\nno_claims = \"a greeting\"\n",
+        "<script>alert(1)</script> & <b>\n",
     );
     let site = LoadedBook::load(&fixture.project())
-        .and_then(|mut book| book.build_html(Some(&fixture.root.join("site"))))
+        .and_then(|mut book| {
+            book.build_html(Some(&fixture.root().join("site")))
+        })
         .unwrap();
     let html = std::fs::read_to_string(site.join("ch01-one.html")).unwrap();
     assert!(
@@ -691,9 +1342,6 @@ fn a_snippet_that_does_not_compile_reads_like_a_compiler_error() {
         String::from_utf8_lossy(&output.stdout).into_owned()
     };
     let message = run(false);
-    if std::env::var_os("SHOW_MESSAGES").is_some() {
-        eprintln!("---\n{message}");
-    }
     // The place in the book, then rustc's own error, then the hint; no command line.
     let place = message.find("src/ch01-one.md:5: ");
     let error = message.find("error[E0308]: mismatched types");
@@ -708,113 +1356,122 @@ fn a_snippet_that_does_not_compile_reads_like_a_compiler_error() {
 }
 
 /// A fixture whose output prints a PID, redacted by `pattern`.
-fn fixture_with_a_pid(test: &str, pattern: &str) -> Fixture {
-    let fixture = Fixture::new(test);
-    fixture.write(
-        &format!("listings/src/bin/{LISTING}.toml"),
+fn fixture_with_a_pid(pattern: &str) -> Fixture {
+    let fixture = Fixture::new();
+    fixture.listing(
+        HELLO,
         &format!(
             "title = \"Hello\"\nno_claims = \"a greeting\"\n\
              [vary]\nredact.PID = '{pattern}'\n"
         ),
-    );
-    fixture.write(
-        &format!("listings/output/{LISTING}.txt"),
-        &format!("$ cargo run -p listings --bin {LISTING}\npid 40\n"),
+        "pid 40\n",
     );
     fixture
 }
 
 #[test]
 fn a_declared_variation_that_cannot_vary_names_the_sidecar_and_declaration() {
-    let sound = fixture_with_a_pid("vary-sound", "pid (?<redacted>\\d+)");
-    check_variation(&sound.project(), &sound.listing()).unwrap();
+    let sound = fixture_with_a_pid("pid (?<redacted>\\d+)");
+    check_variation(&sound.project(), &sound.listing_named(HELLO)).unwrap();
     // A pattern that matches only the book's PID absorbs no other PID.
-    let narrow = fixture_with_a_pid("vary-narrow", "pid (?<redacted>40)");
-    assert_failure(
-        check_variation(&narrow.project(), &narrow.listing()).map(drop),
-        &[
-            "listings/src/bin/ch01-01-hello.toml",
-            "redact.PID",
-            "does not absorb another value of the same length in place of \"40\" on line 1",
-            "a number one digit longer",
-            "make its pattern match",
-        ],
+    let narrow = fixture_with_a_pid("pid (?<redacted>40)");
+    assert_fails(
+        &narrow,
+        check_variation(&narrow.project(), &narrow.listing_named(HELLO)),
+        str![[r#"
+listings/src/bin/ch01-01-hello.toml: its [vary] does not say exactly what varies in listings/output/ch01-01-hello.txt:
+  redact.PID does not absorb another value of the same length in place of "40" on line 1 (tried ["51", "51", "41", "04"]); make its pattern match the values a run can print
+  redact.PID does not absorb a number one digit longer in place of "40" on line 1 (tried ["140", "400"]); make its pattern match the values a run can print
+  redact.PID does not absorb a number one digit shorter in place of "40" on line 1 (tried ["0"]); make its pattern match the values a run can print
+"#]],
     );
 }
 
 #[test]
 fn another_machine_output_that_differs_names_both_files() {
-    let fixture = fixture_with_a_pid("machine", "pid (?<redacted>\\d+)");
+    let fixture = fixture_with_a_pid("pid (?<redacted>\\d+)");
     let theirs = "machines/other/outputs/ch01-01-hello.txt";
     fixture.write(
         theirs,
-        &format!("$ cargo run -p listings --bin {LISTING}\npid 7\n"),
+        &format!("$ cargo run -p listings --bin {HELLO}\npid 7\n"),
     );
-    let listing = fixture.listing();
+    let listing = fixture.listing_named(HELLO);
     check_other_machine(&fixture.project(), &listing, Path::new(theirs))
         .unwrap();
     fixture.write(
         theirs,
-        &format!("$ cargo run -p listings --bin {LISTING}\nppid 7\n"),
+        &format!("$ cargo run -p listings --bin {HELLO}\nppid 7\n"),
     );
-    assert_failure(
+    assert_fails(
+        &fixture,
         check_other_machine(&fixture.project(), &listing, Path::new(theirs)),
-        &[
-            theirs,
-            "does not match listings/output/ch01-01-hello.txt",
-            "listings/src/bin/ch01-01-hello.toml",
-            "why_not",
-            "stale: delete",
+        str![[r#"
+machines/other/outputs/ch01-01-hello.txt does not match listings/output/ch01-01-hello.txt within what listings/src/bin/ch01-01-hello.toml declares:
+
+--- Expected
+++++ actual:   fresh run
+   1      - pid [PID]
+        1 + ppid [PID]
+
+
+
+A line that depends on the machine (a cache size, a CPU model) is declared in [vary] with its `why`; a result that differs is a value judged by a claim, with a `why_not`; otherwise, if ch01-01-hello changed since that machine ran it, its output there is stale: delete machines/other/outputs/ch01-01-hello.txt (and say so in that machine's README.md)
+"#]],
+    );
+    fixture.write(theirs, "ppid 7\n");
+    assert_fails(
+        &fixture,
+        check_other_machine(&fixture.project(), &listing, Path::new(theirs)),
+        str![
+            "machines/other/outputs/ch01-01-hello.txt: does not start with `$ COMMAND`, as every output `cargo book compare` writes does; export that machine's run again, or delete the file"
         ],
     );
 }
 
 #[test]
 fn a_line_too_wide_for_the_page_is_named() {
-    let fixture = Fixture::new("wide");
+    let fixture = Fixture::new();
     lines_fit_their_columns(&fixture.project()).unwrap();
-    fixture.write(
-        &format!("listings/output/{LISTING}.txt"),
-        &format!(
-            "$ cargo run -p listings --bin {LISTING}\n{}\n",
-            "x".repeat(121)
-        ),
+    fixture.output(
+        HELLO,
+        &format!("{}\n", "x".repeat(121)),
+        "cargo run -p listings --bin ch01-01-hello",
     );
-    assert_failure(
+    assert_fails(
+        &fixture,
         lines_fit_their_columns(&fixture.project()),
-        &[
-            "listings/output/ch01-01-hello.txt:2: 121 columns, over 120",
-            "cargo book refresh NAME",
-        ],
+        str![[r#"
+lines wider than the page shows (the PDF clips them):
+  listings/output/ch01-01-hello.txt:2: 121 columns, over 120
+Wrap code and comments by hand (rustfmt does not wrap them); shorten what a listing prints, then refresh its output with `cargo book refresh NAME`
+"#]],
     );
 }
 
 #[test]
 fn a_claim_failing_on_another_machine_without_why_not_is_named() {
-    let fixture = fixture_with_a_claim("claim-elsewhere", 3);
+    let fixture = fixture_with_a_claim(3);
     let theirs = "machines/other/outputs/ch01-01-hello.txt";
     fixture.write(
         theirs,
-        &format!("$ cargo run -p listings --bin {LISTING}\ncount 1\n"),
+        &format!("$ cargo run -p listings --bin {HELLO}\ncount 1\n"),
     );
-    assert_failure(
+    assert_fails(
+        &fixture,
         check_claims_elsewhere(
             &fixture.project(),
-            &fixture.listing(),
+            &fixture.listing_named(HELLO),
             Path::new(theirs),
-        )
-        .map(drop),
-        &[
-            "listings/src/bin/ch01-01-hello.toml",
-            theirs,
-            "claim above-two",
-            "count = 1",
-            "why_not",
-        ],
+        ),
+        str![[r#"
+machines/other/outputs/ch01-01-hello.txt: claims of ch01-01-hello that fail there are not explained:
+  claim above-two "the count is above two" does not hold: `count > 2` (count = 1): no `why_not` in listings/src/bin/ch01-01-hello.toml; say what about a machine makes it fail, or, if the claim says more than the book can promise, fix it and the sentence resting on it
+  claim above-two "the count is above two" does not hold: `count > 2` (count = 1): say why it fails on this machine in machines/other/why-not.toml, under [ch01-01-hello]: above-two = "..."
+"#]],
     );
     // Saying why it may fail is not enough: the machine says why it fails there.
     fixture.write(
-        &format!("listings/src/bin/{LISTING}.toml"),
+        &format!("listings/src/bin/{HELLO}.toml"),
         "title = \"Hello\"\n[values]\ncount = 'count (?<v>\\d+)'\n\
          [[claims]]\nid = \"above-two\"\nholds = \"count > 2\"\n\
          says = \"the count is above two\"\nwhy_not = \"one CPU\"\n",
@@ -822,25 +1479,224 @@ fn a_claim_failing_on_another_machine_without_why_not_is_named() {
     let check = || {
         check_claims_elsewhere(
             &fixture.project(),
-            &fixture.listing(),
+            &fixture.listing_named(HELLO),
             Path::new(theirs),
         )
     };
-    assert_failure(
-        check().map(drop),
-        &[
-            "machines/other/why-not.toml, under [ch01-01-hello]: above-two = ",
-            "count = 1",
-        ],
-    );
+    assert_fails(&fixture, check(), str![[r#"
+machines/other/outputs/ch01-01-hello.txt: claims of ch01-01-hello that fail there are not explained:
+  claim above-two "the count is above two" does not hold: `count > 2` (count = 1): say why it fails on this machine in machines/other/why-not.toml, under [ch01-01-hello]: above-two = "..."
+"#]]);
     let why_not = "machines/other/why-not.toml";
     fixture.write(why_not, "[ch01-01-hello]\nabove-two = \"TO EXPLAIN\"\n");
-    assert_failure(check().map(drop), &[why_not, "still to write"]);
+    assert_fails(&fixture, check(), str![[r#"
+machines/other/outputs/ch01-01-hello.txt: claims of ch01-01-hello that fail there are not explained:
+  claim above-two: its entry in machines/other/why-not.toml is still to write: say why it fails on this machine, from what the output shows
+"#]]);
     fixture.write(why_not, "[ch01-01-hello]\nabove-two = \"one CPU here\"\n");
     assert_eq!(check().unwrap(), (0, 1));
     // An entry for a claim that holds there, or that does not exist, is stale.
-    fixture.write(theirs, &format!("$ cargo run -p listings --bin {LISTING}\ncount 3\n"));
-    assert_failure(check().map(drop), &["claim above-two holds there", why_not]);
+    fixture.write(
+        theirs,
+        &format!("$ cargo run -p listings --bin {HELLO}\ncount 3\n"),
+    );
+    assert_fails(&fixture, check(), str![[r#"
+machines/other/outputs/ch01-01-hello.txt: claims of ch01-01-hello that fail there are not explained:
+  claim above-two holds there: remove its entry from [ch01-01-hello] of machines/other/why-not.toml
+"#]]);
     fixture.write(why_not, "[ch01-01-hello]\nno-such = \"x\"\n");
-    assert_failure(check().map(drop), &["names a claim no-such", "fix the id"]);
+    assert_fails(&fixture, check(), str![[r#"
+machines/other/outputs/ch01-01-hello.txt: claims of ch01-01-hello that fail there are not explained:
+  machines/other/why-not.toml names a claim no-such that listings/src/bin/ch01-01-hello.toml does not have: fix the id or remove the entry
+"#]]);
+}
+
+/// `cargo book rename`'s fixture: chapter 1 shows `ch01-01-hello` and `ch01-02-count`, and
+/// names the second every way a book can: by directive, link, value, verdict, the Machines
+/// appendix, another machine's output, a figure's source and the README.
+fn fixture_to_rename() -> Fixture {
+    let fixture = Fixture::new();
+    fixture
+        .listing(
+            "ch01-02-count",
+            "title = \"Count\"\nargs = [\"--to\", \"3\"]\n\
+             [values]\ncount = 'count (?<v>\\d+)'\n\
+             [[claims]]\nid = \"above-two\"\nholds = \"count > 2\"\nsays = \"above two\"\n",
+            "count 3\n",
+        )
+        .chapters(&[
+            (
+                "ch01-one.md",
+                "# One\n\n{{#listing ch01-01-hello}}\n\n{{#listing ch01-02-count:all}}\n\n\
+                 As [Listing 1.2](#listing-ch01-02-count) counts, \
+                 {{#verdict ch01-02-count/above-two}}it counts past two{{/verdict}} \
+                 ({{#value ch01-02-count count}}). Listing 1.2 is short.\n\n\
+                 {{#include ../listings/src/bin/ch01-02-count.rs:all}}\n",
+            ),
+            ("machines.md", "# Machines\n\n{{#machines ch01-02-count/count}}\n"),
+        ])
+        .write(
+            "machines/other/outputs/ch01-02-count.txt",
+            "$ cargo run -p listings --bin ch01-02-count -- --to 3\ncount 3\n",
+        )
+        .write("machines/other/README.md", "# other\n\nRan ch01-02-count.\n")
+        .write(
+            "figures/src/bin/ch01-counts.rs",
+            "fn main() {\n    let _ = figures::stored_output(\"ch01-02-count\");\n}\n",
+        )
+        .write("README.md", "Run `cargo run -p listings --bin ch01-02-count`.\n");
+    fixture.check_chapters().unwrap();
+    fixture
+}
+
+#[test]
+fn rename_moves_a_listing_and_every_mention_of_it_without_running_it() {
+    let fixture = fixture_to_rename();
+    let done = machinery::rename::rename(
+        &fixture.project(),
+        "ch01-02-count",
+        "ch01-03-count",
+    )
+    .unwrap();
+    let moved: Vec<String> = done
+        .moved
+        .iter()
+        .map(|(from, to)| format!("{} -> {}", from.display(), to.display()))
+        .collect();
+    let rewritten: Vec<String> = done
+        .rewritten
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    assert_text(
+        &fixture,
+        format!(
+            "moved:\n{}\nrewritten:\n{}\nnotes:\n{}\n",
+            moved.join("\n"),
+            rewritten.join("\n"),
+            done.notes.join("\n")
+        ),
+        str![[r#"
+moved:
+listings/src/bin/ch01-02-count.rs -> listings/src/bin/ch01-03-count.rs
+listings/src/bin/ch01-02-count.toml -> listings/src/bin/ch01-03-count.toml
+listings/output/ch01-02-count.txt -> listings/output/ch01-03-count.txt
+machines/other/outputs/ch01-02-count.txt -> machines/other/outputs/ch01-03-count.txt
+rewritten:
+README.md
+figures/src/bin/ch01-counts.rs
+machines/other/README.md
+src/ch01-one.md
+src/machines.md
+notes:
+src/ch01-one.md:7: says "Listing 1.2" in its text: if it means the renamed listing, update the number
+
+"#]],
+    );
+    assert_text(
+        &fixture,
+        fixture.read("src/ch01-one.md"),
+        str![[r#"
+# One
+
+{{#listing ch01-01-hello}}
+
+{{#listing ch01-03-count:all}}
+
+As [Listing 1.3](#listing-ch01-03-count) counts, {{#verdict ch01-03-count/above-two}}it counts past two{{/verdict}} ({{#value ch01-03-count count}}). Listing 1.2 is short.
+
+{{#include ../listings/src/bin/ch01-03-count.rs:all}}
+
+"#]],
+    );
+    assert_text(
+        &fixture,
+        fixture.read("listings/output/ch01-03-count.txt"),
+        str![[r#"
+$ cargo run -p listings --bin ch01-03-count -- --to 3
+count 3
+
+"#]],
+    );
+    assert_text(
+        &fixture,
+        fixture.read("machines/other/outputs/ch01-03-count.txt"),
+        str![[r#"
+$ cargo run -p listings --bin ch01-03-count -- --to 3
+count 3
+
+"#]],
+    );
+    for (file, mention) in [
+        ("src/machines.md", "{{#machines ch01-03-count/count}}"),
+        ("machines/other/README.md", "Ran ch01-03-count."),
+        (
+            "figures/src/bin/ch01-counts.rs",
+            "stored_output(\"ch01-03-count\")",
+        ),
+        ("README.md", "--bin ch01-03-count`"),
+    ] {
+        assert!(fixture.read(file).contains(mention), "{file}");
+    }
+    // Nothing ran, and every check passes on the renamed listing.
+    fixture.check_chapters().unwrap();
+    fixture.check_claims("ch01-03-count").unwrap();
+    check_verdicts(&fixture.project()).unwrap();
+    let listing = fixture.listing_named("ch01-03-count");
+    check_other_machine(
+        &fixture.project(),
+        &listing,
+        Path::new("machines/other/outputs/ch01-03-count.txt"),
+    )
+    .unwrap();
+    fixture.program("ch01-03-count", "echo count 3");
+    fixture.check_listing("ch01-03-count").unwrap();
+}
+
+#[test]
+fn rename_refuses_an_unknown_listing_a_taken_name_and_a_stale_output() {
+    let fixture = fixture_to_rename();
+    let rename = |old, new| {
+        machinery::rename::rename(&fixture.project(), old, new).map(drop)
+    };
+    assert_fails(
+        &fixture,
+        rename("ch01-02-cuont", "ch01-03-count"),
+        str![[
+            r#"no listing named "ch01-02-cuont": a listing is listings/src/bin/NAME.rs or listings/compile-fail/NAME.rs, with its NAME.toml; did you mean ch01-02-count?"#
+        ]],
+    );
+    assert_fails(
+        &fixture,
+        rename("ch01-02-count", "ch01-01-hello"),
+        str![
+            "listings/src/bin/ch01-01-hello.rs: already exists, so ch01-01-hello is taken; choose another name, or rename that listing first (renumbering a chapter goes from its last listing to its first)"
+        ],
+    );
+    assert_fails(
+        &fixture,
+        rename("ch01-02-count", "count"),
+        str![[
+            r#""count" is not a listing's name: chNN-MM-short-name or chNN-exMM-short-name (lowercase, digits and dashes); choose another"#
+        ]],
+    );
+    fixture.output(
+        "ch01-02-count",
+        "count 3\n",
+        "cargo run -p listings --bin ch01-02-count",
+    );
+    assert_fails(
+        &fixture,
+        rename("ch01-02-count", "ch01-03-count"),
+        str![
+            "listings/output/ch01-02-count.txt: made with `cargo run -p listings --bin ch01-02-count`, but the book now runs `cargo run -p listings --bin ch01-02-count -- --to 3`: it is stale, and a rename would present it as current. Refresh it first (`cargo book refresh ch01-02-count`; for another machine's output, delete it and say so in that machine's README.md)"
+        ],
+    );
+    // Nothing was written.
+    fixture.read("listings/src/bin/ch01-02-count.rs");
+    assert!(
+        fixture
+            .read("src/ch01-one.md")
+            .contains("ch01-02-count:all")
+    );
 }

@@ -146,7 +146,12 @@ pub fn millis(text: &str) -> Result<f64> {
         Some(seconds) if facts::units::TIME_UNITS.contains(&unit) => {
             Ok(seconds * 1e3)
         }
-        _ => bail!("{text:?} is not a duration as the listings print one"),
+        _ => bail!(
+            "{text:?} is not a duration as the listings print one (a number and one of \
+             {:?}): the stored output this figure reads no longer prints it; fix the figure's \
+             parsing, or refresh the listing it reads",
+            facts::units::TIME_UNITS
+        ),
     }
 }
 

@@ -225,8 +225,8 @@ impl ListingPreprocessor {
             Ok(verdicts.swap_remove(index))
         };
         let stored = self.stored_output(listing)?;
-        let book = judge_on(&stored.text)
-            .with_context(|| format!("{}", listing.output_path().display()))?;
+        let book =
+            judge_on(&stored.text).with_context(|| values_unread(listing))?;
         let mine = self.mine.as_ref().map(|dir| match listing.output_in(dir) {
             None => Mine::NotRun,
             Some(fresh) => match judge_on(&fresh.text) {
@@ -263,7 +263,8 @@ impl ListingPreprocessor {
         if Some(listing.position.chapter()) != chapter {
             bail!(
                 "listing {name} belongs to chapter {} by its name, but this chapter is \
-                 number {}; rename the listing",
+                 number {}; rename the listing (`cargo book rename {name} NEW`) or show it \
+                 in its chapter",
                 listing.position.chapter(),
                 chapter.map_or("-".to_owned(), |n| n.to_string())
             );
@@ -272,9 +273,17 @@ impl ListingPreprocessor {
             if let Some(prev) = *previous
                 && prev >= listing.position
             {
+                if prev == listing.position {
+                    bail!(
+                        "listing {name} is shown a second time in this chapter; show it \
+                         once, and link to it elsewhere as [{prev}](#listing-{name})"
+                    );
+                }
                 bail!(
-                    "listing {name} comes after listing with a higher or equal number \
-                     ({prev}); renumber the listings in the order they appear"
+                    "listing {name} ({}) comes after {prev}: the listings of a chapter are \
+                     numbered in the order they appear; renumber them with `cargo book \
+                     rename OLD NEW`, which does not run them again",
+                    listing.position
                 );
             }
             *previous = Some(listing.position);
@@ -289,18 +298,24 @@ impl ListingPreprocessor {
     /// `{{#value LISTING NAME}}`: the value's text as the stored output printed it.
     fn value_text(&self, listing: &str, name: &str) -> Result<String> {
         let Some(listing) = self.listings.get(listing) else {
-            bail!("{{{{#value}}}} names no listing {listing:?}");
+            bail!(
+                "{{{{#value {listing} {name}}}}} names no listing {listing:?} (expected \
+                 {}/{listing}.rs and its .toml); fix the name",
+                crate::paths::PROGRAMS_DIR
+            );
         };
         if !listing.spec.values.contains_key(name) {
             bail!(
-                "{{{{#value {} {name}}}}}: {}.toml declares no value {name:?} in [values]",
+                "{{{{#value {} {name}}}}}: {} declares no value {name:?} in [values] (it \
+                 has: {}); name one of them, or add it",
                 listing.name,
-                listing.source.with_extension("").display()
+                listing.sidecar().display(),
+                value_names(listing)
             );
         }
         let stored = self.stored_output(listing)?;
         let readings = claims::read_values(&listing.spec.values, &stored.text)
-            .with_context(|| format!("{}", listing.output_path().display()))?;
+            .with_context(|| values_unread(listing))?;
         Ok(layout::text(&readings[name].text))
     }
 
@@ -318,7 +333,7 @@ impl ListingPreprocessor {
                     format!("cannot read {}", listing.source.display())
                 })?;
         if let Some(anchor) = anchor
-            && !has_anchor(&source_text, anchor)
+            && !directive::has_anchor(&source_text, anchor)
         {
             bail!(
                 "listing {} has no `// ANCHOR: {anchor}` (and `// ANCHOR_END: {anchor}`)",
@@ -375,28 +390,36 @@ impl ListingPreprocessor {
     }
 }
 
-/// Whether `text` has the anchor `name` (`ANCHOR: name`), matched as mdBook matches it: the
-/// whole name, so that `ANCHOR: name_more` is not `name`.
-fn has_anchor(text: &str, name: &str) -> bool {
-    text.lines().any(|line| {
-        line.split_once("ANCHOR:").is_some_and(|(_, rest)| {
-            let rest = rest.trim_start();
-            let end = rest
-                .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
-                .unwrap_or(rest.len());
-            &rest[..end] == name
-        })
-    })
-}
-
 /// The listing's claims judged on one of its outputs (none read when it has no claims).
 fn verdicts_on(listing: &Listing, text: &str) -> Result<Vec<claims::Verdict>> {
     if listing.spec.claims.is_empty() {
         return Ok(Vec::new());
     }
     let readings = claims::read_values(&listing.spec.values, text)
-        .with_context(|| format!("{}", listing.output_path().display()))?;
+        .with_context(|| values_unread(listing))?;
     Ok(claims::judge(&listing.spec.claims, &readings))
+}
+
+/// The names of a listing's `[values]`, for a message.
+fn value_names(listing: &Listing) -> String {
+    let names: Vec<&str> =
+        listing.spec.values.keys().map(String::as_str).collect();
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// The context of a value that cannot be read from an output: where, and what to do.
+fn values_unread(listing: &Listing) -> String {
+    format!(
+        "{}: the [values] of {} cannot be read from it; fix the pattern, or refresh the \
+         output with `{}`",
+        listing.output_path().display(),
+        listing.sidecar().display(),
+        listing.refresh_command()
+    )
 }
 
 impl Preprocessor for ListingPreprocessor {
@@ -548,8 +571,10 @@ fn check_chapter(src: &Path, chapter: &Chapter) -> Result<()> {
             }
             DirectiveKind::Unknown(kind) => {
                 problems.push(format!(
-                    "{}: unknown directive `{{{{#{kind}}}}}` (escape it as \
-                     `\\{{{{#{kind} ...}}}}` to show it as text)",
+                    "{}: unknown directive `{{{{#{kind}}}}}`: fix its name (this book's: \
+                     listing, value, verdict, machines; mdBook's: include, \
+                     rustdoc_include, playground, title), or escape it as \
+                     `\\{{{{#{kind} ...}}}}` to show it as text",
                     at(found.line)
                 ));
                 continue;
@@ -562,14 +587,19 @@ fn check_chapter(src: &Path, chapter: &Chapter) -> Result<()> {
                 "{}: `{{{{#{kind} {file}}}}}` names a file that does not exist ({}); \
                  fix the path (it is relative to the chapter)",
                 at(found.line),
-                path.display()
+                crate::lexically_normal(
+                    &Path::new(crate::paths::CHAPTERS_DIR)
+                        .join(chapter.path.parent().unwrap_or(Path::new("")))
+                        .join(file)
+                )
+                .display()
             ));
             continue;
         };
         // `file.rs:10:20` is a line range, not an anchor.
         if let Some(anchor) = anchor
             && !anchor.starts_with(|c: char| c.is_ascii_digit() || c == ':')
-            && !has_anchor(&text, anchor)
+            && !directive::has_anchor(&text, anchor)
         {
             problems.push(format!(
                 "{}: {file} has no `ANCHOR: {anchor}`; add the anchor or fix the include",
@@ -578,19 +608,4 @@ fn check_chapter(src: &Path, chapter: &Chapter) -> Result<()> {
         }
     }
     problems.into_result()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::has_anchor;
-
-    #[test]
-    fn an_anchor_is_matched_by_its_whole_name() {
-        let text =
-            "// ANCHOR: all_more\nfn main() {}\n// ANCHOR_END: all_more\n";
-        assert!(has_anchor(text, "all_more"));
-        assert!(!has_anchor(text, "all"));
-        assert!(has_anchor("    // ANCHOR:   spawn-it", "spawn-it"));
-        assert!(!has_anchor("// ANCHOR_END: x", "x"));
-    }
 }

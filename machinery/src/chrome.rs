@@ -1,7 +1,10 @@
-//! Chrome or Chromium and its WebDriver server, chromedriver, wherever this machine has them
-//! ([`Programs::find`], the only place that knows where to look), and a headless browser
-//! driven through them ([`Headless`]), with the DevTools protocol at hand for what WebDriver
-//! cannot do ([`Headless::devtools`]: printing with an outline).
+//! Chrome or Chromium and chromedriver: where they are, and a headless browser driven
+//! through them.
+//!
+//! They are found wherever this machine has them ([`Programs::find`], the only place that
+//! knows where to look), and a headless browser is driven through them ([`Headless`]), with
+//! the DevTools protocol at hand for what WebDriver cannot do ([`Headless::devtools`]:
+//! printing with an outline).
 
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;

@@ -57,7 +57,7 @@ impl TryFrom<RawValueSpec> for ValueSpec {
             RawValueSpec::Table { pattern, all } => (pattern, all),
         };
         let regex = Regex::new(&format!("(?m){pattern}"))
-            .map_err(|e| format!("invalid regex {pattern:?}: {e}"))?;
+            .map_err(|e| format!("invalid regex '{pattern}': {e}"))?;
         Ok(ValueSpec {
             pattern,
             all,
@@ -198,7 +198,7 @@ pub fn read_values(
         let reading = if all {
             if texts.is_empty() {
                 bail!(
-                    "value {name}: {pattern:?} matches nothing in the output"
+                    "value {name}: '{pattern}' matches nothing in the output"
                 );
             }
             Reading {
@@ -214,10 +214,10 @@ pub fn read_values(
                     text: one.trim().to_owned(),
                 },
                 [] => bail!(
-                    "value {name}: {pattern:?} matches nothing in the output"
+                    "value {name}: '{pattern}' matches nothing in the output"
                 ),
                 many => bail!(
-                    "value {name}: {pattern:?} matches {} times in the output \
+                    "value {name}: '{pattern}' matches {} times in the output \
                      (make it match once, or write `{{ pattern = ..., all = true }}`)",
                     many.len()
                 ),
@@ -380,14 +380,23 @@ fn distinct(list: rhai::Array) -> rhai::Array {
     seen
 }
 
-/// An error message of Rhai's with the values under their own names again: only the
-/// prefixed names of values lose their prefix, not any "v_" the message quotes.
+/// Rhai's message with the prefix of [`prefixed`] taken off the value names again, and off
+/// nothing else: `v_fork` becomes `fork` when `fork` is a value, and the rest of the
+/// message (a string of the expression, another name) stays as it was.
 fn unprefixed(message: &str, names: &BTreeMap<String, Reading>) -> String {
-    let mut out = message.to_owned();
-    for name in names.keys() {
-        out = out.replace(&format!("v_{name}"), name);
-    }
-    out
+    static PREFIXED: std::sync::LazyLock<Regex> =
+        std::sync::LazyLock::new(|| {
+            Regex::new(r"\bv_(\w+)").expect("valid regex")
+        });
+    PREFIXED
+        .replace_all(message, |caps: &regex::Captures| {
+            if names.contains_key(&caps[1]) {
+                caps[1].to_owned()
+            } else {
+                caps[0].to_owned()
+            }
+        })
+        .into_owned()
 }
 
 thread_local! {
@@ -577,5 +586,22 @@ mod tests {
         assert_eq!(v[1].outcome, Ok(false), "7 twice");
         assert!(v[2].holds(), "{}", v[2]);
         assert!(v[3].holds(), "{}", v[3]);
+    }
+
+    #[test]
+    fn an_error_names_the_values_unprefixed_and_leaves_the_rest() {
+        let reading = Reading {
+            value: Value::Number(1.0),
+            text: "1".into(),
+        };
+        let names: BTreeMap<String, Reading> =
+            [("fork".to_owned(), reading)].into();
+        assert_eq!(
+            unprefixed("v_fork + v_x (\"v_1\") nv_fork", &names),
+            "fork + v_x (\"v_1\") nv_fork"
+        );
+        let v = judge(&[claim("fork == \"v_1\" + nope")], &names);
+        let message = v[0].outcome.clone().unwrap_err();
+        assert!(!message.contains("v_fork"), "{message}");
     }
 }

@@ -1,7 +1,9 @@
-//! The `{{#...}}` directives of a chapter, found once, typed, with their line: the
-//! preprocessor expands them, the chapter check verifies them, the snippet mapping counts the
-//! listings among them. One parser, so that all three agree (mdBook's `find_links` plays the
-//! same role for its own preprocessor).
+//! The `{{#...}}` directives of a chapter, found once, typed, with their line.
+//!
+//! The preprocessor expands them, the chapter check verifies them, the snippet mapping counts
+//! the listings among them, the tally counts the verdicts and values. One parser, so that all
+//! agree (mdBook's `find_links` plays the same role for its own preprocessor), with mdBook's
+//! grammar, so that every directive mdBook expands is seen here: `{{ #include x}}` too.
 //!
 //! One directive has a closing tag: `{{#verdict LISTING/ID ...}}text{{/verdict}}` marks a
 //! verdict of the prose and names the claims that check it. The two tags are paired here,
@@ -64,10 +66,28 @@ pub struct Directive {
     pub escaped: bool,
 }
 
+/// mdBook's grammar (`find_links`: `\{\{\s*\#([a-zA-Z0-9_]+)\s+([^}]+)\}\}`), so that every
+/// directive mdBook expands is seen here too, `{{ #include x}}` included; and this book's
+/// closing tag, `{{/verdict}}`.
 static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\{\{#([a-z_]+)\s*([^}]*?)\s*\}\}|\{\{/verdict\}\}")
-        .expect("valid regex")
+    Regex::new(
+        r"\{\{\s*#([a-zA-Z0-9_]+)\s*([^}]*?)\s*\}\}|\{\{\s*/verdict\s*\}\}",
+    )
+    .expect("valid regex")
 });
+
+/// mdBook's anchor lines (`take_lines.rs`): `ANCHOR: NAME`, the name made of word
+/// characters and dashes.
+static ANCHOR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"ANCHOR:\s*([\w-]+)").expect("valid regex"));
+
+/// Whether `source` has the anchor `name` as mdBook reads it: a line `ANCHOR: name`, the
+/// whole name (`ANCHOR: main_loop` is not the anchor `main`).
+pub fn has_anchor(source: &str, name: &str) -> bool {
+    source
+        .lines()
+        .any(|line| ANCHOR.captures(line).is_some_and(|caps| &caps[1] == name))
+}
 
 /// A blank line: the end of a paragraph.
 static BLANK_LINE: LazyLock<Regex> =
@@ -89,7 +109,9 @@ pub fn find(text: &str) -> Vec<Directive> {
                 kind,
                 range: whole.range(),
                 line: text[..whole.start()].matches('\n').count() + 1,
-                escaped: text[..whole.start()].ends_with('\\'),
+                // As mdBook escapes: `\{{#` only (`\{{ #x}}` is expanded).
+                escaped: text[..whole.start()].ends_with('\\')
+                    && !whole.as_str()[2..].starts_with(char::is_whitespace),
             }
         })
         .collect();
@@ -337,6 +359,51 @@ mod tests {
                 anchor: None
             }
         );
+    }
+
+    #[test]
+    fn spaces_after_the_braces_as_mdbook_reads_them() {
+        // mdBook expands `{{ #include x}}`: the checks must see it.
+        assert_eq!(
+            kinds("{{ #include nope.rs}} {{  #listing ch01-02-fork }}"),
+            vec![
+                (
+                    Kind::Include {
+                        kind: "include".into(),
+                        path: "nope.rs".into(),
+                        anchor: None
+                    },
+                    1,
+                    false
+                ),
+                (
+                    Kind::Listing {
+                        name: "ch01-02-fork".into(),
+                        anchor: None
+                    },
+                    1,
+                    false
+                ),
+            ]
+        );
+        // Only `\{{#` is an escape to mdBook; `\{{ #` is expanded, after the backslash.
+        assert!(find(r"\{{#include a.rs}}")[0].escaped);
+        assert!(!find(r"\{{ #include a.rs}}")[0].escaped);
+        assert_eq!(
+            kinds("{{#Include a.rs}}")[0].0,
+            Kind::Unknown("Include".into())
+        );
+        assert_eq!(find("a {{ /verdict }}")[0].range, 2..16);
+    }
+
+    #[test]
+    fn an_anchor_is_its_whole_name() {
+        let source =
+            "// ANCHOR: main_loop\nfn f() {}\n// ANCHOR_END: main_loop\n";
+        assert!(has_anchor(source, "main_loop"));
+        assert!(!has_anchor(source, "main"));
+        assert!(has_anchor("//ANCHOR:all\n", "all"));
+        assert!(!has_anchor("// ANCHOR_END: all\n", "all"));
     }
 
     #[test]

@@ -1,11 +1,13 @@
-//! `cargo book compare --export NAME [--shape SHAPE]`: a reader's full run of the book kept
-//! as a result of the repository, `machines/NAME/` (or, for a shape of that machine such as
-//! one CPU, `machines/NAME/shapes/SHAPE/`): the outputs as `compare` stored them, what
-//! `compare` printed (every claim's verdict, every measured value beside the book's), a
-//! README.md whose generated part is rewritten by each export and whose description of the
-//! machine is written by hand, and `why-not.toml`, one entry per claim that failed, to
-//! explain by hand. The book test then checks every output against its listing and judges
-//! every claim on it (`verify::check_other_machine`, `verify::check_claims_elsewhere`).
+//! `cargo book compare --export NAME [--shape SHAPE]`: a reader's full run kept as a result
+//! of the repository.
+//!
+//! It goes to `machines/NAME/` (or, for a shape of that machine such as one CPU,
+//! `machines/NAME/shapes/SHAPE/`): the outputs as `compare` stored them, what `compare`
+//! printed (every claim's verdict, every measured value beside the book's), a README.md whose
+//! generated part is rewritten by each export and whose description of the machine is
+//! written by hand, and `why-not.toml`, one entry per claim that failed, to explain by hand.
+//! The book test then checks every output against its listing and judges every claim on it
+//! (`verify::check_other_machine`, `verify::check_claims_elsewhere`).
 
 use std::path::{Path, PathBuf};
 

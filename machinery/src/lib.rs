@@ -1,8 +1,8 @@
 //! The book's machinery: what a listing, an output, a claim and a chapter are.
 //!
-//! One crate serves every user of these ideas: the tests (`tests/`), the build script that
-//! hands the chapters to skeptic, and the `cargo book` tool (build, serve, refresh, compare,
-//! figures, pdf, screenshots, tally).
+//! One crate serves every user of these ideas: the tests (`tests/`), the `cargo book` tool
+//! (`main.rs`: build, serve, refresh, compare, rename, tally, figures, pdf, screenshots,
+//! preprocess) and the tests' build script, which hands the chapters to skeptic.
 
 pub mod book;
 #[cfg(feature = "browser")]
@@ -21,6 +21,7 @@ pub mod output;
 #[cfg(feature = "browser")]
 pub mod pdf;
 pub mod refresh;
+pub mod rename;
 pub mod run;
 pub mod serve;
 pub mod snippets;
@@ -71,6 +72,24 @@ impl Project {
             root: root.to_path_buf(),
         }
     }
+}
+
+/// `path` with its `.` and `..` components resolved as text (the file system is not read):
+/// `src/../listings/a.rs` is `listings/a.rs`. For messages, which name files relative to
+/// the project's root.
+pub fn lexically_normal(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir if normal.file_name().is_some() => {
+                normal.pop();
+            }
+            other => normal.push(other),
+        }
+    }
+    normal
 }
 
 /// A folder of this process's own in the system's temporary folder (`tempfile`), removed

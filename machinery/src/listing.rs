@@ -1,4 +1,6 @@
-//! What a listing is: a runnable program (`listings/src/bin/NAME.rs`) or a program that must
+//! What a listing is, and where its files are.
+//!
+//! A listing is a runnable program (`listings/src/bin/NAME.rs`) or a program that must
 //! not compile (`listings/compile-fail/NAME.rs`), each with a sidecar `NAME.toml` that gives
 //! its caption and declares how its output may vary between runs.
 
@@ -41,7 +43,8 @@ impl Position {
         }
     }
 
-    fn parse(name: &str) -> Option<Position> {
+    /// The position a listing's name gives, if it is a listing's name.
+    pub fn parse(name: &str) -> Option<Position> {
         let rest = name.strip_prefix("ch")?;
         let (chapter, rest) = rest.split_once('-')?;
         let (order, short) = rest.split_once('-')?;
@@ -168,9 +171,7 @@ impl Listing {
     pub fn chosen(project: &Project, names: &[String]) -> Result<Vec<Listing>> {
         let all = Listing::all(project)?;
         for name in names {
-            if !all.iter().any(|l| &l.name == name) {
-                bail!("no listing named {name:?}");
-            }
+            Listing::named(&all, name)?;
         }
         Ok(all
             .into_iter()
@@ -187,7 +188,10 @@ impl Listing {
             .file_stem()
             .and_then(|s| s.to_str())
             .with_context(|| {
-                format!("{}: not a UTF-8 file name", source.display())
+                format!(
+                    "{}: not a UTF-8 file name; rename it chNN-MM-short-name.rs",
+                    source.display()
+                )
             })?
             .to_owned();
         let Some(position) = Position::parse(&name) else {
@@ -197,28 +201,33 @@ impl Listing {
                 source.display()
             );
         };
-        let spec_path = path.with_extension("toml");
-        let spec_text = std::fs::read_to_string(&spec_path).with_context(|| {
-            format!(
-                "{}: every listing needs a sidecar {} with at least `title = \"...\"`",
-                source.display(),
-                spec_path
-                    .strip_prefix(&project.root)
-                    .unwrap_or(&spec_path)
-                    .display()
-            )
-        })?;
+        let sidecar = source.with_extension("toml");
+        let sidecar = sidecar.display();
+        let spec_text = std::fs::read_to_string(path.with_extension("toml"))
+            .with_context(|| {
+                format!(
+                    "{}: every listing needs a sidecar {sidecar} with at least \
+                     `title = \"...\"`",
+                    source.display(),
+                )
+            })?;
         let spec: Spec = toml::from_str(&spec_text).with_context(|| {
-            format!("{}: invalid listing declaration", spec_path.display())
+            format!(
+                "{sidecar}: not a valid sidecar (CONTRIBUTING.md, \"The sidecar\", lists \
+                 its keys); fix it"
+            )
         })?;
         crate::claims::check_ids(&spec.claims).with_context(|| {
-            format!(
-                "{}: invalid [[claims]]",
-                source.with_extension("toml").display()
-            )
+            format!("{sidecar}: invalid [[claims]]; fix them")
         })?;
+        if kind == Kind::CompileFail && !spec.rejects.is_empty() {
+            bail!(
+                "{sidecar}: `rejects` is only for programs (rustc is never run with a \
+                 listing's arguments); remove it"
+            );
+        }
         let matcher = spec.vary.compile().with_context(|| {
-            format!("{}: invalid [vary] declaration", spec_path.display())
+            format!("{sidecar}: invalid [vary] declaration; fix it")
         })?;
         Ok(Listing {
             name,
@@ -228,6 +237,26 @@ impl Listing {
             source,
             matcher: Arc::new(matcher),
         })
+    }
+
+    /// The listing called `name` among `all`; the message of an unknown name says where
+    /// listings live, and which name is nearest.
+    pub fn named<'a>(all: &'a [Listing], name: &str) -> Result<&'a Listing> {
+        if let Some(listing) = all.iter().find(|l| l.name == name) {
+            return Ok(listing);
+        }
+        let nearest = all
+            .iter()
+            .map(|l| (edit_distance(&l.name, name), &l.name))
+            .min()
+            .filter(|(distance, _)| *distance <= name.len().max(6) / 3)
+            .map_or_else(String::new, |(_, near)| {
+                format!("; did you mean {near}?")
+            });
+        bail!(
+            "no listing named {name:?}: a listing is {PROGRAMS_DIR}/NAME.rs or \
+             {COMPILE_FAIL_DIR}/NAME.rs, with its NAME.toml{nearest}"
+        )
     }
 
     /// The folder of the listing's source, relative to the project root.
@@ -331,6 +360,24 @@ impl Listing {
     }
 }
 
+/// Levenshtein's distance between two names, in characters: how near a mistyped name is.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,5 +407,13 @@ mod tests {
         ] {
             assert_eq!(Position::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn the_distance_between_names() {
+        assert_eq!(edit_distance("ch01-02-fork", "ch01-02-fork"), 0);
+        assert_eq!(edit_distance("ch01-02-fork", "ch01-02-f00k"), 2);
+        assert_eq!(edit_distance("ch01-02-fork", "ch01-03-fork"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
     }
 }

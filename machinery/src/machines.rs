@@ -1,8 +1,10 @@
-//! The machines the book has run on: the book's own (its stored outputs, `listings/output/`)
-//! and every machine of `machines/NAME/outputs/` (`cargo book compare --export`), with the
-//! shapes of each (one CPU, a cpuset: `machines/NAME/shapes/SHAPE/outputs/`), and why claims
-//! fail on each (`why-not.toml`). For each claim, on which of them it holds: shown under each
-//! output, in the verdicts' popovers and in the Machines appendix.
+//! The machines the book has run on, and on which of them each claim holds.
+//!
+//! The book's own machine (its stored outputs, `listings/output/`) and every machine of
+//! `machines/NAME/outputs/` (`cargo book compare --export`), with the shapes of each (one
+//! CPU, a cpuset: `machines/NAME/shapes/SHAPE/outputs/`), and why claims fail on each
+//! (`why-not.toml`). For each claim, on which of them it holds: shown under each output, in
+//! the verdicts' popovers and in the Machines appendix, whose HTML is built here.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -367,12 +369,20 @@ impl Machines {
         value: &str,
     ) -> Result<MeasureRow> {
         let listing = listings.get(name).with_context(|| {
-            format!("{{{{#machines}}}} names no listing {name:?}")
+            format!(
+                "{{{{#machines}}}} names no listing {name:?} (expected \
+                 {}/{name}.rs and its .toml); fix the name",
+                crate::paths::PROGRAMS_DIR
+            )
         })?;
         let spec = listing.spec.values.get(value).with_context(|| {
+            let names: Vec<&str> =
+                listing.spec.values.keys().map(String::as_str).collect();
             format!(
-                "{{{{#machines}}}}: {} has no value {value:?} in its [values]",
-                listing.sidecar().display()
+                "{{{{#machines}}}}: {} has no value {value:?} in its [values] \
+                 (it has: {}); name one of them, or add it",
+                listing.sidecar().display(),
+                if names.is_empty() { "none".to_owned() } else { names.join(", ") }
             )
         })?;
         let one = BTreeMap::from([(value.to_owned(), spec.clone())]);

@@ -43,6 +43,16 @@ enum Command {
         /// Listing names, e.g. ch01-02-fork.
         listings: Vec<String>,
     },
+    /// Rename or renumber a listing without running it again: its source, sidecar and
+    /// stored outputs (the book's and other machines', whose `$ COMMAND` line is rewritten)
+    /// and every mention of it (chapters, sidecars, figures, machines/, *.md). Refuses when
+    /// NEW exists or OLD is unknown.
+    Rename {
+        /// The listing's name today, e.g. ch03-06-fork-vs-memory.
+        old: String,
+        /// Its new name, e.g. ch03-07-fork-vs-memory.
+        new: String,
+    },
     /// Run the book on your machine and compare: every listing (or those named), one at
     /// a time, into target/compare/outputs/; which outputs match the book, which claims
     /// hold here, every measured value beside the book's. Writes target/compare/report.html.
@@ -160,6 +170,18 @@ fn run(command: Command) -> Result<ExitCode> {
         Command::Pdf { out } => pdf(&project, &out)?,
         Command::Refresh { listings } => {
             machinery::refresh::refresh(&project, &listings)?;
+        }
+        Command::Rename { old, new } => {
+            let done = machinery::rename::rename(&project, &old, &new)?;
+            for (from, to) in &done.moved {
+                println!("moved {} -> {}", from.display(), to.display());
+            }
+            for path in &done.rewritten {
+                println!("rewrote {}", path.display());
+            }
+            for note in &done.notes {
+                println!("note: {note}");
+            }
         }
         Command::Figures => {
             for name in

@@ -1,6 +1,8 @@
-//! What an output is: the real output of one run of a listing, stored as
-//! `listings/output/NAME.txt` (first line `$ COMMAND`, then what the run printed on stdout
-//! and stderr, interleaved as it happened), and how a fresh run is matched against it.
+//! What a stored output is, and how a fresh run is matched against it.
+//!
+//! An output is the real output of one run of a listing, stored as
+//! `listings/output/NAME.txt`: first line `$ COMMAND`, then what the run printed on stdout
+//! and stderr, interleaved as it happened.
 //!
 //! What may legitimately differ between two runs is declared per listing in the `[vary]`
 //! table of its sidecar, as narrowly as possible:

@@ -1,7 +1,10 @@
-//! `cargo book refresh [NAME...]`: the only writer of `listings/output/`. It runs each listing
-//! (one at a time, so measurements do not disturb each other) exactly as the book shows it,
-//! and stores what it printed. `cargo book compare` runs listings the same way
-//! ([`crate::run::Builds`]) and stores with [`store`], into a folder of its own.
+//! `cargo book refresh [NAME...]`: the only maker of `listings/output/`.
+//!
+//! It runs each listing (one at a time, so measurements do not disturb each other) exactly as
+//! the book shows it, and stores what it printed. (`cargo book rename` moves an output to a
+//! listing's new name and rewrites its `$ COMMAND` line; nothing else writes there.)
+//! `cargo book compare` runs listings the same way ([`crate::run::Builds`]) and stores with
+//! [`store`], into a folder of its own.
 
 use std::path::Path;
 

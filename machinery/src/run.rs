@@ -309,7 +309,14 @@ pub fn run_listing(
     clean_up_group(group);
     let bytes = collected
         .recv_timeout(Duration::from_secs(10))
-        .context("a process outside the listing's process group still holds its output pipe")?;
+        .with_context(|| {
+            format!(
+                "{}: 10 s after it ended, a process outside its process group still holds \
+                 its output pipe (a child that left the group with setsid or setpgid); wait \
+                 for every child before exiting",
+                listing.source.display()
+            )
+        })?;
     Ok(Run {
         text: String::from_utf8_lossy(&bytes).into_owned(),
         status: (!timed_out).then_some(status),
@@ -329,7 +336,14 @@ fn command(
     let mut cmd = match listing.kind {
         Kind::Program => {
             let exe = executables.get(&listing.name).with_context(|| {
-                format!("{}: cargo built no binary of that name", listing.name)
+                format!(
+                    "{}: cargo built no binary {} (the `listings` package makes one \
+                     per file of {}); run `cargo build -p listings --bins` and fix what \
+                     it reports",
+                    listing.source.display(),
+                    listing.name,
+                    crate::paths::PROGRAMS_DIR
+                )
             })?;
             let mut cmd = Command::new(exe);
             cmd.current_dir(&project.root);

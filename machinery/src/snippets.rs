@@ -71,8 +71,17 @@ pub fn fenced_blocks(
 pub struct SkepticDoc {
     pub file: PathBuf,
     pub chapter: PathBuf,
-    /// (line in the expanded file, line in the source chapter, info string)
-    pub blocks: Vec<(usize, usize, String)>,
+    pub blocks: Vec<SkepticBlock>,
+}
+
+/// A block skeptic makes a test of, and where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkepticBlock {
+    /// Its opening fence's line in the expanded chapter (which skeptic's test names).
+    pub expanded_line: usize,
+    /// Its line in the source chapter: the fence, or the `{{#listing}}` that lays it out.
+    pub source_line: usize,
+    pub info: String,
 }
 
 /// Writes the expanded chapters under `dir` and returns them, in book order.
@@ -87,16 +96,17 @@ pub fn write_expanded_chapters(
         write_if_changed(&file, &chapter.expanded)?;
         docs.push(SkepticDoc {
             file,
-            blocks: map_blocks(&chapter)?,
+            blocks: skeptic_blocks(&chapter)?,
             chapter: chapter.path,
         });
     }
     Ok(docs)
 }
 
-/// Pairs the skeptic blocks of the expanded chapter with their origin in the source: a fence
-/// written in the chapter, or a `{{#listing}}` directive (which lays out exactly one).
-fn map_blocks(chapter: &Chapter) -> Result<Vec<(usize, usize, String)>> {
+/// The blocks of the expanded chapter that skeptic tests, each paired with its origin in the
+/// source: a fence written in the chapter, or a `{{#listing}}` directive (which lays out
+/// exactly one).
+pub fn skeptic_blocks(chapter: &Chapter) -> Result<Vec<SkepticBlock>> {
     let mut origins: Vec<usize> =
         fenced_blocks(&chapter.source, is_rust_to_skeptic)
             .into_iter()
@@ -124,9 +134,19 @@ fn map_blocks(chapter: &Chapter) -> Result<Vec<(usize, usize, String)>> {
     Ok(expanded
         .into_iter()
         .zip(origins)
-        .map(|(block, origin)| (block.line, origin, block.info))
+        .map(|(block, origin)| SkepticBlock {
+            expanded_line: block.line,
+            source_line: origin,
+            info: block.info,
+        })
         .collect())
 }
+
+/// What a mismatch with skeptic's generated code means, and what to do.
+const UNDERSTOOD: &str = "machinery/src/snippets.rs (relabel_tests, wrap_bodies) reads the \
+     code skeptic 0.14.2 generates (its unit tests hold a recorded sample), and skeptic is \
+     pinned to =0.14.2 in machinery/Cargo.toml and tests/Cargo.toml: if skeptic was \
+     upgraded, record its output anew and adapt the two functions";
 
 /// Renames skeptic's tests (`..._line_N`, N a line of the expanded file) after the source
 /// line, and lists them.
@@ -144,21 +164,26 @@ pub fn relabel_tests(
     let renamed = test_fn.replace_all(generated, |caps: &regex::Captures| {
         let skeptic_line: usize = caps[2].parse().unwrap_or(0);
         match expected.next() {
-            Some((doc, (line, source_line, info))) if *line == skeptic_line => {
-                let test = format!("{}_line_{source_line}", &caps[1]);
+            Some((doc, block)) if block.expanded_line == skeptic_line => {
+                let test = format!("{}_line_{}", &caps[1], block.source_line);
                 tests.push(SnippetTest {
                     test: test.clone(),
                     chapter: doc.chapter.clone(),
-                    line: *source_line,
-                    info: info.clone(),
+                    line: block.source_line,
+                    info: block.info.clone(),
                 });
                 format!("#[test] fn {test}()")
             }
             other => {
                 failure.get_or_insert(format!(
-                    "skeptic's test {} does not match the next block found ({:?})",
+                    "skeptic's test {} does not match the next block found ({}): {UNDERSTOOD}",
                     &caps[0],
-                    other.map(|(doc, block)| (&doc.chapter, block.0))
+                    other.map_or("none".to_owned(), |(doc, block)| format!(
+                        "{}/{}, line {} of the expanded chapter",
+                        crate::paths::CHAPTERS_DIR,
+                        doc.chapter.display(),
+                        block.expanded_line
+                    ))
                 ));
                 caps[0].to_owned()
             }
@@ -167,8 +192,14 @@ pub fn relabel_tests(
     if let Some(failure) = failure {
         bail!("{failure}");
     }
-    if expected.next().is_some() {
-        bail!("skeptic generated fewer tests than the book has Rust blocks");
+    if let Some((doc, block)) = expected.next() {
+        bail!(
+            "skeptic generated no test for the block of {}/{}:{} (nor for any after it): \
+             {UNDERSTOOD}",
+            crate::paths::CHAPTERS_DIR,
+            doc.chapter.display(),
+            block.source_line
+        );
     }
     let wrapped = wrap_bodies(&renamed, &tests)?;
     Ok((wrapped, tests))
@@ -195,7 +226,9 @@ fn wrap_bodies(generated: &str, tests: &[SnippetTest]) -> Result<String> {
         )
     });
     if missing || tests.next().is_some() {
-        bail!("skeptic's tests do not each make one call to skeptic::rt");
+        bail!(
+            "skeptic's tests do not each make one call to skeptic::rt: {UNDERSTOOD}"
+        );
     }
     Ok(wrapped.into_owned())
 }
@@ -261,4 +294,100 @@ pub fn write_if_changed(path: &Path, contents: &str) -> Result<()> {
     }
     std::fs::write(path, contents)
         .with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What skeptic 0.14.2 generates for two blocks (see `testdata/README.md`).
+    const GENERATED: &str =
+        include_str!("../testdata/skeptic-0.14.2-tests.rs.txt");
+
+    fn doc(blocks: &[(usize, usize)]) -> SkepticDoc {
+        SkepticDoc {
+            file: PathBuf::from("/OUT/chapters/ch01-processes.md"),
+            chapter: PathBuf::from("ch01-processes.md"),
+            blocks: blocks
+                .iter()
+                .map(|&(expanded_line, source_line)| SkepticBlock {
+                    expanded_line,
+                    source_line,
+                    info: "rust".into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn tests_are_named_after_the_source_line_and_run_through_the_snippet_runner()
+     {
+        let (code, tests) =
+            relabel_tests(GENERATED, &[doc(&[(27, 3), (118, 9)])]).unwrap();
+        let names: Vec<&str> = tests.iter().map(|t| t.test.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "ch01_processes_sect_who_am_i_pids_and_line_3",
+                "ch01_processes_sect_creating_a_process_with_line_9"
+            ]
+        );
+        assert_eq!(tests[1].line, 9);
+        let expected = GENERATED
+            .replace("and_line_27()", "and_line_3()")
+            .replace("with_line_118()", "with_line_9()")
+            .replacen(
+                "    skeptic::rt::run_test(",
+                "    book_tests::snippet::run(\"src/ch01-processes.md:3\", || skeptic::rt::run_test(",
+                1,
+            )
+            .replacen(
+                "    skeptic::rt::run_test(",
+                "    book_tests::snippet::run(\"src/ch01-processes.md:9\", || skeptic::rt::run_test(",
+                1,
+            )
+            .replace(", s);", ", s));");
+        assert_eq!(code, expected);
+        // The `#[ignore]` skeptic writes for a measurement stays on its test.
+        assert!(code.contains("#[ignore]\n#[test] fn ch01_processes_sect_creating_a_process_with_line_9()"));
+    }
+
+    #[test]
+    fn a_mismatch_with_skeptics_output_names_the_block_and_what_to_do() {
+        let wrong_line =
+            relabel_tests(GENERATED, &[doc(&[(27, 3), (120, 9)])]).unwrap_err();
+        let message = format!("{wrong_line:#}");
+        assert!(
+            message.contains("src/ch01-processes.md, line 120"),
+            "{message}"
+        );
+        assert!(message.contains("=0.14.2"), "{message}");
+        let one_more =
+            relabel_tests(GENERATED, &[doc(&[(27, 3), (118, 9), (200, 20)])])
+                .unwrap_err();
+        let message = format!("{one_more:#}");
+        assert!(
+            message
+                .contains("no test for the block of src/ch01-processes.md:20"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn each_call_to_skeptic_is_wrapped_once() {
+        let test = |line| SnippetTest {
+            test: format!("t_line_{line}"),
+            chapter: PathBuf::from("ch02-threads.md"),
+            line,
+            info: "rust".into(),
+        };
+        let calls = "    skeptic::rt::run_test(r#\"a\"#, s);\n    skeptic::rt::compile_test(r#\"b\"#, s);\n";
+        assert_eq!(
+            wrap_bodies(calls, &[test(4), test(8)]).unwrap(),
+            "    book_tests::snippet::run(\"src/ch02-threads.md:4\", || skeptic::rt::run_test(r#\"a\"#, s));\n    \
+             book_tests::snippet::run(\"src/ch02-threads.md:8\", || skeptic::rt::compile_test(r#\"b\"#, s));\n"
+        );
+        assert!(wrap_bodies(calls, &[test(4)]).is_err());
+        assert!(wrap_bodies(calls, &[test(4), test(8), test(9)]).is_err());
+    }
 }

@@ -1,8 +1,9 @@
-//! Proof that a sidecar's `[vary]` says exactly what varies: every declared redaction and
-//! every unordered group is made to vary in a copy of the stored output, and the matcher must
-//! accept the copy; a change outside every declared span must be rejected. A declaration that
-//! never varied on the book's machine is exercised all the same, so that a reader's machine is
-//! not the first to try it.
+//! Proof that a sidecar's `[vary]` says exactly what varies.
+//!
+//! Every declared redaction and every unordered group is made to vary in a copy of the
+//! stored output, and the matcher must accept the copy; a change outside every declared span
+//! must be rejected. A declaration that never varied on the book's machine is exercised all
+//! the same, so that a reader's machine is not the first to try it.
 
 use regex_syntax::hir::{Class, Hir, HirKind};
 

@@ -1,6 +1,12 @@
-//! Everything the test suite checks about one listing: its stored output exists and was made
-//! with today's command, a fresh run matches it within the declared variation, it leaves no
-//! process behind, it refuses bad arguments the book's way, and its `fork`s are justified.
+//! The checks of one listing, of its claims and of the verdicts resting on them.
+//!
+//! [`check_listing`] (the listings test): its stored output exists and was made with today's
+//! command, every `[vary]` declaration is used, a fresh run matches it within the declared
+//! variation, it leaves no process behind, it refuses bad arguments the book's way, and its
+//! `fork`s are justified. [`check_claims`], [`check_variation`], [`check_other_machine`],
+//! [`check_claims_elsewhere`] and [`check_verdicts`] (the book test): its claims hold on its
+//! stored output, its `[vary]` is exercised, other machines' outputs match it, and every
+//! claim a verdict of the prose names holds.
 
 use anyhow::{Context, Result, anyhow, bail};
 
@@ -25,7 +31,7 @@ pub fn check_listing(
     let executables = builds.for_listing(project, listing)?;
     check_fresh_run(project, listing, executables, &stored)?;
     let source = std::fs::read_to_string(project.root.join(&listing.source))
-        .unwrap_or_default();
+        .with_context(|| format!("cannot read {}", listing.source.display()))?;
     check_fork_safety(listing, &source)?;
     rejection_problems(listing, &source, executables)
 }
@@ -118,14 +124,20 @@ fn rejection_problems(
 ) -> Result<()> {
     if source.contains("cli::parse") && listing.spec.rejects.is_empty() {
         bail!(
-            "{}: takes arguments but its .toml declares no `rejects = [[...]]`: list bad \
-             argument lists (a non-number, zero, an absurd size, an unknown flag)",
+            "{}: {} takes arguments (`cli::parse`) but its sidecar declares no \
+             `rejects = [[...]]`: list bad argument lists it must refuse (a non-number, \
+             zero, an absurd size, an unknown flag)",
+            listing.sidecar().display(),
             listing.source.display()
         );
     }
     for args in &listing.spec.rejects {
         let exe = executables.get(&listing.name).with_context(|| {
-            format!("{}: `rejects` is only for programs", listing.name)
+            format!(
+                "{}: `rejects` is only for programs (rustc is never run with a listing's \
+                 arguments); remove it",
+                listing.sidecar().display()
+            )
         })?;
         if let Some(problem) = rejection_problem(exe, args)? {
             bail!("{}: {problem}", listing.source.display());
@@ -243,10 +255,7 @@ pub fn check_other_machine(
 ) -> Result<()> {
     let stored = listing.stored_output(&project.root)?;
     let shown = other.display();
-    let file = std::fs::read_to_string(project.root.join(other))
-        .with_context(|| format!("cannot read {shown}"))?;
-    let theirs = StoredOutput::parse(&file)
-        .with_context(|| format!("{shown}: does not start with `$ COMMAND`"))?;
+    let theirs = other_output(project, other)?;
     let stale = format!(
         "if {} changed since that machine ran it, its output there is stale: delete {shown} \
          (and say so in that machine's README.md)",
@@ -274,6 +283,23 @@ pub fn check_other_machine(
         })
 }
 
+/// An output made on another machine (`machines/NAME[/shapes/SHAPE]/outputs/LISTING.txt`,
+/// relative to the project's root), read and parsed.
+fn other_output(
+    project: &Project,
+    other: &std::path::Path,
+) -> Result<StoredOutput> {
+    let shown = other.display();
+    let file = std::fs::read_to_string(project.root.join(other))
+        .with_context(|| format!("cannot read {shown}"))?;
+    StoredOutput::parse(&file).with_context(|| {
+        format!(
+            "{shown}: does not start with `$ COMMAND`, as every output `cargo book compare` \
+             writes does; export that machine's run again, or delete the file"
+        )
+    })
+}
+
 /// The listing's claims judged on an output made on another machine
 /// (`machines/NAME[/shapes/SHAPE]/outputs/LISTING.txt`): each one that does not hold there
 /// must say why it may not (the claim's `why_not`, which the book shows every reader) and why
@@ -287,10 +313,7 @@ pub fn check_claims_elsewhere(
     other: &std::path::Path,
 ) -> Result<(usize, usize)> {
     let shown = other.display();
-    let file = std::fs::read_to_string(project.root.join(other))
-        .with_context(|| format!("cannot read {shown}"))?;
-    let theirs = StoredOutput::parse(&file)
-        .with_context(|| format!("{shown}: does not start with `$ COMMAND`"))?;
+    let theirs = other_output(project, other)?;
     let readings = crate::claims::read_values(
         &listing.spec.values,
         &theirs.text,
