@@ -33,7 +33,8 @@ impl Sleeper {
                 // the defaults (SIGPIPE and SIGSEGV are left as std set them).
                 use Signal::*;
                 let sent = [SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGALRM];
-                for signal in sent.into_iter().chain([SIGQUIT, SIGABRT]) {
+                let also = [SIGQUIT, SIGABRT, SIGCHLD, SIGURG, SIGWINCH];
+                for signal in sent.into_iter().chain(also) {
                     // SAFETY: SIG_DFL installs no handler; single-threaded.
                     let _ = unsafe {
                         signal_disposition(signal, SigHandler::SigDfl)

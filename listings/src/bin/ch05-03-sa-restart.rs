@@ -8,7 +8,7 @@ use nix::errno::Errno;
 use nix::libc::{self, c_int};
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal};
 use nix::sys::signal::{kill, sigaction};
-use nix::sys::wait::waitpid;
+use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork, getpid};
 
 /// Where the handler reports that it ran: the write end of a pipe.
@@ -80,7 +80,10 @@ fn interrupted_read(flags: SaFlags) -> Result<String> {
             format!("Err({:?})", Errno::from_raw(e.raw_os_error().unwrap_or(0)))
         }
     };
-    waitpid(child, None).context("waitpid failed")?;
+    let status = waitpid(child, None).context("waitpid failed")?;
+    if status != WaitStatus::Exited(child, 0) {
+        bail!("the child failed ({status:?}): the read above proves nothing");
+    }
     // The pipe closes when we return: the handler must not write into it.
     let default = SigAction::new(SigHandler::SigDfl, flags, SigSet::empty());
     // SAFETY: restoring the default action installs no code.
