@@ -168,8 +168,12 @@ pub fn rust_blocks_tested_by(project: &Project, manifest: &str) -> Result<()> {
 /// Every generated figure in `src/img/` is what its binary draws from today's stored outputs.
 pub fn figures_fresh(project: &Project) -> Result<()> {
     let scratch = Scratch::new("figures-test")?;
-    let names =
-        machinery::figures::draw_all(project, Some(scratch.path()), None, true)?;
+    let names = machinery::figures::draw_all(
+        project,
+        Some(scratch.path()),
+        None,
+        true,
+    )?;
     figures_match(project, scratch.path(), &names)
 }
 
@@ -582,12 +586,13 @@ pub fn machine_folder_well_formed(
         folder.display()
     );
     let readme = folder.join("README.md");
-    let text = std::fs::read_to_string(project.root.join(&readme)).map_err(|_| {
-        anyhow!(
-            "{}: missing; say what the machine is (see machines/README.md)",
-            readme.display()
-        )
-    })?;
+    let text =
+        std::fs::read_to_string(project.root.join(&readme)).map_err(|_| {
+            anyhow!(
+                "{}: missing; say what the machine is (see machines/README.md)",
+                readme.display()
+            )
+        })?;
     anyhow::ensure!(
         !text.contains(machinery::export::TO_COMPLETE),
         "{}: still says {}; say what the machine is (see machines/README.md)",
@@ -595,9 +600,15 @@ pub fn machine_folder_well_formed(
         machinery::export::TO_COMPLETE
     );
     let outputs = folder.join(machinery::paths::MACHINE_OUTPUTS);
-    for listing in machinery::machines::read_reasons(&project.root.join(folder))?.keys() {
+    for listing in
+        machinery::machines::read_reasons(&project.root.join(folder))?.keys()
+    {
         anyhow::ensure!(
-            project.root.join(&outputs).join(format!("{listing}.txt")).is_file(),
+            project
+                .root
+                .join(&outputs)
+                .join(format!("{listing}.txt"))
+                .is_file(),
             "{}: [{listing}] names a listing with no output in {}; remove the section",
             folder.join(machinery::paths::MACHINE_WHY_NOT).display(),
             outputs.display()

@@ -52,7 +52,9 @@ fn compare_runs_listings_into_its_own_folder_and_reports() {
     let html = std::fs::read_to_string(out.join(COMPARE_REPORT)).unwrap();
     for (listing, before) in chosen.iter().zip(&stored_before) {
         assert!(
-            out.join(machinery::paths::COMPARE_OUTPUTS).join(listing.output_file()).is_file(),
+            out.join(machinery::paths::COMPARE_OUTPUTS)
+                .join(listing.output_file())
+                .is_file(),
             "no fresh output of {} in OUT/outputs/",
             listing.name
         );

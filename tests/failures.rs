@@ -1483,16 +1483,24 @@ machines/other/outputs/ch01-01-hello.txt: claims of ch01-01-hello that fail ther
             Path::new(theirs),
         )
     };
-    assert_fails(&fixture, check(), str![[r#"
+    assert_fails(
+        &fixture,
+        check(),
+        str![[r#"
 machines/other/outputs/ch01-01-hello.txt: claims of ch01-01-hello that fail there are not explained:
   claim above-two "the count is above two" does not hold: `count > 2` (count = 1): say why it fails on this machine in machines/other/why-not.toml, under [ch01-01-hello]: above-two = "..."
-"#]]);
+"#]],
+    );
     let why_not = "machines/other/why-not.toml";
     fixture.write(why_not, "[ch01-01-hello]\nabove-two = \"TO EXPLAIN\"\n");
-    assert_fails(&fixture, check(), str![[r#"
+    assert_fails(
+        &fixture,
+        check(),
+        str![[r#"
 machines/other/outputs/ch01-01-hello.txt: claims of ch01-01-hello that fail there are not explained:
   claim above-two: its entry in machines/other/why-not.toml is still to write: say why it fails on this machine, from what the output shows
-"#]]);
+"#]],
+    );
     fixture.write(why_not, "[ch01-01-hello]\nabove-two = \"one CPU here\"\n");
     assert_eq!(check().unwrap(), (0, 1));
     // An entry for a claim that holds there, or that does not exist, is stale.
@@ -1500,15 +1508,23 @@ machines/other/outputs/ch01-01-hello.txt: claims of ch01-01-hello that fail ther
         theirs,
         &format!("$ cargo run -p listings --bin {HELLO}\ncount 3\n"),
     );
-    assert_fails(&fixture, check(), str![[r#"
+    assert_fails(
+        &fixture,
+        check(),
+        str![[r#"
 machines/other/outputs/ch01-01-hello.txt: claims of ch01-01-hello that fail there are not explained:
   claim above-two holds there: remove its entry from [ch01-01-hello] of machines/other/why-not.toml
-"#]]);
+"#]],
+    );
     fixture.write(why_not, "[ch01-01-hello]\nno-such = \"x\"\n");
-    assert_fails(&fixture, check(), str![[r#"
+    assert_fails(
+        &fixture,
+        check(),
+        str![[r#"
 machines/other/outputs/ch01-01-hello.txt: claims of ch01-01-hello that fail there are not explained:
   machines/other/why-not.toml names a claim no-such that listings/src/bin/ch01-01-hello.toml does not have: fix the id or remove the entry
-"#]]);
+"#]],
+    );
 }
 
 /// `cargo book rename`'s fixture: chapter 1 shows `ch01-01-hello` and `ch01-02-count`, and

@@ -88,7 +88,9 @@ pub fn stored_output(listing: &str) -> Result<String> {
 /// compare` draws from the reader's run), then `machines/NAME/outputs/LISTING.txt` of each
 /// machine folder, by name. Shapes of a machine (one CPU, a cpuset) are not other machines
 /// and are left out. Each comes with the name to show for it.
-pub fn outputs_on_every_machine(listing: &str) -> Result<Vec<(String, String)>> {
+pub fn outputs_on_every_machine(
+    listing: &str,
+) -> Result<Vec<(String, String)>> {
     let own = if std::env::var_os(env::BOOK_OUTPUTS_DIR).is_some() {
         "your machine"
     } else {

@@ -17,8 +17,8 @@ use crate::Project;
 use crate::compare::Report;
 use crate::machines::read_reasons;
 use crate::paths::{
-    COMPARE_OUTPUTS, MACHINE_OUTPUTS, MACHINE_REPORT, MACHINE_SHAPES, MACHINE_WHY_NOT,
-    MACHINES_DIR,
+    COMPARE_OUTPUTS, MACHINE_OUTPUTS, MACHINE_REPORT, MACHINE_SHAPES,
+    MACHINE_WHY_NOT, MACHINES_DIR,
 };
 use crate::verify::TO_EXPLAIN;
 
@@ -27,8 +27,10 @@ use crate::verify::TO_EXPLAIN;
 pub const TO_COMPLETE: &str = "TO COMPLETE";
 
 /// The README's part that each export rewrites lies between these two lines.
-const GENERATED_BEGIN: &str = "<!-- written by cargo book compare --export: begin -->";
-const GENERATED_END: &str = "<!-- written by cargo book compare --export: end -->";
+const GENERATED_BEGIN: &str =
+    "<!-- written by cargo book compare --export: begin -->";
+const GENERATED_END: &str =
+    "<!-- written by cargo book compare --export: end -->";
 
 /// Whether `name` can name a machine's folder: lower case, digits and dashes, as
 /// `intel-xeon-2vcpu`.
@@ -104,13 +106,20 @@ pub fn export(
     write(&folder.join(MACHINE_REPORT), &report.terminal())?;
     let readme = folder.join("README.md");
     let kept = std::fs::read_to_string(&readme).ok();
-    write(&readme, &readme_text(kept.as_deref(), project, name, shape, report))?;
-    write(&folder.join(MACHINE_WHY_NOT), &why_not_text(&folder, report)?)?;
+    write(
+        &readme,
+        &readme_text(kept.as_deref(), project, name, shape, report),
+    )?;
+    write(
+        &folder.join(MACHINE_WHY_NOT),
+        &why_not_text(&folder, report)?,
+    )?;
     Ok(folder)
 }
 
 fn write(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+    std::fs::write(path, text)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The README: the hand-written description kept, the generated part (machine line, commit,
@@ -142,7 +151,9 @@ fn readme_text(
         .filter(|l| matches!(l.outcome, crate::compare::Outcome::Matches))
         .count();
     let command = match shape {
-        Some(shape) => format!("cargo book compare --export {name} --shape {shape}"),
+        Some(shape) => {
+            format!("cargo book compare --export {name} --shape {shape}")
+        }
         None => format!("cargo book compare --export {name}"),
     };
     let generated = format!(
@@ -219,7 +230,10 @@ fn why_not_text(folder: &Path, report: &Report) -> Result<String> {
                 .and_then(|reasons| reasons.get(id))
                 .cloned()
                 .unwrap_or_else(|| {
-                    format!("{TO_EXPLAIN}: \"{}\" does not hold here", row.book.claim.says)
+                    format!(
+                        "{TO_EXPLAIN}: \"{}\" does not hold here",
+                        row.book.claim.says
+                    )
                 });
             text += &format!("{id} = {}\n", toml::Value::String(reason));
         }
@@ -233,7 +247,9 @@ mod tests {
 
     #[test]
     fn a_new_export_rewrites_only_the_generated_part() {
-        let part = |what: &str| format!("{GENERATED_BEGIN}\n- {what}\n{GENERATED_END}\n");
+        let part = |what: &str| {
+            format!("{GENERATED_BEGIN}\n- {what}\n{GENERATED_END}\n")
+        };
         let readme = format!("# m\n\n- by hand\n{}- after\n", part("old"));
         assert_eq!(
             with_generated(&readme, &part("new")),

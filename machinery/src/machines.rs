@@ -53,7 +53,11 @@ pub fn result_folders(
         found.push((name.clone(), machine, None));
         for shape in shapes {
             let shape_name = file_name(&shape);
-            found.push((format!("{name}/{shape_name}"), shape, Some(shape_name)));
+            found.push((
+                format!("{name}/{shape_name}"),
+                shape,
+                Some(shape_name),
+            ));
         }
     }
     Ok(found)
@@ -382,7 +386,11 @@ impl Machines {
                 "{{{{#machines}}}}: {} has no value {value:?} in its [values] \
                  (it has: {}); name one of them, or add it",
                 listing.sidecar().display(),
-                if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
             )
         })?;
         let one = BTreeMap::from([(value.to_owned(), spec.clone())]);

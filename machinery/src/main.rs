@@ -165,7 +165,12 @@ fn run(command: Command) -> Result<ExitCode> {
                 out: out
                     .unwrap_or_else(|| project.root.join(paths::COMPARE_DIR)),
             };
-            return compare(&project, &options, export.as_deref(), shape.as_deref());
+            return compare(
+                &project,
+                &options,
+                export.as_deref(),
+                shape.as_deref(),
+            );
         }
         Command::Pdf { out } => pdf(&project, &out)?,
         Command::Refresh { listings } => {

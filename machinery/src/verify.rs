@@ -333,9 +333,10 @@ pub fn check_claims_elsewhere(
         .and_then(std::path::Path::parent)
         .unwrap_or(std::path::Path::new(""));
     let why_not_file = folder.join(crate::paths::MACHINE_WHY_NOT);
-    let mut reasons = crate::machines::read_reasons(&project.root.join(folder))?
-        .remove(&listing.name)
-        .unwrap_or_default();
+    let mut reasons =
+        crate::machines::read_reasons(&project.root.join(folder))?
+            .remove(&listing.name)
+            .unwrap_or_default();
     let mut problems = Vec::new();
     for verdict in &verdicts {
         let claim = &verdict.claim;

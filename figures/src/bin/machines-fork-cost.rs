@@ -97,13 +97,16 @@ fn main() -> Result<()> {
                 command.iter().copied(),
                 6,
                 4,
-                colour.stroke_width(2).into(),
+                colour.stroke_width(2),
             ))?
             .label(format!("{label}: Command /bin/true + wait"))
             .legend(move |(x, y)| {
                 EmptyElement::at((x, y))
                     + PathElement::new([(0, 0), (8, 0)], colour.stroke_width(2))
-                    + PathElement::new([(12, 0), (20, 0)], colour.stroke_width(2))
+                    + PathElement::new(
+                        [(12, 0), (20, 0)],
+                        colour.stroke_width(2),
+                    )
             });
     }
     figures::draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, 12)?;
