@@ -52,6 +52,43 @@ pub fn export(
     out: &Path,
     report: &Report,
 ) -> Result<PathBuf> {
+    refuse_incomplete(name, shape, report)?;
+    let machine = project.root.join(MACHINES_DIR).join(name);
+    let folder = match shape {
+        None => machine,
+        Some(shape) => {
+            if !machine.join("README.md").is_file() {
+                bail!(
+                    "{}: no such machine; a shape is recorded inside its machine's \
+                     folder: export the whole machine first (`cargo book compare --export \
+                     {name}`, without taskset or a cpuset)",
+                    machine.display()
+                );
+            }
+            machine.join(MACHINE_SHAPES).join(shape)
+        }
+    };
+    copy_outputs(&folder.join(MACHINE_OUTPUTS), out, report)?;
+    write(&folder.join(MACHINE_REPORT), &report.terminal())?;
+    let readme = folder.join("README.md");
+    let kept = std::fs::read_to_string(&readme).ok();
+    write(
+        &readme,
+        &readme_text(kept.as_deref(), project, name, shape, report),
+    )?;
+    write(
+        &folder.join(MACHINE_WHY_NOT),
+        &why_not_text(&folder, report)?,
+    )?;
+    Ok(folder)
+}
+
+/// A result is a full run that ran everything: no `--quick`, no listing that failed.
+fn refuse_incomplete(
+    name: &str,
+    shape: Option<&str>,
+    report: &Report,
+) -> Result<()> {
     let again = match shape {
         Some(shape) => format!("--export {name} --shape {shape}"),
         None => format!("--export {name}"),
@@ -75,27 +112,16 @@ pub fn export(
             failed.join(", ")
         );
     }
-    let machine = project.root.join(MACHINES_DIR).join(name);
-    let folder = match shape {
-        None => machine,
-        Some(shape) => {
-            if !machine.join("README.md").is_file() {
-                bail!(
-                    "{}: no such machine; a shape is recorded inside its machine's \
-                     folder: export the whole machine first (`cargo book compare --export \
-                     {name}`, without taskset or a cpuset)",
-                    machine.display()
-                );
-            }
-            machine.join(MACHINE_SHAPES).join(shape)
-        }
-    };
-    let outputs = folder.join(MACHINE_OUTPUTS);
+    Ok(())
+}
+
+/// `outputs/` emptied, then filled with the outputs of this run.
+fn copy_outputs(outputs: &Path, out: &Path, report: &Report) -> Result<()> {
     if outputs.exists() {
-        std::fs::remove_dir_all(&outputs)
+        std::fs::remove_dir_all(outputs)
             .with_context(|| format!("cannot empty {}", outputs.display()))?;
     }
-    std::fs::create_dir_all(&outputs)
+    std::fs::create_dir_all(outputs)
         .with_context(|| format!("cannot create {}", outputs.display()))?;
     for listing in &report.listings {
         let file = facts::output::file_name(&listing.name);
@@ -103,18 +129,7 @@ pub fn export(
         std::fs::copy(&from, outputs.join(&file))
             .with_context(|| format!("cannot copy {}", from.display()))?;
     }
-    write(&folder.join(MACHINE_REPORT), &report.terminal())?;
-    let readme = folder.join("README.md");
-    let kept = std::fs::read_to_string(&readme).ok();
-    write(
-        &readme,
-        &readme_text(kept.as_deref(), project, name, shape, report),
-    )?;
-    write(
-        &folder.join(MACHINE_WHY_NOT),
-        &why_not_text(&folder, report)?,
-    )?;
-    Ok(folder)
+    Ok(())
 }
 
 fn write(path: &Path, text: &str) -> Result<()> {

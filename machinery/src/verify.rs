@@ -333,12 +333,32 @@ pub fn check_claims_elsewhere(
         .and_then(std::path::Path::parent)
         .unwrap_or(std::path::Path::new(""));
     let why_not_file = folder.join(crate::paths::MACHINE_WHY_NOT);
-    let mut reasons =
-        crate::machines::read_reasons(&project.root.join(folder))?
-            .remove(&listing.name)
-            .unwrap_or_default();
+    let reasons = crate::machines::read_reasons(&project.root.join(folder))?
+        .remove(&listing.name)
+        .unwrap_or_default();
+    let problems = unexplained(listing, &verdicts, reasons, &why_not_file);
+    if !problems.is_empty() {
+        bail!(
+            "{shown}: claims of {} that fail there are not explained:\n{}",
+            listing.name,
+            problems.join("\n")
+        );
+    }
+    Ok((held, verdicts.len()))
+}
+
+/// The failures of a listing's claims on another machine that are not explained: a failing
+/// claim needs its `why_not` and an entry in that machine's `why-not.toml` (`reasons`, the
+/// listing's section); an entry for a claim that holds there, or that does not exist, is
+/// stale.
+fn unexplained(
+    listing: &Listing,
+    verdicts: &[crate::claims::Verdict],
+    mut reasons: std::collections::BTreeMap<String, String>,
+    why_not_file: &std::path::Path,
+) -> Vec<String> {
     let mut problems = Vec::new();
-    for verdict in &verdicts {
+    for verdict in verdicts {
         let claim = &verdict.claim;
         let reason = reasons.remove(&claim.id);
         if verdict.holds() {
@@ -391,14 +411,7 @@ pub fn check_claims_elsewhere(
             listing.sidecar().display()
         ));
     }
-    if !problems.is_empty() {
-        bail!(
-            "{shown}: claims of {} that fail there are not explained:\n{}",
-            listing.name,
-            problems.join("\n")
-        );
-    }
-    Ok((held, verdicts.len()))
+    problems
 }
 
 /// What `cargo book compare --export` writes in a machine's `why-not.toml` for each claim
