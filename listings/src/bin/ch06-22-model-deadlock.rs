@@ -1,5 +1,5 @@
-// std's Arc, not loom's: loom's checks its count in every drop, which
-// fails while the threads of a deadlocked execution unwind.
+// std's Arc, not loom's: loom's makes every drop a scheduling point,
+// which panics again while a deadlocked execution unwinds.
 use std::sync::Arc;
 
 use loom::sync::Mutex;
