@@ -6,9 +6,10 @@ use std::sync::{Arc, OnceLock};
 
 use book_tests::checks::{
     Site, architecture_is_mapped, check_links, figures_fresh,
-    lines_fit_their_columns, listings_shown_once, machine_folder_well_formed,
-    machine_output_listing, readme_tally_current, references_cited,
-    rust_blocks_tested, shows_every_listing,
+    lines_fit_their_columns, listing_binaries_not_harnesses,
+    listings_shown_once, machine_folder_well_formed, machine_output_listing,
+    readme_tally_current, references_cited, rust_blocks_tested,
+    shows_every_listing,
 };
 use book_tests::trial;
 use machinery::Project;
@@ -29,6 +30,10 @@ fn main() {
             lines_fit_their_columns,
         ),
         ("every_reference_is_cited", references_cited),
+        (
+            "listing_binaries_are_not_test_harnesses",
+            listing_binaries_not_harnesses,
+        ),
         ("figures_are_drawn_from_the_stored_outputs", figures_fresh),
         ("every_listing_is_shown_once", listings_shown_once),
         ("every_rust_block_is_tested_by_skeptic", rust_blocks_tested),

@@ -637,3 +637,57 @@ pub fn machine_output_listing(
             )
         })
 }
+
+/// Every listing binary has its `[[bin]]` entry with `test = false` in listings/Cargo.toml,
+/// and every entry a file: a listing is not a test harness (the listings test runs it), and
+/// `cargo test` would otherwise build and start one empty harness per listing.
+pub fn listing_binaries_not_harnesses(project: &Project) -> Result<()> {
+    let manifest =
+        std::path::Path::new(machinery::paths::LISTINGS_DIR).join("Cargo.toml");
+    let text = std::fs::read_to_string(project.root.join(&manifest))
+        .with_context(|| format!("cannot read {}", manifest.display()))?;
+    let parsed: toml::Value = toml::from_str(&text)
+        .with_context(|| format!("{}: not TOML", manifest.display()))?;
+    let declared: std::collections::BTreeSet<String> = parsed
+        .get("bin")
+        .and_then(toml::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|bin| {
+            bin.get("test").and_then(toml::Value::as_bool) == Some(false)
+        })
+        .filter_map(|bin| Some(bin.get("name")?.as_str()?.to_owned()))
+        .collect();
+    let programs = project.root.join(machinery::paths::PROGRAMS_DIR);
+    let mut files = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(&programs)
+        .with_context(|| format!("cannot read {}", programs.display()))?
+    {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            files.insert(
+                path.file_stem()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+        }
+    }
+    let mut problems = Problems::new();
+    for name in files.difference(&declared) {
+        problems.push(format!(
+            "{}: no `[[bin]] name = \"{name}\" test = false` for {}/{name}.rs; add it \
+             (a listing is not a test harness)",
+            manifest.display(),
+            machinery::paths::PROGRAMS_DIR
+        ));
+    }
+    for name in declared.difference(&files) {
+        problems.push(format!(
+            "{}: `[[bin]] name = \"{name}\"` has no {}/{name}.rs; remove the entry",
+            manifest.display(),
+            machinery::paths::PROGRAMS_DIR
+        ));
+    }
+    problems.into_result()
+}

@@ -253,7 +253,8 @@ fn output_renamed(
 
 /// The files that may mention a listing by name, relative to the root, sorted: the
 /// chapters, the listings' sources and sidecars, the figures' sources, the machines'
-/// folders (their outputs aside) and the top-level documents.
+/// folders (their outputs aside, their `why-not.toml` included), the listings' manifest and
+/// the top-level documents.
 fn mentioning_files(project: &Project) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let wanted: [(&str, &[&str]); 5] = [
@@ -261,7 +262,7 @@ fn mentioning_files(project: &Project) -> Result<Vec<PathBuf>> {
         (PROGRAMS_DIR, &["rs", "toml"]),
         (COMPILE_FAIL_DIR, &["rs", "toml"]),
         (FIGURE_SOURCES, &["rs"]),
-        (MACHINES_DIR, &["md", "txt"]),
+        (MACHINES_DIR, &["md", "txt", "toml"]),
     ];
     for (dir, extensions) in wanted {
         walk(project, Path::new(dir), extensions, &mut files)?;
@@ -275,6 +276,11 @@ fn mentioning_files(project: &Project) -> Result<Vec<PathBuf>> {
         if name.extension().is_some_and(|e| e == "md") {
             files.push(name);
         }
+    }
+    // Each listing's `[[bin]]` entry (`test = false`).
+    let manifest = Path::new(crate::paths::LISTINGS_DIR).join("Cargo.toml");
+    if project.root.join(&manifest).is_file() {
+        files.push(manifest);
     }
     files.sort();
     Ok(files)
