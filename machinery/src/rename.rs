@@ -47,6 +47,30 @@ struct Write {
 pub fn rename(project: &Project, old: &str, new: &str) -> Result<Renamed> {
     let all = Listing::all(project)?;
     let listing = Listing::named(&all, old)?;
+    let machines = machine_outputs(project)?;
+    let renamed = checked_new_name(project, listing, new, &machines)?;
+    let mut plan = Plan::default();
+    plan.own_files(project, listing, &renamed, &machines)?;
+    plan.mentions(project, listing, &renamed)?;
+    if listing.position.chapter() != renamed.position.chapter() {
+        plan.done.notes.push(format!(
+            "{new} now belongs to chapter {}: move its {{{{#listing {new}}}}} into that \
+             chapter, in the order of its number",
+            renamed.position.chapter()
+        ));
+    }
+    plan.apply(project)
+}
+
+/// The listing as it will be under `new`, once `new` is checked: a listing's name, not its
+/// current one, and free in every folder that could hold its files.
+fn checked_new_name(
+    project: &Project,
+    listing: &Listing,
+    new: &str,
+    machines: &[PathBuf],
+) -> Result<Listing> {
+    let old = &listing.name;
     let Some(position) = Position::parse(new) else {
         bail!(
             "{new:?} is not a listing's name: chNN-MM-short-name or chNN-exMM-short-name \
@@ -66,7 +90,6 @@ pub fn rename(project: &Project, old: &str, new: &str) -> Result<Renamed> {
         source: dir.join(format!("{new}.rs")),
         ..listing.clone()
     };
-    let machines = machine_outputs(project)?;
     let mut taken: Vec<PathBuf> = vec![
         Path::new(PROGRAMS_DIR).join(format!("{new}.rs")),
         Path::new(PROGRAMS_DIR).join(format!("{new}.toml")),
@@ -82,90 +105,116 @@ pub fn rename(project: &Project, old: &str, new: &str) -> Result<Renamed> {
             there.display()
         );
     }
+    Ok(renamed)
+}
 
-    let mut done = Renamed::default();
-    let mut writes = Vec::new();
-    let mut removes = Vec::new();
-    // The listing's own files, its mentions of itself rewritten too.
-    for (from, to) in [
-        (listing.source.clone(), renamed.source.clone()),
-        (listing.sidecar(), renamed.sidecar()),
-    ] {
-        let text = read(project, &from)?;
-        let text = mentions_renamed(&text, old, new).unwrap_or(text);
-        writes.push(Write {
+/// What a rename will write and remove, gathered before anything is touched.
+#[derive(Default)]
+struct Plan {
+    done: Renamed,
+    writes: Vec<Write>,
+    removes: Vec<PathBuf>,
+}
+
+impl Plan {
+    /// The listing's own files, its mentions of itself rewritten too, and its outputs: the
+    /// book's and each machine's.
+    fn own_files(
+        &mut self,
+        project: &Project,
+        listing: &Listing,
+        renamed: &Listing,
+        machines: &[PathBuf],
+    ) -> Result<()> {
+        let (old, new) = (&listing.name, &renamed.name);
+        for (from, to) in [
+            (listing.source.clone(), renamed.source.clone()),
+            (listing.sidecar(), renamed.sidecar()),
+        ] {
+            let text = read(project, &from)?;
+            let text = mentions_renamed(&text, old, new).unwrap_or(text);
+            self.moved(from, to, text);
+        }
+        let mut outputs = vec![(listing.output_path(), renamed.output_path())];
+        outputs.extend(machines.iter().map(|dir| {
+            (
+                dir.join(format!("{old}.txt")),
+                dir.join(format!("{new}.txt")),
+            )
+        }));
+        for (from, to) in outputs {
+            if !project.root.join(&from).exists() {
+                continue;
+            }
+            let (text, note) =
+                output_renamed(project, &from, listing, renamed)?;
+            self.done.notes.extend(note);
+            self.moved(from, to, text);
+        }
+        Ok(())
+    }
+
+    fn moved(&mut self, from: PathBuf, to: PathBuf, text: String) {
+        self.writes.push(Write {
             path: to.clone(),
             text,
         });
-        removes.push(from.clone());
-        done.moved.push((from, to));
-    }
-    // The outputs: the book's, and each machine's.
-    let mut outputs = vec![(listing.output_path(), renamed.output_path())];
-    outputs.extend(machines.iter().map(|dir| {
-        (
-            dir.join(format!("{old}.txt")),
-            dir.join(format!("{new}.txt")),
-        )
-    }));
-    for (from, to) in outputs {
-        if !project.root.join(&from).exists() {
-            continue;
-        }
-        let (text, note) = output_renamed(project, &from, listing, &renamed)?;
-        done.notes.extend(note);
-        writes.push(Write {
-            path: to.clone(),
-            text,
-        });
-        removes.push(from.clone());
-        done.moved.push((from, to));
-    }
-    // Every other file that may name the listing.
-    let (old_label, new_label) =
-        (listing.position.to_string(), position.to_string());
-    for path in mentioning_files(project)? {
-        if removes.contains(&path) {
-            continue;
-        }
-        let text = read(project, &path)?;
-        let mut changed = mentions_renamed(&text, old, new);
-        if path.extension().is_some_and(|e| e == "md") {
-            let current = changed.as_deref().unwrap_or(&text);
-            if let Some(relabelled) =
-                link_labels_renamed(current, new, &old_label, &new_label)
-            {
-                changed = Some(relabelled);
-            }
-            if old_label != new_label {
-                let after = changed.as_deref().unwrap_or(&text);
-                done.notes.extend(label_mentions(&path, after, &old_label));
-            }
-        }
-        if let Some(text) = changed {
-            done.rewritten.push(path.clone());
-            writes.push(Write { path, text });
-        }
-    }
-    if listing.position.chapter() != position.chapter() {
-        done.notes.push(format!(
-            "{new} now belongs to chapter {}: move its {{{{#listing {new}}}}} into that \
-             chapter, in the order of its number",
-            position.chapter()
-        ));
+        self.removes.push(from.clone());
+        self.done.moved.push((from, to));
     }
 
-    for write in &writes {
-        let path = project.root.join(&write.path);
-        std::fs::write(&path, &write.text).with_context(|| {
-            format!("cannot write {}", write.path.display())
-        })?;
+    /// Every other file that may name the listing, and the "Listing N.M" labels of links.
+    fn mentions(
+        &mut self,
+        project: &Project,
+        listing: &Listing,
+        renamed: &Listing,
+    ) -> Result<()> {
+        let (old, new) = (&listing.name, &renamed.name);
+        let (old_label, new_label) =
+            (listing.position.to_string(), renamed.position.to_string());
+        for path in mentioning_files(project)? {
+            if self.removes.contains(&path) {
+                continue;
+            }
+            let text = read(project, &path)?;
+            let mut changed = mentions_renamed(&text, old, new);
+            if path.extension().is_some_and(|e| e == "md") {
+                let current = changed.as_deref().unwrap_or(&text);
+                if let Some(relabelled) =
+                    link_labels_renamed(current, new, &old_label, &new_label)
+                {
+                    changed = Some(relabelled);
+                }
+                if old_label != new_label {
+                    let after = changed.as_deref().unwrap_or(&text);
+                    self.done
+                        .notes
+                        .extend(label_mentions(&path, after, &old_label));
+                }
+            }
+            if let Some(text) = changed {
+                self.done.rewritten.push(path.clone());
+                self.writes.push(Write { path, text });
+            }
+        }
+        Ok(())
     }
-    for path in &removes {
-        std::fs::remove_file(project.root.join(path))
-            .with_context(|| format!("cannot remove {}", path.display()))?;
+
+    /// Writes every new file, then removes the old ones.
+    fn apply(self, project: &Project) -> Result<Renamed> {
+        for write in &self.writes {
+            let path = project.root.join(&write.path);
+            std::fs::write(&path, &write.text).with_context(|| {
+                format!("cannot write {}", write.path.display())
+            })?;
+        }
+        for path in &self.removes {
+            std::fs::remove_file(project.root.join(path))
+                .with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+        Ok(self.done)
     }
-    Ok(done)
 }
 
 fn read(project: &Project, path: &Path) -> Result<String> {
