@@ -222,20 +222,15 @@ fn read(project: &Project, path: &Path) -> Result<String> {
         .with_context(|| format!("cannot read {}", path.display()))
 }
 
-/// Every machine's folder of outputs, relative to the root.
+/// Every machine's (and shape's) folder of outputs, relative to the root.
 fn machine_outputs(project: &Project) -> Result<Vec<PathBuf>> {
     let mut dirs = Vec::new();
-    let Ok(entries) = std::fs::read_dir(project.root.join(MACHINES_DIR)) else {
-        return Ok(dirs);
-    };
-    for entry in entries {
-        let entry =
-            entry.with_context(|| format!("cannot read {MACHINES_DIR}"))?;
-        let outputs = Path::new(MACHINES_DIR)
-            .join(entry.file_name())
-            .join(MACHINE_OUTPUTS);
-        if project.root.join(&outputs).is_dir() {
-            dirs.push(outputs);
+    for (_, folder, _) in crate::machines::result_folders(&project.root)? {
+        let outputs = folder.join(MACHINE_OUTPUTS);
+        if outputs.is_dir() {
+            let relative =
+                outputs.strip_prefix(&project.root).unwrap_or(&outputs);
+            dirs.push(relative.to_path_buf());
         }
     }
     dirs.sort();
