@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow};
 use listings::bench::human;
 use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous};
-use nix::sys::resource::{Resource, setrlimit};
+use nix::sys::prctl::set_dumpable;
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, fork};
 
@@ -19,8 +19,10 @@ fn in_child(what: &str, body: fn(&PipeWriter) -> Result<()>) -> Result<()> {
     // only one: the child may run any code.
     match unsafe { fork() }.context("fork failed")? {
         ForkResult::Child => {
-            // No core dump file for a crash we cause on purpose.
-            let _ = setrlimit(Resource::RLIMIT_CORE, 0, 0);
+            // No core dump for a crash we cause on purpose: a process that
+            // is not dumpable gets none, even if core_pattern pipes to a
+            // program.
+            let _ = set_dumpable(false);
             let code = match body(&writer) {
                 Ok(()) => 0,
                 Err(e) => {

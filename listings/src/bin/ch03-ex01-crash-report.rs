@@ -18,11 +18,8 @@ fn main() -> Result<()> {
         // SAFETY: no other thread exists; the child may use anything.
         match unsafe { fork() }.context("fork failed")? {
             ForkResult::Child => {
-                let _ = nix::sys::resource::setrlimit(
-                    nix::sys::resource::Resource::RLIMIT_CORE,
-                    0,
-                    0,
-                );
+                // Not dumpable: no core dump, even through core_pattern's pipe.
+                let _ = nix::sys::prctl::set_dumpable(false);
                 end()
             }
             ForkResult::Parent { child } => {
