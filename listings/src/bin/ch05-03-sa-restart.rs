@@ -81,13 +81,13 @@ fn interrupted_read(flags: SaFlags) -> Result<String> {
         }
     };
     let status = waitpid(child, None).context("waitpid failed")?;
-    if status != WaitStatus::Exited(child, 0) {
-        bail!("the child failed ({status:?}): the read above proves nothing");
-    }
     // The pipe closes when we return: the handler must not write into it.
     let default = SigAction::new(SigHandler::SigDfl, flags, SigSet::empty());
     // SAFETY: restoring the default action installs no code.
     unsafe { sigaction(Signal::SIGUSR1, &default) }.context("sigaction")?;
+    if status != WaitStatus::Exited(child, 0) {
+        bail!("the child failed ({status:?}): the read above proves nothing");
+    }
     Ok(result)
 }
 
