@@ -2,6 +2,7 @@
 
 use anyhow::Result;
 use plotters::coord::CoordTranslate;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 /// The figures' font, in their ink colour, at `size` pixels.
@@ -9,10 +10,33 @@ pub fn ink(size: u32) -> TextStyle<'static> {
     ("sans-serif", size).into_font().color(&palette::INK)
 }
 
+/// A chart on `root` framed as the figures that plot a time against the parent's memory frame
+/// it: the caption in 17-pixel ink, a 15-pixel margin, room for the axis labels, the x axis
+/// from 0 to a twentieth above `x_max` and the y axis from 0 to a tenth above `y_max`.
+pub fn chart<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    caption: &str,
+    x_max: f64,
+    y_max: f64,
+) -> Result<
+    ChartContext<
+        'a,
+        SVGBackend<'b>,
+        Cartesian2d<RangedCoordf64, RangedCoordf64>,
+    >,
+> {
+    Ok(ChartBuilder::on(root)
+        .caption(caption, ink(17))
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..x_max * 1.05, 0.0..y_max * 1.1)?)
+}
+
 /// Draws the chart's series labels the way every figure does: at `position`, on the card,
 /// framed in grey, in `size`-pixel ink.
-pub fn draw_legend<'a, CT: CoordTranslate>(
-    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+pub fn draw_legend<'a, 'b: 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, CT>,
     position: SeriesLabelPosition,
     size: u32,
 ) -> Result<()> {

@@ -53,15 +53,12 @@ fn main() -> Result<()> {
     let path = figures::svg_path("ch07-spawn-cost");
     let root = SVGBackend::new(&path, (700, 380)).into_drawing_area();
     root.fill(&palette::CARD)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "Starting /bin/true as the parent grows (medians)",
-            figures::ink(17),
-        )
-        .margin(15)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0.0..max_mib * 1.05, 0.0..max_ms * 1.1)?;
+    let mut chart = figures::chart(
+        &root,
+        "Starting /bin/true as the parent grows (medians)",
+        max_mib,
+        max_ms,
+    )?;
     chart
         .configure_mesh()
         .x_desc("resident memory of the parent (MiB)")
