@@ -94,13 +94,17 @@ struct Ring {
 #[repr(C, align(4096))]
 struct Slot(UnsafeCell<[u8; MSG]>);
 
-// SAFETY: the slots are only touched through `push` and `pop`, whose counters
-// hand each slot to one side at a time (see there); the counters are atomics.
+// SAFETY: the slots are only touched through `push` and `pop`, whose callers
+// promise one producer and one consumer, each taking i = 0, 1, 2, ... in turn;
+// the counters then hand each slot to one side at a time; they are atomics.
 unsafe impl Sync for Ring {}
 
 impl Ring {
     /// Producer: copies message `i` into slot `i % SLOTS` once it is free.
-    fn push(&self, i: usize, msg: &[u8]) -> io::Result<()> {
+    ///
+    /// # Safety
+    /// Only one thread or process pushes, with `i` = 0, 1, 2, ... in turn.
+    unsafe fn push(&self, i: usize, msg: &[u8]) -> io::Result<()> {
         // Acquire pairs with the consumer's Release of `read`: its reads of the
         // slot's old message happened before the copy below overwrites it.
         wait_until(|| i - self.read.load(Ordering::Acquire) < SLOTS)?;
@@ -114,7 +118,14 @@ impl Ring {
     }
 
     /// Consumer: lends message `i`, in place in its slot, to `f`.
-    fn pop<T>(&self, i: usize, f: impl FnOnce(&[u8]) -> T) -> io::Result<T> {
+    ///
+    /// # Safety
+    /// Only one thread or process pops, with `i` = 0, 1, 2, ... in turn.
+    unsafe fn pop<T>(
+        &self,
+        i: usize,
+        f: impl FnOnce(&[u8]) -> T,
+    ) -> io::Result<T> {
         // Acquire pairs with the producer's Release: its copy is visible now.
         wait_until(|| self.written.load(Ordering::Acquire) > i)?;
         // SAFETY: message i is published (above), and the producer does not
@@ -191,7 +202,9 @@ fn push_all(ring: &Ring, n: usize) -> io::Result<()> {
     msg.fill(FILL);
     for i in 0..n {
         stamp(msg, i);
-        ring.push(i, msg)?;
+        // SAFETY: main runs one push_all and one pop_all on each fresh ring,
+        // and i counts up from 0.
+        unsafe { ring.push(i, msg) }?;
     }
     Ok(())
 }
@@ -204,7 +217,9 @@ fn pop_all(ring: &Ring, n: usize) -> bool {
     let buf = &mut buf[at..][..MSG];
     let mut good = true;
     for i in 0..n {
-        match ring.pop(i, |msg| buf.copy_from_slice(msg)) {
+        // SAFETY: main runs one push_all and one pop_all on each fresh ring,
+        // and i counts up from 0.
+        match unsafe { ring.pop(i, |msg| buf.copy_from_slice(msg)) } {
             Ok(()) => good &= check(buf, i),
             Err(_) => return false,
         }
