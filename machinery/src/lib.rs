@@ -18,6 +18,7 @@ pub mod layout;
 pub mod listing;
 pub mod machines;
 pub mod output;
+pub mod quiz;
 #[cfg(feature = "browser")]
 pub mod pdf;
 pub mod refresh;
