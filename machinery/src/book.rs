@@ -267,11 +267,7 @@ impl ListingPreprocessor {
         listing: &Listing,
         evidence: &quiz::Evidence,
     ) -> Result<quiz::Reveal> {
-        let shape = match evidence {
-            quiz::Evidence::Output { shape, .. }
-            | quiz::Evidence::Value { shape, .. } => shape.as_deref(),
-            _ => None,
-        };
+        let shape = evidence.shape();
         let (label, text) = match shape {
             None => {
                 let stored = self.stored_output(listing)?;

@@ -16,6 +16,10 @@
 //!   no wrong choice is.
 //! - `rustc = "LISTING"`: a compile-fail listing; every choice names a rustc error code
 //!   (`E0373`), the right ones are the codes of its stored error, the wrong ones are not.
+//! - `values = "LISTING"` (with `shape` too) and `holds = [...]`: one expression over the
+//!   listing's `[values]` per choice, the right answers' first, then the distractors', in
+//!   the claims' language (Rhai); each must hold on the output for a right choice and fail
+//!   for a wrong one. For "what happens on one CPU" and questions a number decides.
 //! - `model = "LISTING/CASE"`: a model twin's allowed set for one case (`facts::outcomes`);
 //!   each choice is an outcome, right if the set holds it, wrong if it does not.
 //!
@@ -86,6 +90,8 @@ pub struct Choice {
     pub text: String,
     /// `None` for a right choice; why it is wrong, otherwise.
     pub why: Option<String>,
+    /// With `evidence.values`: the expression over the values that decides this choice.
+    pub holds: Option<String>,
 }
 
 impl Choice {
@@ -110,6 +116,10 @@ pub enum Evidence {
     Rustc {
         listing: String,
     },
+    Values {
+        listing: String,
+        shape: Option<String>,
+    },
     Model {
         listing: String,
         case: String,
@@ -123,13 +133,16 @@ impl Evidence {
             Evidence::Output { listing, .. }
             | Evidence::Value { listing, .. }
             | Evidence::Rustc { listing }
+            | Evidence::Values { listing, .. }
             | Evidence::Model { listing, .. } => listing,
         }
     }
 
-    fn shape(&self) -> Option<&str> {
+    pub fn shape(&self) -> Option<&str> {
         match self {
-            Evidence::Output { shape, .. } | Evidence::Value { shape, .. } => {
+            Evidence::Output { shape, .. }
+            | Evidence::Value { shape, .. }
+            | Evidence::Values { shape, .. } => {
                 shape.as_deref()
             }
             _ => None,
@@ -153,6 +166,9 @@ impl Evidence {
             Evidence::Rustc { listing } => {
                 format!("Checked against {listing}: rustc's stored error.")
             }
+            Evidence::Values { listing, .. } => {
+                format!("Checked against {listing}: the values read from {run}.")
+            }
             Evidence::Model { listing, case } => format!(
                 "Checked against {listing}: the set of outcomes the model checker allows \
                  for {case}."
@@ -170,6 +186,8 @@ struct RawEvidence {
     shape: Option<String>,
     value: Option<String>,
     rustc: Option<String>,
+    values: Option<String>,
+    holds: Option<Vec<String>>,
     model: Option<String>,
 }
 
@@ -185,21 +203,25 @@ fn split_ref(what: &str, text: &str) -> Result<(String, String)> {
 
 impl RawEvidence {
     fn parse(self) -> Result<Evidence> {
-        let kinds = [&self.output, &self.value, &self.rustc, &self.model]
+        let kinds = [&self.output, &self.value, &self.rustc, &self.values, &self.model]
             .iter()
             .filter(|k| k.is_some())
             .count();
         if kinds != 1 {
             bail!(
                 "evidence names {kinds} kinds; give exactly one of output = \"LISTING\", \
-                 value = \"LISTING/VALUE\", rustc = \"LISTING\", model = \"LISTING/CASE\""
+                 value = \"LISTING/VALUE\", rustc = \"LISTING\", values = \"LISTING\" \
+                 (with holds), model = \"LISTING/CASE\""
             );
         }
         if self.lines.is_some() && self.output.is_none() {
             bail!("evidence.lines goes with evidence.output only");
         }
-        if self.shape.is_some() && self.output.is_none() && self.value.is_none() {
-            bail!("evidence.shape goes with evidence.output or evidence.value only");
+        if self.shape.is_some() && (self.rustc.is_some() || self.model.is_some()) {
+            bail!("evidence.shape goes with evidence.output, value or values only");
+        }
+        if self.holds.is_some() != self.values.is_some() {
+            bail!("evidence.holds goes with evidence.values, and evidence.values needs it");
         }
         let lines = match self.lines {
             Some([first, last]) if first >= 1 && first <= last => Some((first, last)),
@@ -224,6 +246,11 @@ impl RawEvidence {
             }
         } else if let Some(listing) = self.rustc {
             Evidence::Rustc { listing }
+        } else if let Some(listing) = self.values {
+            Evidence::Values {
+                listing,
+                shape: self.shape,
+            }
         } else {
             let (listing, case) = split_ref("model", self.model.as_deref().unwrap_or(""))?;
             Evidence::Model { listing, case }
@@ -275,9 +302,9 @@ fn read_question(table: &toml::Table) -> Result<Question> {
             .context("`why` is a list of strings, one per distractor")?,
         None => Vec::new(),
     };
-    let evidence = RawEvidence::deserialize(raw_evidence)
-        .context("invalid `evidence`")?
-        .parse()?;
+    let raw_evidence = RawEvidence::deserialize(raw_evidence).context("invalid `evidence`")?;
+    let holds = raw_evidence.holds.clone();
+    let evidence = raw_evidence.parse()?;
     let question: schema::Question = toml::Value::Table(quiz_part)
         .try_into()
         .context("not an mdbook-quiz question (type, prompt, answer)")?;
@@ -315,14 +342,27 @@ fn read_question(table: &toml::Table) -> Result<Question> {
             }
             let mut choices: Vec<Choice> = right
                 .into_iter()
-                .map(|text| Choice { text, why: None })
+                .map(|text| Choice { text, why: None, holds: None })
                 .chain(
                     distractors
                         .into_iter()
                         .zip(why)
-                        .map(|(text, why)| Choice { text, why: Some(why) }),
+                        .map(|(text, why)| Choice { text, why: Some(why), holds: None }),
                 )
                 .collect();
+            if let Some(holds) = holds {
+                if holds.len() != choices.len() {
+                    bail!(
+                        "question {id}: {} choices but {} evidence.holds: one expression per \
+                         choice, the right answers' first, then the distractors'",
+                        choices.len(),
+                        holds.len()
+                    );
+                }
+                for (choice, holds) in choices.iter_mut().zip(holds) {
+                    choice.holds = Some(holds);
+                }
+            }
             let texts: BTreeSet<&str> = choices.iter().map(|c| c.text.as_str()).collect();
             if texts.len() != choices.len() {
                 bail!("question {id}: two choices are the same text");
@@ -340,6 +380,9 @@ fn read_question(table: &toml::Table) -> Result<Question> {
             let (id, context) = fields_of(q.id, q.context)?;
             if !why.is_empty() {
                 bail!("question {id}: `why` explains distractors; a ShortAnswer has none");
+            }
+            if holds.is_some() {
+                bail!("question {id}: evidence.values decides choices; a ShortAnswer has none");
             }
             let mut answers = vec![q.answer.answer];
             answers.extend(q.answer.alternatives.unwrap_or_default());
@@ -525,7 +568,9 @@ fn right_texts(listing: &Listing, evidence: &Evidence, text: &str, path: &str) -
                 format!("{path}: no case {case:?} in the model's output (it has {known:?})")
             })
         }
-        Evidence::Output { .. } => unreachable!("an output is matched, not read"),
+        Evidence::Output { .. } | Evidence::Values { .. } => {
+            unreachable!("an output is matched, and values judged, not read as texts")
+        }
     }
 }
 
@@ -540,6 +585,7 @@ fn accepts(
     evidence: &Evidence,
     outputs: &[(String, String)],
     choice: &str,
+    holds: Option<&str>,
 ) -> Result<bool> {
     let mut verdicts = BTreeSet::new();
     for (path, text) in outputs {
@@ -561,6 +607,19 @@ fn accepts(
                     ),
                 }
             }
+            Evidence::Values { .. } => {
+                let holds = holds.context("evidence.values needs an evidence.holds per choice")?;
+                let readings = claims::read_values(&listing.spec.values, text)
+                    .with_context(|| format!("{path}: the [values] of {} cannot be read from it", listing.name))?;
+                let claim = claims::ClaimSpec {
+                    id: "quiz".into(),
+                    check: holds.to_owned(),
+                    says: String::new(),
+                    why_not: None,
+                };
+                let verdict = claims::judge(std::slice::from_ref(&claim), &readings).remove(0);
+                verdict.outcome.map_err(|e| anyhow!("evidence.holds {holds:?}: {e}"))?
+            }
             _ => right_texts(listing, evidence, text, path)?.contains(&choice_text(choice)),
         };
         verdicts.insert(verdict);
@@ -580,7 +639,9 @@ pub fn check_question(project: &Project, listings: &[Listing], question: &Questi
     let listing = Listing::named(listings, question.evidence.listing())?;
     let outputs = evidence_outputs(project, listing, question.evidence.shape())?;
     let place = outputs.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", ");
-    let judge = |text: &str| accepts(listing, &question.evidence, &outputs, text);
+    let judge = |text: &str, holds: Option<&str>| {
+        accepts(listing, &question.evidence, &outputs, text, holds)
+    };
     let mut problems = Vec::new();
     match &question.answer {
         Answer::Choice { choices, multi } => {
@@ -599,7 +660,7 @@ pub fn check_question(project: &Project, listings: &[Listing], question: &Questi
                 }
             }
             for choice in choices {
-                let accepted = judge(&choice.text)?;
+                let accepted = judge(&choice.text, choice.holds.as_deref())?;
                 match (choice.is_right(), accepted) {
                     (true, false) => problems.push(format!(
                         "the right answer {:?} is rejected by the evidence",
@@ -617,14 +678,17 @@ pub fn check_question(project: &Project, listings: &[Listing], question: &Questi
             }
         }
         Answer::Short { answers } => {
-            if matches!(question.evidence, Evidence::Output { .. } | Evidence::Rustc { .. }) {
+            if matches!(
+                question.evidence,
+                Evidence::Output { .. } | Evidence::Rustc { .. } | Evidence::Values { .. }
+            ) {
                 problems.push(
                     "a ShortAnswer is checked against a value (evidence.value) or a model's \
                      set (evidence.model); ask for an output or a compile error as a \
                      MultipleChoice"
                         .into(),
                 );
-            } else if !judge(&answers[0])? {
+            } else if !judge(&answers[0], None)? {
                 problems.push(format!(
                     "the answer {:?} is not what the evidence reads",
                     answers[0]
@@ -865,6 +929,7 @@ mod tests {
                 .map(|(i, t)| Choice {
                     text: (*t).into(),
                     why: (i > 0).then(|| "no".into()),
+                    holds: None,
                 })
                 .collect()
         };
