@@ -529,7 +529,9 @@ fn quizzes_answer_explain_reveal(
     };
     let page = std::fs::read_dir(project.root.join("src"))?
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .find(|f| f.starts_with(&format!("{}-", quiz.chapter)) && f.ends_with(".md"))
+        .find(|f| {
+            f.starts_with(&format!("{}-", quiz.chapter)) && f.ends_with(".md")
+        })
         .context("no chapter for the quiz")?
         .replace(".md", ".html");
     let id = machinery::quiz::html_id(&quiz.chapter, &question.id);
@@ -552,11 +554,19 @@ fn quizzes_answer_explain_reveal(
         };
         let check = format!("{quiz_css} .quiz-check");
         // A wrong answer, by pointer.
-        client.find(Locator::Css(&choice(false))).await?.click().await?;
+        client
+            .find(Locator::Css(&choice(false)))
+            .await?
+            .click()
+            .await?;
         client.find(Locator::Css(&check)).await?.click().await?;
         let wrong = client.execute(QUIZ_STATE, args.clone()).await?;
         // The right one.
-        client.find(Locator::Css(&choice(true))).await?.click().await?;
+        client
+            .find(Locator::Css(&choice(true)))
+            .await?
+            .click()
+            .await?;
         client.find(Locator::Css(&check)).await?.click().await?;
         let right = client.execute(QUIZ_STATE, args.clone()).await?;
         // The reveal.
@@ -613,7 +623,10 @@ fn quizzes_answer_explain_reveal(
             .collect()
     };
     ensure!(
-        wrong["result"].as_str().unwrap_or("").starts_with("Not quite")
+        wrong["result"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("Not quite")
             && whys(&wrong)
                 .iter()
                 .all(|&(right, checked, shown)| shown == (checked && !right)),
@@ -637,15 +650,16 @@ fn quizzes_answer_explain_reveal(
     ensure!(
         keyboard["focused_before_enter"] == "quiz-check"
             && !keyboard["result"].as_str().unwrap_or("").is_empty()
-            && keyboard["progress"].as_str().unwrap_or("").contains(&question.id),
+            && keyboard["progress"]
+                .as_str()
+                .unwrap_or("")
+                .contains(&question.id),
         "{page} #{id}: from the keyboard, a choice, Tab to Check and Enter must give a \
          verdict, kept in localStorage: {keyboard}"
     );
     ensure!(
         colours[0]["background"] != colours[1]["background"]
-            && colours
-                .iter()
-                .all(|c| c["background"] != c["color"]),
+            && colours.iter().all(|c| c["background"] != c["color"]),
         "{page} #{id}: the quiz must follow the dark theme: {colours:?}"
     );
     // Print: the questions at the chapter's end, without what answers them.
@@ -679,15 +693,22 @@ fn quizzes_answer_explain_reveal(
             .await?;
         Ok(found)
     })?;
-    let prompt_start: String = question.prompt.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
-    let machinery::quiz::Answer::Choice { choices, .. } = &question.answer else {
+    let prompt_start: String = question
+        .prompt
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let machinery::quiz::Answer::Choice { choices, .. } = &question.answer
+    else {
         unreachable!("chosen above");
     };
     let why = choices
         .iter()
         .find_map(|c| c.why.clone())
         .unwrap_or_default();
-    let why_start: String = why.split_whitespace().take(4).collect::<Vec<_>>().join(" ");
+    let why_start: String =
+        why.split_whitespace().take(4).collect::<Vec<_>>().join(" ");
     let text = print_page["text"].as_str().unwrap_or("");
     ensure!(
         print_page["quizzes_shown"] == 0
@@ -697,7 +718,10 @@ fn quizzes_answer_explain_reveal(
         "print.html in print: the questions must be listed at the chapters' ends without \
          their answers, and the interactive quizzes hidden: {print_page}"
     );
-    eprintln!("quiz {}/{} answered wrong, right, revealed, by keyboard, in print", quiz.chapter, question.id);
+    eprintln!(
+        "quiz {}/{} answered wrong, right, revealed, by keyboard, in print",
+        quiz.chapter, question.id
+    );
     Ok(())
 }
 

@@ -205,7 +205,9 @@ impl ListingPreprocessor {
             }
             DirectiveKind::Machines { values } => self.render_machines(values),
             DirectiveKind::Quiz { quiz, id } => self.render_quiz(at, quiz, id),
-            DirectiveKind::QuizAnswers => Ok(self.render_answers(at.placements)),
+            DirectiveKind::QuizAnswers => {
+                Ok(self.render_answers(at.placements))
+            }
             DirectiveKind::Malformed(problem) => Err(anyhow!("{problem}")),
             DirectiveKind::Include { .. }
             | DirectiveKind::Title
@@ -225,7 +227,8 @@ impl ListingPreprocessor {
         let stem = at.chapter.file_stem().unwrap_or_default().to_string_lossy();
         if !stem.starts_with(&format!("{quiz}-")) {
             bail!(
-                "{{{{#quiz {quiz}/{id}}}}} in {}: a chapter places the questions of its own                  quiz ({}/{}.toml) only",
+                "{{{{#quiz {quiz}/{id}}}}} in {}: a chapter places the questions of its own \
+                 quiz ({}/{}.toml) only",
                 at.chapter.display(),
                 quiz::QUIZZES_DIR,
                 stem.split('-').next().unwrap_or("chNN")
@@ -237,21 +240,24 @@ impl ListingPreprocessor {
             .and_then(|q| q.question(id))
             .with_context(|| {
                 format!(
-                    "{{{{#quiz {quiz}/{id}}}}}: {}/{quiz}.toml has no question with id                      {id:?}; fix the id, or add the question",
+                    "{{{{#quiz {quiz}/{id}}}}}: {}/{quiz}.toml has no question with id \
+                     {id:?}; fix the id, or add the question",
                     quiz::QUIZZES_DIR
                 )
             })?;
         let name = question.evidence.listing();
         let listing = self.listings.get(name).with_context(|| {
             format!(
-                "{{{{#quiz {quiz}/{id}}}}}: its evidence names no listing {name:?}; fix                  the quiz file"
+                "{{{{#quiz {quiz}/{id}}}}}: its evidence names no listing {name:?}; fix \
+                 the quiz file"
             )
         })?;
         if Some(listing.position.chapter()) == at.number
             && !at.shown.contains(name)
         {
             bail!(
-                "{{{{#quiz {quiz}/{id}}}}} asks about {name}, which this chapter has not                  shown yet: place the question after {{{{#listing {name}}}}}"
+                "{{{{#quiz {quiz}/{id}}}}} asks about {name}, which this chapter has not \
+                 shown yet: place the question after {{{{#listing {name}}}}}"
             );
         }
         let (number, _) = &at.placements[&(quiz.to_owned(), id.to_owned())];
@@ -271,10 +277,7 @@ impl ListingPreprocessor {
         let (label, text) = match shape {
             None => {
                 let stored = self.stored_output(listing)?;
-                (
-                    format!("The book's run: $ {}", stored.command),
-                    stored.text,
-                )
+                (format!("The book's run: $ {}", stored.command), stored.text)
             }
             Some(shape) => {
                 let found = self.machines.shape_output(listing, shape);
@@ -285,7 +288,10 @@ impl ListingPreprocessor {
                     )
                 })?;
                 (
-                    format!("A run in the shape {shape}, on {machine}: $ {}", output.command),
+                    format!(
+                        "A run in the shape {shape}, on {machine}: $ {}",
+                        output.command
+                    ),
                     output.text,
                 )
             }
@@ -299,7 +305,8 @@ impl ListingPreprocessor {
 
     /// `{{#quiz_answers}}`: every answer, with its explanations, in the order placed.
     fn render_answers(&self, placements: &Placements) -> String {
-        let mut by_chapter: Vec<(String, Vec<(String, &Question)>)> = Vec::new();
+        let mut by_chapter: Vec<(String, Vec<(String, &Question)>)> =
+            Vec::new();
         let mut placed: Vec<(&(String, String), &(String, String))> =
             placements.iter().collect();
         placed.sort_by_key(|(_, (number, _))| number_key(number));
@@ -348,13 +355,16 @@ impl ListingPreprocessor {
                 let key = (quiz.clone(), id.clone());
                 if placements.contains_key(&key) {
                     problems.push(format!(
-                        "src/{}:{}: {{{{#quiz {quiz}/{id}}}}} places a question placed                          before; place each question once",
+                        "src/{}:{}: {{{{#quiz {quiz}/{id}}}}} places a question placed \
+                 before; place each question once",
                         path.display(),
                         found.line
                     ));
                 }
-                placements
-                    .insert(key, (format!("{number}{count}"), chapter.name.clone()));
+                placements.insert(
+                    key,
+                    (format!("{number}{count}"), chapter.name.clone()),
+                );
             }
         }
         for quiz in self.quizzes.values() {
@@ -363,7 +373,8 @@ impl ListingPreprocessor {
                     .contains_key(&(quiz.chapter.clone(), question.id.clone()))
                 {
                     problems.push(format!(
-                        "{}: question {} is placed nowhere: add {{{{#quiz {}/{}}}}} to its                          chapter, after the listing it asks about",
+                        "{}: question {} is placed nowhere: add {{{{#quiz {}/{}}}}} to its \
+                 chapter, after the listing it asks about",
                         quiz.path.display(),
                         question.id,
                         quiz.chapter,

@@ -261,7 +261,11 @@ fn parse_kind(kind: &str, args: &str) -> Kind {
         "verdict" => parse_claims(args),
         "machines" => parse_values(args),
         "quiz" => match first.split_once('/') {
-            Some((quiz, id)) if !quiz.is_empty() && !id.is_empty() && words.next().is_none() => {
+            Some((quiz, id))
+                if !quiz.is_empty()
+                    && !id.is_empty()
+                    && words.next().is_none() =>
+            {
                 Kind::Quiz {
                     quiz: quiz.to_owned(),
                     id: id.to_owned(),

@@ -18,9 +18,9 @@ pub mod layout;
 pub mod listing;
 pub mod machines;
 pub mod output;
-pub mod quiz;
 #[cfg(feature = "browser")]
 pub mod pdf;
+pub mod quiz;
 pub mod refresh;
 pub mod rename;
 pub mod run;

@@ -142,9 +142,7 @@ impl Evidence {
         match self {
             Evidence::Output { shape, .. }
             | Evidence::Value { shape, .. }
-            | Evidence::Values { shape, .. } => {
-                shape.as_deref()
-            }
+            | Evidence::Values { shape, .. } => shape.as_deref(),
             _ => None,
         }
     }
@@ -161,13 +159,17 @@ impl Evidence {
                 "Checked against {listing}: {run}, under what its sidecar declares may vary."
             ),
             Evidence::Value { listing, value, .. } => {
-                format!("Checked against {listing}: the value {value} of {run}.")
+                format!(
+                    "Checked against {listing}: the value {value} of {run}."
+                )
             }
             Evidence::Rustc { listing } => {
                 format!("Checked against {listing}: rustc's stored error.")
             }
             Evidence::Values { listing, .. } => {
-                format!("Checked against {listing}: the values read from {run}.")
+                format!(
+                    "Checked against {listing}: the values read from {run}."
+                )
             }
             Evidence::Model { listing, case } => format!(
                 "Checked against {listing}: the set of outcomes the model checker allows \
@@ -192,21 +194,31 @@ struct RawEvidence {
 }
 
 /// The keys of a question: mdbook-quiz's, and this book's `evidence` and `why`.
-const KEYS: &[&str] = &["id", "type", "prompt", "answer", "context", "evidence", "why"];
+const KEYS: &[&str] = &[
+    "id", "type", "prompt", "answer", "context", "evidence", "why",
+];
 
 fn split_ref(what: &str, text: &str) -> Result<(String, String)> {
     match text.split_once('/') {
-        Some((a, b)) if !a.is_empty() && !b.is_empty() => Ok((a.into(), b.into())),
+        Some((a, b)) if !a.is_empty() && !b.is_empty() => {
+            Ok((a.into(), b.into()))
+        }
         _ => bail!("evidence.{what} = {text:?}: write LISTING/NAME"),
     }
 }
 
 impl RawEvidence {
     fn parse(self) -> Result<Evidence> {
-        let kinds = [&self.output, &self.value, &self.rustc, &self.values, &self.model]
-            .iter()
-            .filter(|k| k.is_some())
-            .count();
+        let kinds = [
+            &self.output,
+            &self.value,
+            &self.rustc,
+            &self.values,
+            &self.model,
+        ]
+        .iter()
+        .filter(|k| k.is_some())
+        .count();
         if kinds != 1 {
             bail!(
                 "evidence names {kinds} kinds; give exactly one of output = \"LISTING\", \
@@ -217,14 +229,22 @@ impl RawEvidence {
         if self.lines.is_some() && self.output.is_none() {
             bail!("evidence.lines goes with evidence.output only");
         }
-        if self.shape.is_some() && (self.rustc.is_some() || self.model.is_some()) {
-            bail!("evidence.shape goes with evidence.output, value or values only");
+        if self.shape.is_some()
+            && (self.rustc.is_some() || self.model.is_some())
+        {
+            bail!(
+                "evidence.shape goes with evidence.output, value or values only"
+            );
         }
         if self.holds.is_some() != self.values.is_some() {
-            bail!("evidence.holds goes with evidence.values, and evidence.values needs it");
+            bail!(
+                "evidence.holds goes with evidence.values, and evidence.values needs it"
+            );
         }
         let lines = match self.lines {
-            Some([first, last]) if first >= 1 && first <= last => Some((first, last)),
+            Some([first, last]) if first >= 1 && first <= last => {
+                Some((first, last))
+            }
             Some(lines) => bail!(
                 "evidence.lines = {lines:?}: write [FIRST, LAST], 1-based lines of what the \
                  listing printed, FIRST <= LAST"
@@ -252,24 +272,32 @@ impl RawEvidence {
                 shape: self.shape,
             }
         } else {
-            let (listing, case) = split_ref("model", self.model.as_deref().unwrap_or(""))?;
+            let (listing, case) =
+                split_ref("model", self.model.as_deref().unwrap_or(""))?;
             Evidence::Model { listing, case }
         })
     }
 }
 
-static ID: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[a-z0-9]+(-[a-z0-9]+)*$").expect("valid regex"));
+static ID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[a-z0-9]+(-[a-z0-9]+)*$").expect("valid regex")
+});
 
 /// The order in which a question's choices are shown: mdbook-quiz's `answerIndex` or
 /// `sortAnswers` where given, otherwise an order that depends only on the question's id and
 /// the choices' texts (a build shows the same order every time; the right one is not first).
-fn order(id: &str, choices: &mut [Choice], prompt: &schema::MultipleChoicePrompt) {
+fn order(
+    id: &str,
+    choices: &mut [Choice],
+    prompt: &schema::MultipleChoicePrompt,
+) {
     if prompt.sort_answers == Some(true) {
         choices.sort_by(|a, b| a.text.cmp(&b.text));
     } else if let Some(at) = prompt.answer_index {
-        let right: Vec<Choice> = choices.iter().filter(|c| c.is_right()).cloned().collect();
-        let mut wrong: Vec<Choice> = choices.iter().filter(|c| !c.is_right()).cloned().collect();
+        let right: Vec<Choice> =
+            choices.iter().filter(|c| c.is_right()).cloned().collect();
+        let mut wrong: Vec<Choice> =
+            choices.iter().filter(|c| !c.is_right()).cloned().collect();
         let at = at.min(wrong.len());
         for (i, c) in right.into_iter().enumerate() {
             wrong.insert(at + i, c);
@@ -278,9 +306,11 @@ fn order(id: &str, choices: &mut [Choice], prompt: &schema::MultipleChoicePrompt
     } else {
         // FNV-1a: stable across builds and Rust releases, unlike std's hasher.
         let key = |c: &Choice| {
-            format!("{id}\n{}", c.text).bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-            })
+            format!("{id}\n{}", c.text)
+                .bytes()
+                .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                    (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+                })
         };
         choices.sort_by_key(key);
     }
@@ -288,7 +318,10 @@ fn order(id: &str, choices: &mut [Choice], prompt: &schema::MultipleChoicePrompt
 
 /// One question's table, read: mdbook-quiz's part by its own types, then this book's keys.
 fn read_question(table: &toml::Table) -> Result<Question> {
-    let unknown: Vec<&String> = table.keys().filter(|k| !KEYS.contains(&k.as_str())).collect();
+    let unknown: Vec<&String> = table
+        .keys()
+        .filter(|k| !KEYS.contains(&k.as_str()))
+        .collect();
     if !unknown.is_empty() {
         bail!("unknown keys {unknown:?}; a question has {KEYS:?}");
     }
@@ -302,16 +335,24 @@ fn read_question(table: &toml::Table) -> Result<Question> {
             .context("`why` is a list of strings, one per distractor")?,
         None => Vec::new(),
     };
-    let raw_evidence = RawEvidence::deserialize(raw_evidence).context("invalid `evidence`")?;
+    let raw_evidence =
+        RawEvidence::deserialize(raw_evidence).context("invalid `evidence`")?;
     let holds = raw_evidence.holds.clone();
     let evidence = raw_evidence.parse()?;
-    let question: schema::Question = toml::Value::Table(quiz_part)
-        .try_into()
-        .context("not an mdbook-quiz question (type, prompt, answer)")?;
-    let fields_of = |id: Option<String>, context: Option<schema::Markdown>| -> Result<_> {
-        let id = id.context("no `id`: give it one in kebab case, which {{#quiz chNN/ID}} names")?;
+    let question: schema::Question =
+        toml::Value::Table(quiz_part)
+            .try_into()
+            .context("not an mdbook-quiz question (type, prompt, answer)")?;
+    let fields_of = |id: Option<String>,
+                     context: Option<schema::Markdown>|
+     -> Result<_> {
+        let id = id.context(
+            "no `id`: give it one in kebab case, which {{#quiz chNN/ID}} names",
+        )?;
         if !ID.is_match(&id) {
-            bail!("id {id:?}: use kebab case (lowercase letters, digits, dashes)");
+            bail!(
+                "id {id:?}: use kebab case (lowercase letters, digits, dashes)"
+            );
         }
         Ok((id, context.map(|c| c.0)))
     };
@@ -319,7 +360,9 @@ fn read_question(table: &toml::Table) -> Result<Question> {
         schema::Question::MultipleChoice(schema::MultipleChoice(q)) => {
             let (id, context) = fields_of(q.id, q.context)?;
             let (right, multi) = match q.answer.answer {
-                schema::MultipleChoiceAnswerFormat::Single(one) => (vec![one.0], false),
+                schema::MultipleChoiceAnswerFormat::Single(one) => {
+                    (vec![one.0], false)
+                }
                 schema::MultipleChoiceAnswerFormat::Multi(many) => {
                     (many.into_iter().map(|m| m.0).collect(), true)
                 }
@@ -328,32 +371,42 @@ fn read_question(table: &toml::Table) -> Result<Question> {
                 q.prompt.distractors.iter().map(|d| d.0.clone()).collect();
             if why.len() != distractors.len() {
                 bail!(
-                    "question {id}: {} distractors but {} `why`: explain every wrong choice, \
-                     in the order of prompt.distractors",
+                    "{} wrong choices (prompt.distractors) but {} `why`: explain every \
+                     wrong choice, in the order of prompt.distractors",
                     distractors.len(),
                     why.len()
                 );
             }
             if let Some(empty) = why.iter().position(|w| w.trim().is_empty()) {
-                bail!("question {id}: the `why` of distractor {} is empty", empty + 1);
+                bail!(
+                    "the `why` of distractor {} is empty",
+                    empty + 1
+                );
             }
             if distractors.is_empty() {
-                bail!("question {id}: a multiple-choice question needs wrong choices");
+                bail!(
+                    "a multiple-choice question needs wrong choices"
+                );
             }
             let mut choices: Vec<Choice> = right
                 .into_iter()
-                .map(|text| Choice { text, why: None, holds: None })
-                .chain(
-                    distractors
-                        .into_iter()
-                        .zip(why)
-                        .map(|(text, why)| Choice { text, why: Some(why), holds: None }),
-                )
+                .map(|text| Choice {
+                    text,
+                    why: None,
+                    holds: None,
+                })
+                .chain(distractors.into_iter().zip(why).map(|(text, why)| {
+                    Choice {
+                        text,
+                        why: Some(why),
+                        holds: None,
+                    }
+                }))
                 .collect();
             if let Some(holds) = holds {
                 if holds.len() != choices.len() {
                     bail!(
-                        "question {id}: {} choices but {} evidence.holds: one expression per \
+                        "{} choices but {} evidence.holds: one expression per \
                          choice, the right answers' first, then the distractors'",
                         choices.len(),
                         holds.len()
@@ -363,9 +416,10 @@ fn read_question(table: &toml::Table) -> Result<Question> {
                     choice.holds = Some(holds);
                 }
             }
-            let texts: BTreeSet<&str> = choices.iter().map(|c| c.text.as_str()).collect();
+            let texts: BTreeSet<&str> =
+                choices.iter().map(|c| c.text.as_str()).collect();
             if texts.len() != choices.len() {
-                bail!("question {id}: two choices are the same text");
+                bail!("two choices are the same text");
             }
             order(&id, &mut choices, &q.prompt);
             Ok(Question {
@@ -379,10 +433,14 @@ fn read_question(table: &toml::Table) -> Result<Question> {
         schema::Question::ShortAnswer(schema::ShortAnswer(q)) => {
             let (id, context) = fields_of(q.id, q.context)?;
             if !why.is_empty() {
-                bail!("question {id}: `why` explains distractors; a ShortAnswer has none");
+                bail!(
+                    "`why` explains distractors; a ShortAnswer has none"
+                );
             }
             if holds.is_some() {
-                bail!("question {id}: evidence.values decides choices; a ShortAnswer has none");
+                bail!(
+                    "evidence.values decides choices; a ShortAnswer has none"
+                );
             }
             let mut answers = vec![q.answer.answer];
             answers.extend(q.answer.alternatives.unwrap_or_default());
@@ -425,19 +483,33 @@ impl Quiz {
     }
 
     fn read(project: &Project, path: &Path) -> Result<Quiz> {
-        let relative = path.strip_prefix(&project.root).unwrap_or(path).to_path_buf();
+        let relative = path
+            .strip_prefix(&project.root)
+            .unwrap_or(path)
+            .to_path_buf();
         let shown = relative.display().to_string();
         let chapter = path
             .file_stem()
             .and_then(|s| s.to_str())
-            .filter(|s| s.len() == 4 && s.starts_with("ch") && s[2..].bytes().all(|b| b.is_ascii_digit()))
-            .with_context(|| format!("{shown}: name a quiz file chNN.toml, after its chapter"))?
+            .filter(|s| {
+                s.len() == 4
+                    && s.starts_with("ch")
+                    && s[2..].bytes().all(|b| b.is_ascii_digit())
+            })
+            .with_context(|| {
+                format!(
+                    "{shown}: name a quiz file chNN.toml, after its chapter"
+                )
+            })?
             .to_owned();
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {shown}"))?;
-        let table: toml::Table =
-            toml::from_str(&text).with_context(|| format!("{shown}: not valid TOML"))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {shown}"))?;
+        let table: toml::Table = toml::from_str(&text)
+            .with_context(|| format!("{shown}: not valid TOML"))?;
         if let Some(key) = table.keys().find(|k| *k != "questions") {
-            bail!("{shown}: unknown key {key:?}; a quiz file holds [[questions]] only");
+            bail!(
+                "{shown}: unknown key {key:?}; a quiz file holds [[questions]] only"
+            );
         }
         let raw = table
             .get("questions")
@@ -445,19 +517,27 @@ impl Quiz {
             .with_context(|| format!("{shown}: no [[questions]]"))?;
         let mut questions: Vec<Question> = Vec::new();
         for (n, item) in raw.iter().enumerate() {
-            let table = item
-                .as_table()
-                .with_context(|| format!("{shown}: question {} is not a table", n + 1))?;
+            let table = item.as_table().with_context(|| {
+                format!("{shown}: question {} is not a table", n + 1)
+            })?;
             let question = read_question(table).with_context(|| {
-                let id = table.get("id").and_then(|i| i.as_str()).unwrap_or("?");
+                let id =
+                    table.get("id").and_then(|i| i.as_str()).unwrap_or("?");
                 format!("{shown}: question {} (id {id})", n + 1)
             })?;
             if questions.iter().any(|q| q.id == question.id) {
-                bail!("{shown}: two questions have the id {:?}; make them unique", question.id);
+                bail!(
+                    "{shown}: two questions have the id {:?}; make them unique",
+                    question.id
+                );
             }
             questions.push(question);
         }
-        Ok(Quiz { chapter, path: relative, questions })
+        Ok(Quiz {
+            chapter,
+            path: relative,
+            questions,
+        })
     }
 
     pub fn question(&self, id: &str) -> Option<&Question> {
@@ -474,7 +554,11 @@ pub fn choice_text(markdown: &str) -> String {
     if let Some(caps) = FENCE.captures(markdown) {
         return caps[1].to_owned();
     }
-    markdown.trim().trim_matches('`').trim().to_owned()
+    let text = markdown.trim();
+    match text.strip_prefix('`').and_then(|t| t.strip_suffix('`')) {
+        Some(inside) if !inside.contains('`') => inside.trim().to_owned(),
+        _ => text.to_owned(),
+    }
 }
 
 /// The outputs a question's evidence reads: the stored one, or every one of a shape, each
@@ -486,16 +570,23 @@ fn evidence_outputs(
 ) -> Result<Vec<(String, String)>> {
     let Some(shape) = shape else {
         let stored = listing.stored_output(&project.root)?;
-        return Ok(vec![(listing.output_path().display().to_string(), stored.text)]);
+        return Ok(vec![(
+            listing.output_path().display().to_string(),
+            stored.text,
+        )]);
     };
-    let found: Vec<(String, String)> = crate::machines::Machines::load(project)?
-        .shape_outputs(listing, shape)
-        .into_iter()
-        .map(|(_, path, output)| {
-            let path = path.strip_prefix(&project.root).unwrap_or(&path).to_path_buf();
-            (path.display().to_string(), output.text)
-        })
-        .collect();
+    let found: Vec<(String, String)> =
+        crate::machines::Machines::load(project)?
+            .shape_outputs(listing, shape)
+            .into_iter()
+            .map(|(_, path, output)| {
+                let path = path
+                    .strip_prefix(&project.root)
+                    .unwrap_or(&path)
+                    .to_path_buf();
+                (path.display().to_string(), output.text)
+            })
+            .collect();
     if found.is_empty() {
         bail!(
             "no machine has an output of {} in the shape {shape:?} \
@@ -509,7 +600,11 @@ fn evidence_outputs(
 }
 
 /// `stored` with its lines `first..=last` (1-based) replaced by `candidate`'s.
-fn splice(stored: &str, lines: Option<(usize, usize)>, candidate: &str) -> Result<String> {
+fn splice(
+    stored: &str,
+    lines: Option<(usize, usize)>,
+    candidate: &str,
+) -> Result<String> {
     let Some((first, last)) = lines else {
         return Ok(candidate.to_owned());
     };
@@ -528,7 +623,12 @@ fn splice(stored: &str, lines: Option<(usize, usize)>, candidate: &str) -> Resul
 
 /// The texts a right answer must be, read from one output: a value's text (or the set of
 /// a list's distinct texts), a compile-fail's error codes, a model's allowed set.
-fn right_texts(listing: &Listing, evidence: &Evidence, text: &str, path: &str) -> Result<BTreeSet<String>> {
+fn right_texts(
+    listing: &Listing,
+    evidence: &Evidence,
+    text: &str,
+    path: &str,
+) -> Result<BTreeSet<String>> {
     match evidence {
         Evidence::Value { value, .. } => {
             let spec = listing.spec.values.get(value).with_context(|| {
@@ -538,11 +638,15 @@ fn right_texts(listing: &Listing, evidence: &Evidence, text: &str, path: &str) -
                 )
             })?;
             let one = BTreeMap::from([(value.clone(), spec.clone())]);
-            let readings = claims::read_values(&one, text)
-                .with_context(|| format!("{path}: the value {value} cannot be read from it"))?;
+            let readings =
+                claims::read_values(&one, text).with_context(|| {
+                    format!("{path}: the value {value} cannot be read from it")
+                })?;
             let reading = &readings[value];
             Ok(match &reading.value {
-                claims::Value::List(_) => reading.text.split(", ").map(str::to_owned).collect(),
+                claims::Value::List(_) => {
+                    reading.text.split(", ").map(str::to_owned).collect()
+                }
                 _ => BTreeSet::from([reading.text.clone()]),
             })
         }
@@ -554,8 +658,10 @@ fn right_texts(listing: &Listing, evidence: &Evidence, text: &str, path: &str) -
                     crate::paths::COMPILE_FAIL_DIR
                 );
             }
-            let codes: BTreeSet<String> =
-                CODE.find_iter(text).map(|m| m.as_str().to_owned()).collect();
+            let codes: BTreeSet<String> = CODE
+                .find_iter(text)
+                .map(|m| m.as_str().to_owned())
+                .collect();
             if codes.is_empty() {
                 bail!("{path}: rustc's stored error has no error code");
             }
@@ -569,7 +675,9 @@ fn right_texts(listing: &Listing, evidence: &Evidence, text: &str, path: &str) -
             })
         }
         Evidence::Output { .. } | Evidence::Values { .. } => {
-            unreachable!("an output is matched, and values judged, not read as texts")
+            unreachable!(
+                "an output is matched, and values judged, not read as texts"
+            )
         }
     }
 }
@@ -597,7 +705,8 @@ fn accepts(
             }
             Evidence::Rustc { .. } => {
                 let codes = right_texts(listing, evidence, text, path)?;
-                let named: Vec<&str> = CODE.find_iter(choice).map(|m| m.as_str()).collect();
+                let named: Vec<&str> =
+                    CODE.find_iter(choice).map(|m| m.as_str()).collect();
                 match named.as_slice() {
                     [code] => codes.contains(*code),
                     _ => bail!(
@@ -608,19 +717,31 @@ fn accepts(
                 }
             }
             Evidence::Values { .. } => {
-                let holds = holds.context("evidence.values needs an evidence.holds per choice")?;
+                let holds = holds.context(
+                    "evidence.values needs an evidence.holds per choice",
+                )?;
                 let readings = claims::read_values(&listing.spec.values, text)
-                    .with_context(|| format!("{path}: the [values] of {} cannot be read from it", listing.name))?;
+                    .with_context(|| {
+                        format!(
+                            "{path}: the [values] of {} cannot be read from it",
+                            listing.name
+                        )
+                    })?;
                 let claim = claims::ClaimSpec {
                     id: "quiz".into(),
                     check: holds.to_owned(),
                     says: String::new(),
                     why_not: None,
                 };
-                let verdict = claims::judge(std::slice::from_ref(&claim), &readings).remove(0);
-                verdict.outcome.map_err(|e| anyhow!("evidence.holds {holds:?}: {e}"))?
+                let verdict =
+                    claims::judge(std::slice::from_ref(&claim), &readings)
+                        .remove(0);
+                verdict
+                    .outcome
+                    .map_err(|e| anyhow!("evidence.holds {holds:?}: {e}"))?
             }
-            _ => right_texts(listing, evidence, text, path)?.contains(&choice_text(choice)),
+            _ => right_texts(listing, evidence, text, path)?
+                .contains(&choice_text(choice)),
         };
         verdicts.insert(verdict);
     }
@@ -635,10 +756,19 @@ fn accepts(
 
 /// Checks that the evidence decides `question` the way the quiz says: every right choice
 /// accepted, every wrong one rejected (a short answer: its first spelling accepted).
-pub fn check_question(project: &Project, listings: &[Listing], question: &Question) -> Result<()> {
+pub fn check_question(
+    project: &Project,
+    listings: &[Listing],
+    question: &Question,
+) -> Result<()> {
     let listing = Listing::named(listings, question.evidence.listing())?;
-    let outputs = evidence_outputs(project, listing, question.evidence.shape())?;
-    let place = outputs.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", ");
+    let outputs =
+        evidence_outputs(project, listing, question.evidence.shape())?;
+    let place = outputs
+        .iter()
+        .map(|(p, _)| p.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     let judge = |text: &str, holds: Option<&str>| {
         accepts(listing, &question.evidence, &outputs, text, holds)
     };
@@ -648,9 +778,12 @@ pub fn check_question(project: &Project, listings: &[Listing], question: &Questi
             if matches!(question.evidence, Evidence::Value { .. }) && *multi {
                 // Every right text must be offered, or the reader cannot give the answer.
                 for (_, text) in &outputs {
-                    let rights = right_texts(listing, &question.evidence, text, &place)?;
+                    let rights =
+                        right_texts(listing, &question.evidence, text, &place)?;
                     for right in rights {
-                        if !choices.iter().any(|c| c.is_right() && choice_text(&c.text) == right) {
+                        if !choices.iter().any(|c| {
+                            c.is_right() && choice_text(&c.text) == right
+                        }) {
                             problems.push(format!(
                                 "the evidence's answer includes {right:?}, which no right \
                                  choice offers"
@@ -664,23 +797,27 @@ pub fn check_question(project: &Project, listings: &[Listing], question: &Questi
                 match (choice.is_right(), accepted) {
                     (true, false) => problems.push(format!(
                         "the right answer {:?} is rejected by the evidence",
-                        choice_text(&choice.text)
+                        choice.text.trim()
                     )),
                     (false, true) => problems.push(format!(
                         "the wrong choice {:?} is accepted by the evidence",
-                        choice_text(&choice.text)
+                        choice.text.trim()
                     )),
                     _ => {}
                 }
             }
             if !*multi && choices.iter().filter(|c| c.is_right()).count() != 1 {
-                problems.push("a single-answer question has one right choice".into());
+                problems.push(
+                    "a single-answer question has one right choice".into(),
+                );
             }
         }
         Answer::Short { answers } => {
             if matches!(
                 question.evidence,
-                Evidence::Output { .. } | Evidence::Rustc { .. } | Evidence::Values { .. }
+                Evidence::Output { .. }
+                    | Evidence::Rustc { .. }
+                    | Evidence::Values { .. }
             ) {
                 problems.push(
                     "a ShortAnswer is checked against a value (evidence.value) or a model's \
@@ -722,7 +859,11 @@ pub fn check_all(project: &Project) -> Result<()> {
 }
 
 /// One quiz file's questions, each checked against its evidence.
-pub fn check_quiz(project: &Project, listings: &[Listing], quiz: &Quiz) -> Result<()> {
+pub fn check_quiz(
+    project: &Project,
+    listings: &[Listing],
+    quiz: &Quiz,
+) -> Result<()> {
     let mut problems = Problems::new();
     for question in &quiz.questions {
         if let Err(e) = check_question(project, listings, question) {
@@ -742,7 +883,10 @@ pub fn check_quiz(project: &Project, listings: &[Listing], quiz: &Quiz) -> Resul
 /// Markdown as HTML, every `{{#` escaped so that mdBook's directives do not run in it.
 fn markdown(text: &str) -> Markup {
     let mut out = String::new();
-    pulldown_cmark::html::push_html(&mut out, pulldown_cmark::Parser::new(text));
+    pulldown_cmark::html::push_html(
+        &mut out,
+        pulldown_cmark::Parser::new(text),
+    );
     PreEscaped(layout::escape_directives(&out))
 }
 
@@ -762,7 +906,12 @@ pub struct Reveal {
 /// One question where the chapter places it: the prompt, the choices (real inputs with
 /// labels), Check, Show the run, the verdict (a live region) and the explanations, hidden
 /// until answered. `theme/quiz.js` makes it work; without scripts, it is a list of choices.
-pub fn render_question(chapter: &str, number: &str, question: &Question, reveal: &Reveal) -> String {
+pub fn render_question(
+    chapter: &str,
+    number: &str,
+    question: &Question,
+    reveal: &Reveal,
+) -> String {
     let id = html_id(chapter, &question.id);
     let multi = matches!(question.answer, Answer::Choice { multi: true, .. });
     let page = html! {
@@ -824,7 +973,10 @@ pub fn render_question(chapter: &str, number: &str, question: &Question, reveal:
 
 /// A chapter's questions for print: at the chapter's end, without their answers (hidden on
 /// screen).
-pub fn render_print(chapter_title: &str, questions: &[(String, &Question)]) -> String {
+pub fn render_print(
+    chapter_title: &str,
+    questions: &[(String, &Question)],
+) -> String {
     if questions.is_empty() {
         return String::new();
     }
@@ -851,7 +1003,9 @@ pub fn render_print(chapter_title: &str, questions: &[(String, &Question)]) -> S
 
 /// The Answers appendix: every question of every quiz, its answer, why, and why each wrong
 /// choice is wrong.
-pub fn render_answers(quizzes: &[(String, Vec<(String, &Question)>)]) -> String {
+pub fn render_answers(
+    quizzes: &[(String, Vec<(String, &Question)>)],
+) -> String {
     let page = html! {
         div class="quiz-answers" {
             "\n"
@@ -903,14 +1057,21 @@ mod tests {
         );
         let stored = "start\nparent: pid 10\nchild: pid 11\nend\n";
         let judge = |choice: &str| {
-            let candidate = splice(stored, Some((2, 3)), &choice_text(choice)).unwrap();
+            let candidate =
+                splice(stored, Some((2, 3)), &choice_text(choice)).unwrap();
             matcher.compare(stored, &candidate).is_ok()
         };
         assert!(judge("```text\nchild: pid 42\nparent: pid 7\n```"));
         assert!(judge("```\nparent: pid 1\nchild: pid 2\n```"));
         assert!(!judge("```\nparent: pid 1\n```"), "a line missing");
-        assert!(!judge("```\nchild: pid 1\nchild: pid 2\n```"), "a line changed");
-        assert!(!judge("```\nparent: pid 1\nchild: pid 2\nend\n```"), "a line added");
+        assert!(
+            !judge("```\nchild: pid 1\nchild: pid 2\n```"),
+            "a line changed"
+        );
+        assert!(
+            !judge("```\nparent: pid 1\nchild: pid 2\nend\n```"),
+            "a line added"
+        );
     }
 
     #[test]
