@@ -880,6 +880,14 @@ pub fn check_quiz(
 // ---------------------------------------------------------------------------------------
 // Rendering
 
+/// A block of HTML that markdown leaves as it is: a blank line would end the HTML block
+/// (CommonMark), so each is written as a character reference (a newline, in a `<pre>` or
+/// not); mdBook's directives escaped.
+fn html_block(html: &str) -> String {
+    let escaped = layout::escape_directives(html).replace("\n\n", "\n&#10;");
+    format!("\n{escaped}\n\n")
+}
+
 /// Markdown as HTML, every `{{#` escaped so that mdBook's directives do not run in it.
 fn markdown(text: &str) -> Markup {
     let mut out = String::new();
@@ -968,7 +976,7 @@ pub fn render_question(
         }
         "\n"
     };
-    format!("\n{}\n\n", layout::escape_directives(&page.into_string()))
+    html_block(&page.into_string())
 }
 
 /// A chapter's questions for print: at the chapter's end, without their answers (hidden on
@@ -998,7 +1006,7 @@ pub fn render_print(
         }
         "\n"
     };
-    format!("\n\n{}\n", layout::escape_directives(&page.into_string()))
+    format!("\n{}", html_block(&page.into_string()))
 }
 
 /// The Answers appendix: every question of every quiz, its answer, why, and why each wrong
@@ -1039,7 +1047,7 @@ pub fn render_answers(
         }
         "\n"
     };
-    format!("\n{}\n\n", layout::escape_directives(&page.into_string()))
+    html_block(&page.into_string())
 }
 
 #[cfg(test)]
