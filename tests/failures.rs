@@ -1763,7 +1763,9 @@ fn a_quiz_its_evidence_contradicts_names_the_file_and_question() {
     assert_fails(
         &fixture,
         check_quizzes(&fixture),
-        str![[r#"src/quizzes/ch01.toml: question what-it-prints: the right answer "`goodbye`" is rejected by the evidence; the wrong choice "`hello`" is accepted by the evidence; the evidence (listings/output/ch01-01-hello.txt) does not decide the question the way it says: make each right choice one the evidence accepts and each wrong choice one it rejects, or name other evidence"#]],
+        str![[
+            r#"src/quizzes/ch01.toml: question what-it-prints: the right answer "`goodbye`" is rejected by the evidence; the wrong choice "`hello`" is accepted by the evidence; the evidence (listings/output/ch01-01-hello.txt) does not decide the question the way it says: make each right choice one the evidence accepts and each wrong choice one it rejects, or name other evidence"#
+        ]],
     );
 }
 

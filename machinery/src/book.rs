@@ -307,8 +307,7 @@ impl ListingPreprocessor {
     fn render_answers(&self, placements: &Placements) -> String {
         let mut by_chapter: Vec<(String, Vec<(String, &Question)>)> =
             Vec::new();
-        let mut placed: Vec<(&(String, String), &(String, String))> =
-            placements.iter().collect();
+        let mut placed: Vec<_> = placements.iter().collect();
         placed.sort_by_key(|(_, (number, _))| number_key(number));
         for ((quiz, id), (number, title)) in placed {
             let Some(question) =

@@ -378,15 +378,10 @@ fn read_question(table: &toml::Table) -> Result<Question> {
                 );
             }
             if let Some(empty) = why.iter().position(|w| w.trim().is_empty()) {
-                bail!(
-                    "the `why` of distractor {} is empty",
-                    empty + 1
-                );
+                bail!("the `why` of distractor {} is empty", empty + 1);
             }
             if distractors.is_empty() {
-                bail!(
-                    "a multiple-choice question needs wrong choices"
-                );
+                bail!("a multiple-choice question needs wrong choices");
             }
             let mut choices: Vec<Choice> = right
                 .into_iter()
@@ -433,9 +428,7 @@ fn read_question(table: &toml::Table) -> Result<Question> {
         schema::Question::ShortAnswer(schema::ShortAnswer(q)) => {
             let (id, context) = fields_of(q.id, q.context)?;
             if !why.is_empty() {
-                bail!(
-                    "`why` explains distractors; a ShortAnswer has none"
-                );
+                bail!("`why` explains distractors; a ShortAnswer has none");
             }
             if holds.is_some() {
                 bail!(
