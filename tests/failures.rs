@@ -1858,3 +1858,58 @@ src/quizzes/ch01.toml: question outcomes: the right answer "`(0, 0)`" is rejecte
 "#]],
     );
 }
+
+#[test]
+fn a_quiz_reveals_the_stored_output_the_readers_run_and_is_answered_in_the_appendix()
+ {
+    let fixture = fixture_with_quiz(&quiz_about_hello(
+        "```text\nhello\n```",
+        "```text\nhello\nhello\n```",
+    ));
+    fixture.chapters(&[
+        (
+            "ch01-one.md",
+            "# One\n\n{{#listing ch01-01-hello}}\n\n{{#quiz ch01/what-it-prints}}\n",
+        ),
+        ("answers.md", "# Answers\n\n{{#quiz_answers}}\n"),
+    ]);
+    let mine = fixture.root().join("mine");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(
+        mine.join(format!("{HELLO}.txt")),
+        format!(
+            "$ cargo run -p listings --bin {HELLO}\nhello from your machine\n"
+        ),
+    )
+    .unwrap();
+    let site = LoadedBook::load_with_mine(&fixture.project(), Some(&mine))
+        .and_then(|mut book| {
+            book.build_html(Some(&fixture.root().join("site")))
+        })
+        .unwrap();
+    let page = std::fs::read_to_string(site.join("ch01-one.html")).unwrap();
+    for part in [
+        "<section class=\"quiz\" id=\"quiz-ch01-what-it-prints\"",
+        "<h4 class=\"quiz-title\" id=\"quiz-ch01-what-it-prints-title\">Quiz 1.1</h4>",
+        "data-right=\"false\"",
+        "<div class=\"quiz-why\" hidden",
+        "The book's run: $ cargo run -p listings --bin ch01-01-hello",
+        "hello from your machine",
+        "<section class=\"quiz-print\">",
+    ] {
+        assert!(page.contains(part), "{part:?} is not in the page:\n{page}");
+    }
+    let answers = std::fs::read_to_string(site.join("answers.html")).unwrap();
+    for part in [
+        "<h3>Quiz 1.1</h3>",
+        "<strong>Right: </strong>",
+        "<strong>Wrong: </strong>",
+        "It prints its greeting.",
+        "Checked against ch01-01-hello",
+    ] {
+        assert!(
+            answers.contains(part),
+            "{part:?} is not in the appendix:\n{answers}"
+        );
+    }
+}
