@@ -81,6 +81,21 @@ fn main() {
         })),
         Err(e) => trials.push(trial("claims", move || Err(e))),
     }
+    // Each quiz's questions, decided by their evidence (stored outputs only: nothing runs).
+    match machinery::quiz::Quiz::all(&project)
+        .and_then(|quizzes| Ok((quizzes, Listing::all(&project)?)))
+    {
+        Ok((quizzes, listings)) => {
+            let listings = Arc::new(listings);
+            trials.extend(quizzes.into_iter().map(|quiz| {
+                let (project, listings) = (project.clone(), listings.clone());
+                trial(format!("quizzes::{}", quiz.chapter), move || {
+                    machinery::quiz::check_quiz(&project, &listings, &quiz)
+                })
+            }));
+        }
+        Err(e) => trials.push(trial("quizzes", move || Err(e))),
+    }
     trials.push(trial("every_declared_variation_is_exercised", {
         let project = project.clone();
         move || variations_exercised(&project)

@@ -482,6 +482,249 @@ fn verdicts_marked_and_shown(
     Ok(())
 }
 
+/// What a quiz shows, read in the page: the result, which explanations are visible, the
+/// reveal, the colours, and the element that has the focus.
+const QUIZ_STATE: &str = r#"
+    const quiz = document.getElementById(arguments[0]);
+    const visible = (e) => e !== null && !e.hidden && e.getClientRects().length > 0;
+    return {
+        result: quiz.querySelector(".quiz-result").textContent,
+        whys: [...quiz.querySelectorAll(".quiz-choice")].map((c) => ({
+            right: c.dataset.right === "true",
+            checked: c.querySelector("input").checked,
+            why_shown: visible(c.querySelector(".quiz-why")),
+        })),
+        reveal_shown: visible(quiz.querySelector(".quiz-reveal")),
+        reveal_text: quiz.querySelector(".quiz-reveal").innerText,
+        expanded: quiz.querySelector(".quiz-show").getAttribute("aria-expanded"),
+        focused: document.activeElement ? document.activeElement.className : "",
+        background: getComputedStyle(quiz).backgroundColor,
+        color: getComputedStyle(quiz).color,
+        progress: localStorage.getItem("book-quiz-progress") || "",
+    };"#;
+
+/// A quiz in the page: a wrong answer shows why under the choice, a right one says so, the
+/// reveal shows the stored output, it works from the keyboard alone, in the light and the
+/// dark themes; print.html carries the questions at the chapter's end without their answers.
+fn quizzes_answer_explain_reveal(
+    browser: &mut Browser,
+    project: &Project,
+) -> Result<()> {
+    let quizzes = machinery::quiz::Quiz::all(project)?;
+    let listings = machinery::listing::Listing::all(project)?;
+    // The first single-answer question with choices, and the page of its chapter.
+    let Some((quiz, question)) = quizzes.iter().find_map(|quiz| {
+        quiz.questions
+            .iter()
+            .find(|q| {
+                matches!(
+                    q.answer,
+                    machinery::quiz::Answer::Choice { multi: false, .. }
+                ) && q.evidence.shape().is_none()
+            })
+            .map(|q| (quiz, q))
+    }) else {
+        eprintln!("no single-answer quiz question yet");
+        return Ok(());
+    };
+    let page = std::fs::read_dir(project.root.join("src"))?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .find(|f| {
+            f.starts_with(&format!("{}-", quiz.chapter)) && f.ends_with(".md")
+        })
+        .context("no chapter for the quiz")?
+        .replace(".md", ".html");
+    let id = machinery::quiz::html_id(&quiz.chapter, &question.id);
+    let listing = machinery::listing::Listing::named(
+        &listings,
+        question.evidence.listing(),
+    )?;
+    let stored = listing.stored_output(&project.root)?;
+    let first_line = stored.text.lines().next().unwrap_or("").to_owned();
+    let session = &browser.session;
+    let args = vec![Value::String(id.clone())];
+    let (wrong, right, revealed, keyboard, colours) = session.run(async {
+        use fantoccini::key::Key;
+        let client = session.client();
+        session.open(&page).await?;
+        client.execute("localStorage.clear();", vec![]).await?;
+        let quiz_css = format!("#{id}");
+        let choice = |right: bool| {
+            format!("{quiz_css} .quiz-choice[data-right=\"{right}\"] input")
+        };
+        let check = format!("{quiz_css} .quiz-check");
+        // A wrong answer, by pointer.
+        client
+            .find(Locator::Css(&choice(false)))
+            .await?
+            .click()
+            .await?;
+        client.find(Locator::Css(&check)).await?.click().await?;
+        let wrong = client.execute(QUIZ_STATE, args.clone()).await?;
+        // The right one.
+        client
+            .find(Locator::Css(&choice(true)))
+            .await?
+            .click()
+            .await?;
+        client.find(Locator::Css(&check)).await?.click().await?;
+        let right = client.execute(QUIZ_STATE, args.clone()).await?;
+        // The reveal.
+        let show = format!("{quiz_css} .quiz-show");
+        client.find(Locator::Css(&show)).await?.click().await?;
+        let revealed = client.execute(QUIZ_STATE, args.clone()).await?;
+        // Keyboard only: focus the first choice, choose with the arrow keys, Tab to Check,
+        // press Enter.
+        session.open(&page).await?;
+        client
+            .execute(
+                "const q = document.getElementById(arguments[0]); \
+                 q.scrollIntoView(); q.querySelector('input').focus();",
+                args.clone(),
+            )
+            .await?;
+        let active = client.active_element().await?;
+        active.send_keys(" ").await?;
+        active.send_keys(&Key::Down.to_string()).await?;
+        client
+            .active_element()
+            .await?
+            .send_keys(&Key::Tab.to_string())
+            .await?;
+        let on_check = client.execute(QUIZ_STATE, args.clone()).await?;
+        client
+            .active_element()
+            .await?
+            .send_keys(&Key::Enter.to_string())
+            .await?;
+        let mut keyboard = client.execute(QUIZ_STATE, args.clone()).await?;
+        keyboard["focused_before_enter"] = on_check["focused"].clone();
+        // The themes.
+        let mut colours = Vec::new();
+        for theme in ["light", "navy"] {
+            set_theme(client, theme).await?;
+            colours.push(client.execute(QUIZ_STATE, args.clone()).await?);
+        }
+        set_theme(client, "light").await?;
+        Ok((wrong, right, revealed, keyboard, colours))
+    })?;
+    let whys = |state: &Value| -> Vec<(bool, bool, bool)> {
+        state["whys"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|w| {
+                (
+                    w["right"] == true,
+                    w["checked"] == true,
+                    w["why_shown"] == true,
+                )
+            })
+            .collect()
+    };
+    ensure!(
+        wrong["result"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("Not quite")
+            && whys(&wrong)
+                .iter()
+                .all(|&(right, checked, shown)| shown == (checked && !right)),
+        "{page} #{id}: a wrong answer must say so and show the why of the chosen choice \
+         only: {wrong}"
+    );
+    ensure!(
+        right["result"] == "Right." && whys(&right).iter().all(|w| !w.2),
+        "{page} #{id}: the right answer must be called right, with no why shown: {right}"
+    );
+    ensure!(
+        revealed["reveal_shown"] == true
+            && revealed["expanded"] == "true"
+            && revealed["reveal_text"]
+                .as_str()
+                .unwrap_or("")
+                .contains(&first_line),
+        "{page} #{id}: Show the run must show {}'s stored output: {revealed}",
+        listing.name
+    );
+    ensure!(
+        keyboard["focused_before_enter"] == "quiz-check"
+            && !keyboard["result"].as_str().unwrap_or("").is_empty()
+            && keyboard["progress"]
+                .as_str()
+                .unwrap_or("")
+                .contains(&question.id),
+        "{page} #{id}: from the keyboard, a choice, Tab to Check and Enter must give a \
+         verdict, kept in localStorage: {keyboard}"
+    );
+    ensure!(
+        colours[0]["background"] != colours[1]["background"]
+            && colours.iter().all(|c| c["background"] != c["color"]),
+        "{page} #{id}: the quiz must follow the dark theme: {colours:?}"
+    );
+    // Print: the questions at the chapter's end, without what answers them.
+    let print_page = session.run(async {
+        let client = session.client();
+        session.open("print.html").await?;
+        session
+            .browser
+            .devtools(
+                "Emulation.setEmulatedMedia",
+                serde_json::json!({ "media": "print" }),
+            )
+            .await?;
+        let found = client
+            .execute(
+                r#"
+                const visible = (e) => getComputedStyle(e).display !== "none" &&
+                    e.getClientRects().length > 0;
+                const print = [...document.querySelectorAll(".quiz-print")];
+                return {
+                    quizzes_shown: [...document.querySelectorAll(".quiz")].filter(visible).length,
+                    print_lists: print.filter(visible).length,
+                    text: print.map((p) => p.innerText).join("\n"),
+                };"#,
+                vec![],
+            )
+            .await?;
+        session
+            .browser
+            .devtools("Emulation.setEmulatedMedia", serde_json::json!({ "media": "" }))
+            .await?;
+        Ok(found)
+    })?;
+    let prompt_start: String = question
+        .prompt
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let machinery::quiz::Answer::Choice { choices, .. } = &question.answer
+    else {
+        unreachable!("chosen above");
+    };
+    let why = choices
+        .iter()
+        .find_map(|c| c.why.clone())
+        .unwrap_or_default();
+    let why_start: String =
+        why.split_whitespace().take(4).collect::<Vec<_>>().join(" ");
+    let text = print_page["text"].as_str().unwrap_or("");
+    ensure!(
+        print_page["quizzes_shown"] == 0
+            && print_page["print_lists"].as_u64().unwrap_or(0) > 0
+            && text.contains(prompt_start.trim_matches('`'))
+            && !text.contains(&why_start),
+        "print.html in print: the questions must be listed at the chapters' ends without \
+         their answers, and the interactive quizzes hidden: {print_page}"
+    );
+    eprintln!(
+        "quiz {}/{} answered wrong, right, revealed, by keyboard, in print",
+        quiz.chapter, question.id
+    );
+    Ok(())
+}
+
 /// Prints the site to PDF (`cargo book pdf`'s way, with a browser of its own) in the
 /// background, and reads the titles of the PDF's top-level outline entries (its bookmarks).
 fn print_in_background(site: PathBuf) -> JoinHandle<Result<Vec<String>>> {
@@ -690,6 +933,10 @@ fn main() {
         (
             "verdicts_of_the_prose_show_their_claims",
             verdicts_marked_and_shown,
+        ),
+        (
+            "quizzes_answer_explain_and_reveal",
+            quizzes_answer_explain_reveal,
         ),
         (SERVE_CHECK, serve_reloads_an_edited_chapter),
         // Last: the PDF prints while the checks above run.

@@ -1716,3 +1716,200 @@ fn rename_refuses_an_unknown_listing_a_taken_name_and_a_stale_output() {
             .contains("ch01-02-count:all")
     );
 }
+
+/// A quiz file for the sound fixture: one question about `ch01-01-hello`, its right answer
+/// `right`, its wrong one `wrong` (each a choice's markdown).
+fn quiz_about_hello(right: &str, wrong: &str) -> String {
+    format!(
+        "[[questions]]\nid = \"what-it-prints\"\ntype = \"MultipleChoice\"\n\
+         prompt.prompt = \"What does Listing 1.1 print?\"\nanswer.answer = {right:?}\n\
+         prompt.distractors = [{wrong:?}]\nwhy = [\"It prints its greeting.\"]\n\
+         evidence.output = \"{HELLO}\"\n"
+    )
+}
+
+/// The fixture with a quiz placed after its listing.
+fn fixture_with_quiz(quiz: &str) -> Fixture {
+    let fixture = Fixture::new();
+    fixture
+        .chapters(&[(
+            "ch01-one.md",
+            "# One\n\n{{#listing ch01-01-hello}}\n\n{{#quiz ch01/what-it-prints}}\n",
+        )])
+        .write("src/quizzes/ch01.toml", quiz);
+    fixture
+}
+
+/// Checks every quiz of the fixture against its evidence, as the book test does.
+fn check_quizzes(fixture: &Fixture) -> anyhow::Result<()> {
+    machinery::quiz::check_all(&fixture.project())
+}
+
+#[test]
+fn a_quiz_whose_evidence_decides_it_passes() {
+    let fixture = fixture_with_quiz(&quiz_about_hello(
+        "```text\nhello\n```",
+        "```text\nhello\nhello\n```",
+    ));
+    check_quizzes(&fixture).unwrap();
+    fixture.check_chapters().unwrap();
+}
+
+#[test]
+fn a_quiz_its_evidence_contradicts_names_the_file_and_question() {
+    // The answer is an output the listing does not print, and the wrong choice the one it
+    // does: the stored output under the listing's [vary] decides, and says so.
+    let fixture = fixture_with_quiz(&quiz_about_hello("`goodbye`", "`hello`"));
+    assert_fails(
+        &fixture,
+        check_quizzes(&fixture),
+        str![[
+            r#"src/quizzes/ch01.toml: question what-it-prints: the right answer "`goodbye`" is rejected by the evidence; the wrong choice "`hello`" is accepted by the evidence; the evidence (listings/output/ch01-01-hello.txt) does not decide the question the way it says: make each right choice one the evidence accepts and each wrong choice one it rejects, or name other evidence"#
+        ]],
+    );
+}
+
+#[test]
+fn a_quiz_without_a_why_or_evidence_names_the_file_and_question() {
+    let no_why = quiz_about_hello("`hello`", "`goodbye`")
+        .replace("why = [\"It prints its greeting.\"]\n", "");
+    let fixture = fixture_with_quiz(&no_why);
+    assert_fails(
+        &fixture,
+        check_quizzes(&fixture),
+        str![
+            "src/quizzes/ch01.toml: question 1 (id what-it-prints): 1 wrong choices (prompt.distractors) but 0 `why`: explain every wrong choice, in the order of prompt.distractors"
+        ],
+    );
+    let no_evidence = quiz_about_hello("`hello`", "`goodbye`")
+        .replace(&format!("evidence.output = \"{HELLO}\"\n"), "");
+    let fixture = fixture_with_quiz(&no_evidence);
+    assert_fails(
+        &fixture,
+        check_quizzes(&fixture),
+        str![[
+            r#"src/quizzes/ch01.toml: question 1 (id what-it-prints): no `evidence`: say what decides the answer (CONTRIBUTING.md, "Quizzes")"#
+        ]],
+    );
+}
+
+#[test]
+fn a_quiz_placed_nowhere_or_before_its_listing_names_it() {
+    let fixture = fixture_with_quiz(&quiz_about_hello("`hello`", "`goodbye`"));
+    fixture
+        .chapters(&[("ch01-one.md", "# One\n\n{{#listing ch01-01-hello}}\n")]);
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![
+            "preprocessing the book failed: src/quizzes/ch01.toml: question what-it-prints is placed nowhere: add {{#quiz ch01/what-it-prints}} to its chapter, after the listing it asks about"
+        ],
+    );
+    fixture.chapters(&[(
+        "ch01-one.md",
+        "# One\n\n{{#quiz ch01/what-it-prints}}\n\n{{#listing ch01-01-hello}}\n",
+    )]);
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![
+            "preprocessing the book failed: src/ch01-one.md:3: {{#quiz ch01/what-it-prints}} asks about ch01-01-hello, which this chapter has not shown yet: place the question after {{#listing ch01-01-hello}}"
+        ],
+    );
+}
+
+#[test]
+fn rustc_and_model_evidence_judge_each_choice() {
+    // A compile-fail listing: each choice names an error code, right if rustc's stored error
+    // has it. A model twin: each choice is an outcome, right if the allowed set holds it.
+    let fixture = Fixture::new();
+    fixture
+        .write("listings/compile-fail/ch01-02-bad.rs", "fn main() { x }\n")
+        .write("listings/compile-fail/ch01-02-bad.toml", "title = \"Bad\"\n")
+        .output(
+            "ch01-02-bad",
+            "error[E0425]: cannot find value `x` in this scope\n",
+            "cd listings/compile-fail && rustc --edition 2024 ch01-02-bad.rs",
+        )
+        .listing(
+            "ch01-03-model",
+            "title = \"Model\"\nno_claims = \"a set\"\n",
+            "Relaxed   {(0, 1), (1, 0)}\n",
+        )
+        .write(
+            "src/quizzes/ch01.toml",
+            "[[questions]]\nid = \"why-not\"\ntype = \"MultipleChoice\"\n\
+             prompt.prompt = \"Why does it not compile?\"\n\
+             answer.answer = \"`E0308`: mismatched types\"\n\
+             prompt.distractors = [\"`E0425`: no `x` in scope\"]\n\
+             why = [\"There is an `x`.\"]\nevidence.rustc = \"ch01-02-bad\"\n\n\
+             [[questions]]\nid = \"outcomes\"\ntype = \"MultipleChoice\"\n\
+             prompt.prompt = \"Which outcomes are allowed?\"\n\
+             answer.answer = [\"`(0, 1)`\", \"`(0, 0)`\"]\n\
+             prompt.distractors = [\"`(1, 0)`\"]\n\
+             why = [\"Forbidden.\"]\nevidence.model = \"ch01-03-model/Relaxed\"\n",
+        );
+    assert_fails(
+        &fixture,
+        check_quizzes(&fixture),
+        str![[r#"
+src/quizzes/ch01.toml: question why-not: the wrong choice "`E0425`: no `x` in scope" is accepted by the evidence; the right answer "`E0308`: mismatched types" is rejected by the evidence; the evidence (listings/output/ch01-02-bad.txt) does not decide the question the way it says: make each right choice one the evidence accepts and each wrong choice one it rejects, or name other evidence
+src/quizzes/ch01.toml: question outcomes: the right answer "`(0, 0)`" is rejected by the evidence; the wrong choice "`(1, 0)`" is accepted by the evidence; the evidence (listings/output/ch01-03-model.txt) does not decide the question the way it says: make each right choice one the evidence accepts and each wrong choice one it rejects, or name other evidence
+"#]],
+    );
+}
+
+#[test]
+fn a_quiz_reveals_the_stored_output_the_readers_run_and_is_answered_in_the_appendix()
+ {
+    let fixture = fixture_with_quiz(&quiz_about_hello(
+        "```text\nhello\n```",
+        "```text\nhello\nhello\n```",
+    ));
+    fixture.chapters(&[
+        (
+            "ch01-one.md",
+            "# One\n\n{{#listing ch01-01-hello}}\n\n{{#quiz ch01/what-it-prints}}\n",
+        ),
+        ("answers.md", "# Answers\n\n{{#quiz_answers}}\n"),
+    ]);
+    let mine = fixture.root().join("mine");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(
+        mine.join(format!("{HELLO}.txt")),
+        format!(
+            "$ cargo run -p listings --bin {HELLO}\nhello from your machine\n"
+        ),
+    )
+    .unwrap();
+    let site = LoadedBook::load_with_mine(&fixture.project(), Some(&mine))
+        .and_then(|mut book| {
+            book.build_html(Some(&fixture.root().join("site")))
+        })
+        .unwrap();
+    let page = std::fs::read_to_string(site.join("ch01-one.html")).unwrap();
+    for part in [
+        "<section class=\"quiz\" id=\"quiz-ch01-what-it-prints\"",
+        "<h4 class=\"quiz-title\" id=\"quiz-ch01-what-it-prints-title\">Quiz 1.1</h4>",
+        "data-right=\"false\"",
+        "<div class=\"quiz-why\" hidden",
+        "The book's run: $ cargo run -p listings --bin ch01-01-hello",
+        "hello from your machine",
+        "<section class=\"quiz-print\">",
+    ] {
+        assert!(page.contains(part), "{part:?} is not in the page:\n{page}");
+    }
+    let answers = std::fs::read_to_string(site.join("answers.html")).unwrap();
+    for part in [
+        "<h3>Quiz 1.1</h3>",
+        "<strong>Right: </strong>",
+        "<strong>Wrong: </strong>",
+        "It prints its greeting.",
+        "Checked against ch01-01-hello",
+    ] {
+        assert!(
+            answers.contains(part),
+            "{part:?} is not in the appendix:\n{answers}"
+        );
+    }
+}

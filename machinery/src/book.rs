@@ -14,6 +14,7 @@ use crate::claims::{self, ClaimRef};
 use crate::directive::{self, Kind as DirectiveKind};
 use crate::listing::{Listing, Position};
 use crate::output::StoredOutput;
+use crate::quiz::{self, Question, Quiz};
 use crate::verdict::{self, Judged, Mine, Sentence};
 use crate::{Problems, Project, layout};
 
@@ -44,7 +45,14 @@ pub struct ListingPreprocessor {
     mine: Option<PathBuf>,
     /// Every machine with outputs, to say on how many each claim holds.
     machines: crate::machines::Machines,
+    /// The quizzes (`src/quizzes/chNN.toml`), by chapter (`ch02`).
+    quizzes: BTreeMap<String, Quiz>,
 }
+
+/// Where each question of the quizzes is placed, found before any chapter is expanded (the
+/// Answers appendix needs them all): its number ("2.3") and its chapter's title, by
+/// `(quiz, id)`.
+type Placements = BTreeMap<(String, String), (String, String)>;
 
 /// A chapter being expanded: what is written so far, and what the next directive needs to
 /// know of the ones before it.
@@ -60,6 +68,12 @@ struct Expansion<'c> {
     verdict: Option<(usize, Vec<Judged>)>,
     /// The verdicts marked so far, which number their ids.
     verdicts: usize,
+    /// The listings shown so far: a question comes after the listing it asks about.
+    shown: std::collections::BTreeSet<String>,
+    /// The questions placed so far, with their numbers, repeated for print at the end.
+    questions: Vec<(String, Question)>,
+    /// Where every question of the book is placed.
+    placements: &'c Placements,
 }
 
 impl Expansion<'_> {
@@ -91,6 +105,10 @@ impl ListingPreprocessor {
             root: project.root.clone(),
             mine: None,
             machines: crate::machines::Machines::load(project)?,
+            quizzes: Quiz::all(project)?
+                .into_iter()
+                .map(|q| (q.chapter.clone(), q))
+                .collect(),
         })
     }
 
@@ -103,7 +121,11 @@ impl ListingPreprocessor {
 
     /// Expands a chapter's directives; every problem of the chapter is reported, not only
     /// the first.
-    fn expand_chapter(&self, chapter: &mut MdChapter) -> Result<()> {
+    fn expand_chapter(
+        &self,
+        chapter: &mut MdChapter,
+        placements: &Placements,
+    ) -> Result<()> {
         let Some(path) = chapter.source_path.clone() else {
             return Ok(());
         };
@@ -115,6 +137,9 @@ impl ListingPreprocessor {
             previous: None,
             verdict: None,
             verdicts: 0,
+            shown: Default::default(),
+            questions: Vec::new(),
+            placements,
         };
         let mut last = 0;
         let mut problems = Problems::new();
@@ -137,6 +162,14 @@ impl ListingPreprocessor {
         }
         problems.into_result()?;
         expansion.out.push_str(&content[last..]);
+        let questions: Vec<(String, &Question)> = expansion
+            .questions
+            .iter()
+            .map(|(number, q)| (number.clone(), q))
+            .collect();
+        expansion
+            .out
+            .push_str(&quiz::render_print(&chapter.name, &questions));
         chapter.content = expansion.out;
         Ok(())
     }
@@ -152,6 +185,7 @@ impl ListingPreprocessor {
             DirectiveKind::Listing { name, anchor } => {
                 let listing =
                     self.listing_in_place(name, at.number, &mut at.previous)?;
+                at.shown.insert(name.clone());
                 self.render(listing, at.chapter, anchor.as_deref())
             }
             DirectiveKind::Value { listing, name } => {
@@ -170,6 +204,10 @@ impl ListingPreprocessor {
                 Ok(at.end_verdict().unwrap_or_default())
             }
             DirectiveKind::Machines { values } => self.render_machines(values),
+            DirectiveKind::Quiz { quiz, id } => self.render_quiz(at, quiz, id),
+            DirectiveKind::QuizAnswers => {
+                Ok(self.render_answers(at.placements))
+            }
             DirectiveKind::Malformed(problem) => Err(anyhow!("{problem}")),
             DirectiveKind::Include { .. }
             | DirectiveKind::Title
@@ -177,6 +215,175 @@ impl ListingPreprocessor {
                 Ok(content[directive.range.clone()].to_owned())
             }
         }
+    }
+
+    /// `{{#quiz chNN/ID}}`: the question, in its chapter, after the listing it asks about.
+    fn render_quiz(
+        &self,
+        at: &mut Expansion,
+        quiz: &str,
+        id: &str,
+    ) -> Result<String> {
+        let stem = at.chapter.file_stem().unwrap_or_default().to_string_lossy();
+        if !stem.starts_with(&format!("{quiz}-")) {
+            bail!(
+                "{{{{#quiz {quiz}/{id}}}}} in {}: a chapter places the questions of its own \
+                 quiz ({}/{}.toml) only",
+                at.chapter.display(),
+                quiz::QUIZZES_DIR,
+                stem.split('-').next().unwrap_or("chNN")
+            );
+        }
+        let question = self
+            .quizzes
+            .get(quiz)
+            .and_then(|q| q.question(id))
+            .with_context(|| {
+                format!(
+                    "{{{{#quiz {quiz}/{id}}}}}: {}/{quiz}.toml has no question with id \
+                     {id:?}; fix the id, or add the question",
+                    quiz::QUIZZES_DIR
+                )
+            })?;
+        let name = question.evidence.listing();
+        let listing = self.listings.get(name).with_context(|| {
+            format!(
+                "{{{{#quiz {quiz}/{id}}}}}: its evidence names no listing {name:?}; fix \
+                 the quiz file"
+            )
+        })?;
+        if Some(listing.position.chapter()) == at.number
+            && !at.shown.contains(name)
+        {
+            bail!(
+                "{{{{#quiz {quiz}/{id}}}}} asks about {name}, which this chapter has not \
+                 shown yet: place the question after {{{{#listing {name}}}}}"
+            );
+        }
+        let (number, _) = &at.placements[&(quiz.to_owned(), id.to_owned())];
+        let reveal = self.reveal(listing, &question.evidence)?;
+        at.questions.push((number.clone(), question.clone()));
+        Ok(quiz::render_question(quiz, number, question, &reveal))
+    }
+
+    /// What a question's "Show the run" shows: the output its evidence reads, and the
+    /// reader's under `serve --mine`.
+    fn reveal(
+        &self,
+        listing: &Listing,
+        evidence: &quiz::Evidence,
+    ) -> Result<quiz::Reveal> {
+        let shape = evidence.shape();
+        let (label, text) = match shape {
+            None => {
+                let stored = self.stored_output(listing)?;
+                (format!("The book's run: $ {}", stored.command), stored.text)
+            }
+            Some(shape) => {
+                let found = self.machines.shape_output(listing, shape);
+                let (machine, output) = found.with_context(|| {
+                    format!(
+                        "no machine has an output of {} in the shape {shape:?}",
+                        listing.name
+                    )
+                })?;
+                (
+                    format!(
+                        "A run in the shape {shape}, on {machine}: $ {}",
+                        output.command
+                    ),
+                    output.text,
+                )
+            }
+        };
+        let mine = match (&self.mine, shape) {
+            (Some(dir), None) => listing.output_in(dir).map(|o| o.text),
+            _ => None,
+        };
+        Ok(quiz::Reveal { label, text, mine })
+    }
+
+    /// `{{#quiz_answers}}`: every answer, with its explanations, in the order placed.
+    fn render_answers(&self, placements: &Placements) -> String {
+        let mut by_chapter: Vec<(String, Vec<(String, &Question)>)> =
+            Vec::new();
+        let mut placed: Vec<_> = placements.iter().collect();
+        placed.sort_by_key(|(_, (number, _))| number_key(number));
+        for ((quiz, id), (number, title)) in placed {
+            let Some(question) =
+                self.quizzes.get(quiz).and_then(|q| q.question(id))
+            else {
+                continue; // reported where it is placed
+            };
+            match by_chapter.last_mut() {
+                Some((t, list)) if t == title => {
+                    list.push((number.clone(), question))
+                }
+                _ => by_chapter
+                    .push((title.clone(), vec![(number.clone(), question)])),
+            }
+        }
+        quiz::render_answers(&by_chapter)
+    }
+
+    /// Where every question is placed, numbered per chapter in the book's order; a question
+    /// placed twice or nowhere is an error naming its quiz file.
+    fn placements(&self, book: &Book) -> Result<Placements> {
+        let mut placements = Placements::new();
+        let mut problems = Problems::new();
+        for item in book.iter() {
+            let BookItem::Chapter(chapter) = item else {
+                continue;
+            };
+            let Some(path) = &chapter.source_path else {
+                continue;
+            };
+            let number = chapter
+                .number
+                .as_ref()
+                .and_then(|n| n.first().copied())
+                .map_or_else(String::new, |n| format!("{n}."));
+            let mut count = 0;
+            for found in directive::find(&chapter.content) {
+                let (DirectiveKind::Quiz { quiz, id }, false) =
+                    (&found.kind, found.escaped)
+                else {
+                    continue;
+                };
+                count += 1;
+                let key = (quiz.clone(), id.clone());
+                if placements.contains_key(&key) {
+                    problems.push(format!(
+                        "src/{}:{}: {{{{#quiz {quiz}/{id}}}}} places a question placed \
+                 before; place each question once",
+                        path.display(),
+                        found.line
+                    ));
+                }
+                placements.insert(
+                    key,
+                    (format!("{number}{count}"), chapter.name.clone()),
+                );
+            }
+        }
+        for quiz in self.quizzes.values() {
+            for question in &quiz.questions {
+                if !placements
+                    .contains_key(&(quiz.chapter.clone(), question.id.clone()))
+                {
+                    problems.push(format!(
+                        "{}: question {} is placed nowhere: add {{{{#quiz {}/{}}}}} to its \
+                 chapter, after the listing it asks about",
+                        quiz.path.display(),
+                        question.id,
+                        quiz.chapter,
+                        question.id
+                    ));
+                }
+            }
+        }
+        problems.into_result()?;
+        Ok(placements)
     }
 
     /// The Machines appendix ([`crate::machines::Machines::appendix`]): an HTML block, which
@@ -390,6 +597,11 @@ impl ListingPreprocessor {
     }
 }
 
+/// "2.10" sorts after "2.9": a question's number as numbers.
+fn number_key(number: &str) -> Vec<u32> {
+    number.split('.').map(|n| n.parse().unwrap_or(0)).collect()
+}
+
 /// The listing's claims judged on one of its outputs (none read when it has no claims).
 fn verdicts_on(listing: &Listing, text: &str) -> Result<Vec<claims::Verdict>> {
     if listing.spec.claims.is_empty() {
@@ -428,9 +640,10 @@ impl Preprocessor for ListingPreprocessor {
     }
 
     fn run(&self, _ctx: &PreprocessorContext, mut book: Book) -> Result<Book> {
+        let placements = self.placements(&book)?;
         let mut problems = Problems::new();
         book.for_each_chapter_mut(|chapter| {
-            if let Err(e) = self.expand_chapter(chapter) {
+            if let Err(e) = self.expand_chapter(chapter, &placements) {
                 problems.push(format!("{e:#}"));
             }
         });

@@ -46,6 +46,11 @@ pub enum Kind {
     /// `{{#machines LISTING/VALUE ...}}`: the machines the book has run on, these values
     /// on each, and the claims that do not hold on every one (the Machines appendix).
     Machines { values: Vec<(String, String)> },
+    /// `{{#quiz chNN/ID}}`: a question of the quiz file `src/quizzes/chNN.toml`, placed
+    /// after the listing its evidence names.
+    Quiz { quiz: String, id: String },
+    /// `{{#quiz_answers}}`: every quiz's answers and explanations (the Answers appendix).
+    QuizAnswers,
     /// mdBook's `title`, which needs no checking.
     Title,
     /// Anything else: an error unless escaped.
@@ -255,6 +260,22 @@ fn parse_kind(kind: &str, args: &str) -> Kind {
         }
         "verdict" => parse_claims(args),
         "machines" => parse_values(args),
+        "quiz" => match first.split_once('/') {
+            Some((quiz, id))
+                if !quiz.is_empty()
+                    && !id.is_empty()
+                    && words.next().is_none() =>
+            {
+                Kind::Quiz {
+                    quiz: quiz.to_owned(),
+                    id: id.to_owned(),
+                }
+            }
+            _ => Kind::Malformed(format!(
+                "{{{{#quiz}}}}: {args:?} is not chNN/ID (a question of src/quizzes/chNN.toml)"
+            )),
+        },
+        "quiz_answers" => Kind::QuizAnswers,
         "title" => Kind::Title,
         other => Kind::Unknown(other.to_owned()),
     }

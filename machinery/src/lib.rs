@@ -20,6 +20,7 @@ pub mod machines;
 pub mod output;
 #[cfg(feature = "browser")]
 pub mod pdf;
+pub mod quiz;
 pub mod refresh;
 pub mod rename;
 pub mod run;

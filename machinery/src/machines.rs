@@ -227,6 +227,36 @@ impl Machines {
         Ok(Machines { all })
     }
 
+    /// Every output of `listing` made in the shape `shape` (`one-cpu`), on any machine: the
+    /// machine's name (`NAME/SHAPE`), the file (relative to the root) and the output.
+    pub fn shape_outputs(
+        &self,
+        listing: &Listing,
+        shape: &str,
+    ) -> Vec<(String, PathBuf, StoredOutput)> {
+        self.all
+            .iter()
+            .filter(|m| m.shape.as_deref() == Some(shape))
+            .filter_map(|m| {
+                let output = listing.output_in(&m.outputs)?;
+                let path = m.outputs.join(listing.output_file());
+                Some((m.name.clone(), path, output))
+            })
+            .collect()
+    }
+
+    /// The first output of `listing` in the shape `shape`, with its machine's name.
+    pub fn shape_output(
+        &self,
+        listing: &Listing,
+        shape: &str,
+    ) -> Option<(String, StoredOutput)> {
+        self.shape_outputs(listing, shape)
+            .into_iter()
+            .next()
+            .map(|(name, _, output)| (name, output))
+    }
+
     /// The listing's claims judged on each machine that has an output of it (an output
     /// whose values cannot be read counts as none).
     /// An output whose machine line is one an earlier folder's output of the same listing
