@@ -46,6 +46,9 @@ pub enum Kind {
     /// `{{#machines LISTING/VALUE ...}}`: the machines the book has run on, these values
     /// on each, and the claims that do not hold on every one (the Machines appendix).
     Machines { values: Vec<(String, String)> },
+    /// `{{#outcomes LISTING}}`: the possible-outcomes panel of a litmus listing (its
+    /// sidecar's `[outcomes]`).
+    Outcomes { listing: String },
     /// mdBook's `title`, which needs no checking.
     Title,
     /// Anything else: an error unless escaped.
@@ -255,6 +258,14 @@ fn parse_kind(kind: &str, args: &str) -> Kind {
         }
         "verdict" => parse_claims(args),
         "machines" => parse_values(args),
+        "outcomes" => match (first, words.next()) {
+            (listing, None) if !listing.is_empty() => Kind::Outcomes {
+                listing: listing.to_owned(),
+            },
+            _ => Kind::Malformed(
+                "write {{#outcomes LISTING}}, the name of one litmus listing".to_owned(),
+            ),
+        },
         "title" => Kind::Title,
         other => Kind::Unknown(other.to_owned()),
     }

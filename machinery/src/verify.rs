@@ -226,6 +226,14 @@ pub fn check_claims(project: &Project, listing: &Listing) -> Result<()> {
     );
 }
 
+/// A litmus listing and its model twin are in step ([`crate::outcomes::check`]): every case
+/// has a twin case or an `unchecked` reason, every allowed outcome is printed, and every one
+/// the stored run did not see says why it may go unseen. Nothing to check without
+/// `[outcomes]`.
+pub fn check_outcomes(project: &Project, listing: &Listing) -> Result<()> {
+    crate::outcomes::check(&project.root, listing)
+}
+
 /// Every declaration of the listing's `[vary]` absorbs a change of the text it claims, and a
 /// change anywhere else is rejected (see [`crate::variation`]); returns what was exercised.
 pub fn check_variation(

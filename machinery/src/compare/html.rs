@@ -29,6 +29,7 @@ impl Report {
                     (self.failing_claims_html())
                     (self.measured_html())
                     (self.figures_html())
+                    (self.outcomes_html())
                     h2 id="all-claims" { "All claims" }
                     details {
                         summary {
@@ -75,6 +76,21 @@ impl Report {
                     "No measured value: none of these listings reads a number with a unit in its "
                     code { "[values]" } "."
                 }
+            }
+        }
+    }
+
+    /// Each litmus listing's possible outcomes: what the model allows, what the book's run
+    /// and the reader's observed.
+    fn outcomes_html(&self) -> Markup {
+        html! {
+            @if self.panels().next().is_some() {
+                h2 id="outcomes" { "Possible outcomes" }
+            }
+            @for (listing, panel) in self.panels() {
+                h3 { a href={ "#" (listing.name) } { (listing.name) } " " small { (listing.title) } }
+                (crate::layout::outcomes_table(panel))
+                (crate::layout::outcomes_note(panel, None))
             }
         }
     }
@@ -235,6 +251,7 @@ mod tests {
                 measured: Vec::new(),
                 took: Duration::ZERO,
                 mine: Some("a <b>\n".into()),
+                outcomes: None,
             }],
             figures: Vec::new(),
             figures_problem: None,
