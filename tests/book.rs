@@ -84,9 +84,10 @@ fn main() {
                     ));
                 }
                 let project = project.clone();
-                trials.push(trial(format!("claims::{}", listing.name), move || {
-                    check_claims(&project, &listing)
-                }));
+                trials.push(trial(
+                    format!("claims::{}", listing.name),
+                    move || check_claims(&project, &listing),
+                ));
             }
         }
         Err(e) => trials.push(trial("claims", move || Err(e))),

@@ -208,9 +208,12 @@ impl ListingPreprocessor {
             .as_ref()
             .and_then(|dir| listing.output_in(dir))
             .map(|fresh| fresh.text);
-        let panel =
-            crate::outcomes::listing_panel(&self.root, listing, mine.as_deref())
-                .with_context(|| format!("{{{{#outcomes {name}}}}}"))?;
+        let panel = crate::outcomes::listing_panel(
+            &self.root,
+            listing,
+            mine.as_deref(),
+        )
+        .with_context(|| format!("{{{{#outcomes {name}}}}}"))?;
         // Paths in the book are relative to the chapter's file.
         let up = "../".repeat(chapter.components().count().saturating_sub(1));
         let section = format!("{up}{}", crate::outcomes::SECTION);

@@ -263,7 +263,8 @@ fn parse_kind(kind: &str, args: &str) -> Kind {
                 listing: listing.to_owned(),
             },
             _ => Kind::Malformed(
-                "write {{#outcomes LISTING}}, the name of one litmus listing".to_owned(),
+                "write {{#outcomes LISTING}}, the name of one litmus listing"
+                    .to_owned(),
             ),
         },
         "title" => Kind::Title,

@@ -243,7 +243,9 @@ pub fn outcomes(listing: &Listing, panel: &Panel, section: &str) -> String {
 pub fn outcomes_table(panel: &Panel) -> Markup {
     let mine = panel.has_mine();
     let columns = if mine { 5 } else { 4 };
-    let count = |n: Option<u64>| n.map_or_else(|| "not printed".to_owned(), |n| n.to_string());
+    let count = |n: Option<u64>| {
+        n.map_or_else(|| "not printed".to_owned(), |n| n.to_string())
+    };
     html! {
         table class="outcomes-table" {
             thead {

@@ -275,7 +275,9 @@ impl Panel {
                         let count = if mine { row.mine } else { row.book };
                         row.allowed == Allowance::No && count.unwrap_or(0) > 0
                     })
-                    .map(move |row| format!("{} in {}", row.outcome, case.label))
+                    .map(move |row| {
+                        format!("{} in {}", row.outcome, case.label)
+                    })
             })
             .collect()
     }
@@ -298,7 +300,10 @@ pub fn panel(
         }
     }
     let find = |cases: &'_ [(String, Observed)], label: &str| {
-        cases.iter().find(|(l, _)| l == label).map(|(_, c)| c.clone())
+        cases
+            .iter()
+            .find(|(l, _)| l == label)
+            .map(|(_, c)| c.clone())
     };
     let count = |case: &Option<Observed>, outcome: &str| {
         case.as_ref().and_then(|c| {
@@ -417,8 +422,9 @@ pub fn check(root: &Path, listing: &Listing) -> Result<()> {
              {PROGRAMS_DIR}/{model}.rs, a model twin); fix the name"
         );
     }
-    let allowed = allowed(root, model)
-        .map_err(|e| anyhow!("{sidecar}: [outcomes] model = {model:?}: {e:#}"))?;
+    let allowed = allowed(root, model).map_err(|e| {
+        anyhow!("{sidecar}: [outcomes] model = {model:?}: {e:#}")
+    })?;
     let stored = listing.stored_output(root)?;
     let cases = observed(&stored.text);
     if cases.is_empty() {
@@ -429,7 +435,8 @@ pub fn check(root: &Path, listing: &Listing) -> Result<()> {
         );
     }
     let mut problems = Vec::new();
-    let labels: BTreeSet<&str> = cases.iter().map(|(l, _)| l.as_str()).collect();
+    let labels: BTreeSet<&str> =
+        cases.iter().map(|(l, _)| l.as_str()).collect();
     for (label, case) in &cases {
         let printed: Vec<&str> =
             case.counts.iter().map(|(o, _)| o.as_str()).collect();
@@ -554,7 +561,11 @@ why = "the two threads rarely overlap"
         let pairs = ["(0, 0)", "(0, 1)", "(1, 0)", "(1, 1)"];
         format!(
             "machine: 2 logical CPUs, x86_64\n{}\n{}\n",
-            observed_lines("SeqCst", 10, pairs.into_iter().zip([seqcst_zero, 5, 5, 0])),
+            observed_lines(
+                "SeqCst",
+                10,
+                pairs.into_iter().zip([seqcst_zero, 5, 5, 0])
+            ),
             observed_lines("Relaxed", 10, pairs.into_iter().zip(relaxed)),
         )
     }
@@ -576,8 +587,13 @@ why = "the two threads rarely overlap"
             panel.cases.iter().map(|c| c.label.as_str()).collect();
         assert_eq!(labels, ["SeqCst", "Relaxed"], "in the order printed");
         let seqcst = &panel.cases[0];
-        assert!(matches!(seqcst.rows[0].allowed, Allowance::Unchecked(ref why) if why.contains("#180")));
-        assert_eq!((seqcst.rows[0].book, seqcst.rows[0].mine), (Some(0), Some(2)));
+        assert!(
+            matches!(seqcst.rows[0].allowed, Allowance::Unchecked(ref why) if why.contains("#180"))
+        );
+        assert_eq!(
+            (seqcst.rows[0].book, seqcst.rows[0].mine),
+            (Some(0), Some(2))
+        );
         let relaxed = &panel.cases[1];
         assert_eq!(relaxed.book_rounds, Some(10));
         assert_eq!(relaxed.rows.len(), 4);
@@ -596,8 +612,13 @@ why = "the two threads rarely overlap"
         let mut spec = spec();
         let mut sets = allowed_sets();
         sets.insert("SeqCst".into(), vec!["(0, 1)".into(), "(1, 0)".into()]);
-        assert_eq!(not_allowed(&spec, &sets, &run([3, 4, 3, 0], 2)).unwrap().len(), 0,
-            "an unchecked case is not judged");
+        assert_eq!(
+            not_allowed(&spec, &sets, &run([3, 4, 3, 0], 2))
+                .unwrap()
+                .len(),
+            0,
+            "an unchecked case is not judged"
+        );
         spec.unchecked.clear();
         assert_eq!(
             not_allowed(&spec, &sets, &run([3, 4, 3, 0], 2)).unwrap(),
@@ -605,10 +626,18 @@ why = "the two threads rarely overlap"
         );
         let rows = panel(&spec, &sets, &run([3, 4, 3, 0], 2), None);
         assert_eq!(rows.cases[0].rows[0].allowed, Allowance::No);
-        assert_eq!(rows.cases[0].rows[3].allowed, Allowance::No, "(1, 1), printed");
+        assert_eq!(
+            rows.cases[0].rows[3].allowed,
+            Allowance::No,
+            "(1, 1), printed"
+        );
         sets.remove("SeqCst");
-        let error = not_allowed(&spec, &sets, &run([3, 4, 3, 0], 2)).unwrap_err();
-        assert!(error.to_string().contains("\"SeqCst\" has no case"), "{error}");
+        let error =
+            not_allowed(&spec, &sets, &run([3, 4, 3, 0], 2)).unwrap_err();
+        assert!(
+            error.to_string().contains("\"SeqCst\" has no case"),
+            "{error}"
+        );
         assert!(not_allowed(&spec, &sets, "nothing\n").is_err());
     }
 }

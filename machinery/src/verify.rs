@@ -177,7 +177,8 @@ fn check_fork_safety(listing: &Listing, source: &str) -> Result<()> {
 }
 
 /// The listing's claims hold on its stored output, and every value it declares can be read
-/// from it. Deterministic: it judges the stored run, never a fresh one.
+/// from it; a litmus listing is first checked to be in step with its model twin
+/// ([`check_outcomes`]). Deterministic: it judges the stored run, never a fresh one.
 pub fn check_claims(project: &Project, listing: &Listing) -> Result<()> {
     let sidecar = listing.sidecar();
     let sidecar = sidecar.display();
@@ -195,6 +196,7 @@ pub fn check_claims(project: &Project, listing: &Listing) -> Result<()> {
     if listing.spec.values.is_empty() && listing.spec.claims.is_empty() {
         return Ok(());
     }
+    check_outcomes(project, listing)?;
     let stored = listing.stored_output(&project.root)?;
     let readings =
         crate::claims::read_values(&listing.spec.values, &stored.text)

@@ -93,7 +93,10 @@ impl Report {
             );
             for case in &panel.cases {
                 let rounds = |n: Option<u64>| {
-                    n.map_or_else(|| "not run".to_owned(), |n| format!("{n} rounds"))
+                    n.map_or_else(
+                        || "not run".to_owned(),
+                        |n| format!("{n} rounds"),
+                    )
                 };
                 let _ = writeln!(
                     t,
@@ -108,7 +111,9 @@ impl Report {
                         Allowance::No => "FORBIDDEN",
                         Allowance::Unchecked(_) => "not model-checked",
                     };
-                    let count = |n: Option<u64>| n.map_or("-".to_owned(), |n| n.to_string());
+                    let count = |n: Option<u64>| {
+                        n.map_or("-".to_owned(), |n| n.to_string())
+                    };
                     let _ = writeln!(
                         t,
                         "    {:<20} {allowed:<17} {:>12} {:>12}",
