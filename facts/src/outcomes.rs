@@ -30,8 +30,7 @@ pub fn allowed_line<T: Display>(
     width: usize,
     outcomes: impl IntoIterator<Item = T>,
 ) -> String {
-    let items: Vec<String> =
-        outcomes.into_iter().map(|o| o.to_string()).collect();
+    let items: Vec<String> = outcomes.into_iter().map(|o| o.to_string()).collect();
     format!("{label:<width$}  {{{}}}", items.join(", "))
 }
 
@@ -42,10 +41,8 @@ pub fn observed_lines<T: Display>(
     rounds: u64,
     counts: impl IntoIterator<Item = (T, u64)>,
 ) -> String {
-    let counts: Vec<(String, u64)> = counts
-        .into_iter()
-        .map(|(o, n)| (o.to_string(), n))
-        .collect();
+    let counts: Vec<(String, u64)> =
+        counts.into_iter().map(|(o, n)| (o.to_string(), n)).collect();
     let width = counts
         .iter()
         .map(|(_, n)| n.to_string().len())
@@ -69,8 +66,7 @@ pub fn parse_allowed(text: &str) -> BTreeMap<String, Vec<String>> {
             let (label, items) = set.split_once("  ")?;
             let items = items.trim_start().strip_prefix('{')?;
             let label = label.trim();
-            (!label.is_empty())
-                .then(|| (label.to_owned(), split_top_level(items)))
+            (!label.is_empty()).then(|| (label.to_owned(), split_top_level(items)))
         })
         .collect()
 }
@@ -92,8 +88,7 @@ pub fn parse_observed(text: &str) -> BTreeMap<String, Observed> {
             continue;
         };
         let mut counts = Vec::new();
-        while let Some((n, outcome)) = lines.peek().and_then(|l| count_line(l))
-        {
+        while let Some((n, outcome)) = lines.peek().and_then(|l| count_line(l)) {
             counts.push((outcome.to_owned(), n));
             lines.next();
         }
