@@ -487,23 +487,29 @@ fn verdicts_marked_and_shown(
 /// row per outcome under its caption, readable in the light and a dark theme (its cells'
 /// text in another colour than what is behind them, and the two themes apart), and on the
 /// print page. Vacuous while no chapter shows a panel (it says so).
-fn outcome_panels_shown(browser: &mut Browser, project: &Project) -> Result<()> {
+fn outcome_panels_shown(
+    browser: &mut Browser,
+    project: &Project,
+) -> Result<()> {
     use machinery::directive::{Kind, find};
-    let panels: Vec<(String, String)> = machinery::book::LoadedBook::load(project)?
-        .sources()
-        .into_iter()
-        .flat_map(|(path, source)| {
-            let page = path.with_extension("html").display().to_string();
-            find(&source)
-                .into_iter()
-                .filter(|d| !d.escaped)
-                .filter_map(move |d| match d.kind {
-                    Kind::Outcomes { listing } => Some((page.clone(), listing)),
-                    _ => None,
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let panels: Vec<(String, String)> =
+        machinery::book::LoadedBook::load(project)?
+            .sources()
+            .into_iter()
+            .flat_map(|(path, source)| {
+                let page = path.with_extension("html").display().to_string();
+                find(&source)
+                    .into_iter()
+                    .filter(|d| !d.escaped)
+                    .filter_map(move |d| match d.kind {
+                        Kind::Outcomes { listing } => {
+                            Some((page.clone(), listing))
+                        }
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
     if panels.is_empty() {
         eprintln!("no chapter shows a panel of possible outcomes yet");
         return Ok(());
@@ -536,13 +542,17 @@ fn outcome_panels_shown(browser: &mut Browser, project: &Project) -> Result<()> 
                 let client = session.client();
                 session.open(page).await?;
                 set_theme(client, theme).await?;
-                let found = client.execute(look, vec![Value::from(id.clone())]).await?;
+                let found =
+                    client.execute(look, vec![Value::from(id.clone())]).await?;
                 set_theme(client, "light").await?; // the choice persists
                 Ok(found)
             })?;
             ensure!(
                 found["shown"] == true
-                    && found["caption"].as_str().unwrap_or("").starts_with("Possible outcomes of")
+                    && found["caption"]
+                        .as_str()
+                        .unwrap_or("")
+                        .starts_with("Possible outcomes of")
                     && found["rows"].as_u64().unwrap_or(0) > 0,
                 "{page}#{id} ({theme}): the panel is missing, hidden, uncaptioned or empty: {found}"
             );

@@ -283,7 +283,8 @@ mod tests {
     #[test]
     fn a_litmus_listing_shows_its_outcomes_with_the_readers_counts() {
         let spec: crate::outcomes::OutcomesSpec =
-            toml::from_str("model = \"ch06-20-model-store-buffering\"").unwrap();
+            toml::from_str("model = \"ch06-20-model-store-buffering\"")
+                .unwrap();
         let allowed = crate::outcomes::Allowed::from([(
             "Fenced".to_owned(),
             vec!["(0, 1)".to_owned(), "(1, 0)".to_owned()],
