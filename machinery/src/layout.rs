@@ -1,8 +1,8 @@
 //! How a listing is laid out in a chapter, in HTML built with maud (every text escaped by
 //! construction): the caption, the code and the command (markdown, which mdBook renders
 //! next), the output with what varies marked, the claims with their verdicts, and, with
-//! `serve --mine`, the reader's run. The data comes from the preprocessor (`book.rs`); this
-//! module reads nothing.
+//! `serve --mine`, the reader's run; and a litmus listing's possible-outcomes panel. The data
+//! comes from the preprocessor (`book.rs`); this module reads nothing.
 
 use std::collections::BTreeMap;
 
