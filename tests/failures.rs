@@ -1941,3 +1941,57 @@ ch01-03-litmus-sb and its model ch01-02-model-sb are out of step:
 "#]],
     );
 }
+
+#[test]
+fn a_panel_of_a_listing_without_outcomes_names_the_chapter_and_line() {
+    let fixture = fixture_with_outcomes(0);
+    fixture.chapters(&[(
+        "ch01-one.md",
+        &format!(
+            "# One\n\n{{{{#listing {HELLO}}}}}\n\n{{{{#outcomes {HELLO}}}}}\n\n\
+             {{{{#outcomes}}}}\n"
+        ),
+    )]);
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![[r#"
+preprocessing the book failed: src/ch01-one.md:5: {{#outcomes ch01-01-hello}}: listings/src/bin/ch01-01-hello.toml has no [outcomes] table: only a litmus listing, whose sidecar names its model twin (`[outcomes] model = "chNN-MM-model-NAME"`), has a panel of possible outcomes (CONTRIBUTING.md, "Every possible outcome")
+src/ch01-one.md:7: write {{#outcomes LISTING}}, the name of one litmus listing
+"#]],
+    );
+}
+
+#[test]
+fn an_outcome_the_model_forbids_on_another_machine_is_a_finding_not_a_difference()
+ {
+    let fixture = fixture_with_outcomes(0);
+    let theirs = format!("machines/other/outputs/{LITMUS}.txt");
+    let stored = fixture.read(&format!("listings/output/{LITMUS}.txt"));
+    let fenced = litmus_case(
+        "Fenced",
+        [("(0, 0)", 0), ("(0, 1)", 50), ("(1, 0)", 50), ("(1, 1)", 0)],
+    );
+    assert!(stored.contains(&fenced));
+    let seen = litmus_case(
+        "Fenced",
+        [("(0, 0)", 1), ("(0, 1)", 49), ("(1, 0)", 50), ("(1, 1)", 0)],
+    );
+    fixture.write(&theirs, &stored.replace(&fenced, &seen));
+    fixture.write(
+        "machines/other/why-not.toml",
+        "[ch01-03-litmus-sb]\nobserved-allowed = \"an ARM machine\"\n",
+    );
+    assert_fails(
+        &fixture,
+        check_claims_elsewhere(
+            &fixture.project(),
+            &fixture.listing_named(LITMUS),
+            Path::new(&theirs),
+        ),
+        str![[r#"
+machines/other/outputs/ch01-03-litmus-sb.txt: claims of ch01-03-litmus-sb that fail there are not explained:
+  claim observed-allowed "every outcome observed is one that the model (Listing 1.2) allows" does not hold: `not_allowed == []` (not_allowed = (0, 0) in Fenced, 1 of 100 rounds): this machine observed an outcome the model forbids, a finding and not a difference of machines (no `why-not.toml` entry explains it): the model twin misses what the litmus listing does, or loom misses what the hardware does; fix the twin, or the set the text states
+"#]],
+    );
+}

@@ -360,7 +360,7 @@ pub fn check_claims_elsewhere(
 /// The failures of a listing's claims on another machine that are not explained: a failing
 /// claim needs its `why_not` and an entry in that machine's `why-not.toml` (`reasons`, the
 /// listing's section); an entry for a claim that holds there, or that does not exist, is
-/// stale.
+/// stale. A litmus listing's `observed-allowed` that fails is never explained away.
 fn unexplained(
     listing: &Listing,
     verdicts: &[crate::claims::Verdict],
@@ -380,6 +380,19 @@ fn unexplained(
                     why_not_file.display()
                 ));
             }
+            continue;
+        }
+        if claim.id == crate::outcomes::CLAIM_ID
+            && listing.spec.outcomes.is_some()
+        {
+            problems.push(format!(
+                "  claim {} \"{}\" {verdict}: this machine observed an outcome the model \
+                 forbids, a finding and not a difference of machines (no `why-not.toml` \
+                 entry explains it): the model twin misses what the litmus listing does, or \
+                 loom misses what the hardware does; fix the twin, or the set the text \
+                 states",
+                claim.id, claim.says
+            ));
             continue;
         }
         if claim.why_not.is_none() {
