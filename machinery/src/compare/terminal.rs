@@ -98,9 +98,15 @@ impl Report {
                         |n| format!("{n} rounds"),
                     )
                 };
+                let unchecked = match case.rows.first().map(|r| &r.allowed) {
+                    Some(Allowance::Unchecked(why)) => {
+                        format!(" (not model-checked: {why})")
+                    }
+                    _ => String::new(),
+                };
                 let _ = writeln!(
                     t,
-                    "  {}: {} / {}",
+                    "  {}: {} / {}{unchecked}",
                     case.label,
                     rounds(case.book_rounds),
                     rounds(case.mine_rounds)
@@ -114,12 +120,20 @@ impl Report {
                     let count = |n: Option<u64>| {
                         n.map_or("-".to_owned(), |n| n.to_string())
                     };
+                    let news = row.allowed == Allowance::Yes
+                        && row.mine.unwrap_or(0) > 0
+                        && row.book.unwrap_or(0) == 0;
                     let _ = writeln!(
                         t,
-                        "    {:<20} {allowed:<17} {:>12} {:>12}",
+                        "    {:<20} {allowed:<17} {:>12} {:>12}{}",
                         row.outcome,
                         count(row.book),
-                        count(row.mine)
+                        count(row.mine),
+                        if news {
+                            "  allowed; the book's run did not see it"
+                        } else {
+                            ""
+                        }
                     );
                 }
             }
