@@ -315,14 +315,15 @@ pub fn outcomes_note(panel: &Panel, section: Option<&str>) -> Markup {
     html! {
         div class="outcomes-note" {
             p {
-                "“Allowed” means that loom found the outcome in at least one of the \
-                 executions it explored in the model twin, " (panel.model_label) " ("
-                code { (panel.model) } "). “No” means loom found it in none: where loom \
-                 models the orderings involved faithfully, the memory model forbids it; \
-                 where it does not, loom did not find it, which proves nothing. The twin's \
-                 count of executions is how many executions loom explored, not how often \
-                 an outcome happens; the counts here are how often each outcome happened on \
-                 a run, out of its rounds."
+                "Allowed by the model: “yes” when loom found the outcome in at least one \
+                 of the executions it explored of the model twin, " (panel.model_label) " ("
+                code { (panel.model) } "); “no” when it found it in none. Where loom models \
+                 the orderings involved faithfully, and the twin the listing, “no” means \
+                 that the memory model forbids the outcome; where it does not, only that \
+                 loom did not find it, which is no proof that it cannot happen. The twin \
+                 prints how many executions loom explored: a measure of the search, not \
+                 how often an outcome happens. The counts here are how often each outcome \
+                 happened on a run, out of its rounds."
                 @if let Some(section) = section {
                     " See " a href=(section) { "Every possible outcome, model-checked" } "."
                 }
