@@ -1810,7 +1810,7 @@ fn a_litmus_listing_in_step_with_its_model_has_its_panel() {
         "<figure class=\"outcomes\" id=\"outcomes-ch01-03-litmus-sb\">",
         "Possible outcomes of Listing 1.3",
         "Allowed by the model (Listing 1.2)",
-        "Relaxed: 100 rounds on the book's run",
+        "Relaxed: 100 rounds on the book's run<span class=\"outcomes-effort\">; the model: 210 executions</span>",
         "not model-checked: loom 0.7 reports (0, 0) for SeqCst",
         "<td class=\"outcome-allowed\">no — the model forbids it</td>",
         "both loads after both stores: the threads rarely overlap",

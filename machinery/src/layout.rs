@@ -268,6 +268,9 @@ pub fn outcomes_table(panel: &Panel) -> Markup {
                                 ", " (case.mine_rounds.map_or_else(|| "not run".to_owned(), |n| format!("{n} rounds")))
                                 " on yours"
                             }
+                            @if let Some(effort) = &case.model_effort {
+                                span class="outcomes-effort" { "; the model: " (effort) }
+                            }
                             @if let Some(Allowance::Unchecked(why)) = case.rows.first().map(|r| &r.allowed) {
                                 span class="outcomes-unchecked" { " — not model-checked: " (why) }
                             }

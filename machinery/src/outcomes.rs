@@ -106,6 +106,20 @@ fn model_output(model: &str) -> PathBuf {
 /// `root`.
 pub fn allowed(root: &Path, model: &str) -> Result<Allowed> {
     let path = model_output(model);
+    let sets = parse_allowed(&model_text(root, model)?);
+    if sets.is_empty() {
+        bail!(
+            "{}: prints no allowed set (a line `LABEL  {{outcome, ...}}`, written by \
+             facts::outcomes::allowed_line); is {model} a model twin?",
+            path.display()
+        );
+    }
+    Ok(sets)
+}
+
+/// What the twin `model` printed, from its stored output in the project at `root`.
+fn model_text(root: &Path, model: &str) -> Result<String> {
+    let path = model_output(model);
     let text = std::fs::read_to_string(root.join(&path)).map_err(|_| {
         anyhow!(
             "{}: no stored output of the model {model}; make it with `cargo book \
@@ -120,15 +134,25 @@ pub fn allowed(root: &Path, model: &str) -> Result<Allowed> {
             path.display()
         )
     })?;
-    let sets = parse_allowed(&stored.text);
-    if sets.is_empty() {
-        bail!(
-            "{}: prints no allowed set (a line `LABEL  {{outcome, ...}}`, written by \
-             facts::outcomes::allowed_line); is {model} a model twin?",
-            path.display()
-        );
+    Ok(stored.text)
+}
+
+/// The effort a twin printed for each case, by label: the line right after the case's set,
+/// when it counts executions (`210 executions in 29.3 ms`), trimmed.
+pub fn efforts(text: &str) -> BTreeMap<String, String> {
+    let mut efforts = BTreeMap::new();
+    let mut previous: Option<String> = None;
+    for line in text.lines() {
+        let set = parse_allowed(line);
+        if let Some(label) = previous.take()
+            && set.is_empty()
+            && line.contains("execution")
+        {
+            efforts.insert(label, line.trim().to_owned());
+        }
+        previous = set.into_keys().next();
     }
-    Ok(sets)
+    efforts
 }
 
 /// The cases of a litmus listing's output, in the order it prints them.
@@ -240,6 +264,8 @@ pub struct Row {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Case {
     pub label: String,
+    /// How much search the twin's case took, as it printed it (`210 executions in 29.3 ms`).
+    pub model_effort: Option<String>,
     pub book_rounds: Option<u64>,
     pub mine_rounds: Option<u64>,
     pub rows: Vec<Row>,
@@ -357,6 +383,7 @@ pub fn panel(
                 .collect();
             Case {
                 label: label.clone(),
+                model_effort: None,
                 book_rounds: in_book.map(|c| c.rounds),
                 mine_rounds: in_mine.map(|c| c.rounds),
                 rows,
@@ -382,8 +409,13 @@ pub fn listing_panel(
 ) -> Result<Panel> {
     let spec = spec_of(listing)?;
     let allowed = allowed(root, &spec.model)?;
+    let efforts = efforts(&model_text(root, &spec.model)?);
     let stored = listing.stored_output(root)?;
-    Ok(panel(spec, &allowed, &stored.text, mine))
+    let mut panel = panel(spec, &allowed, &stored.text, mine);
+    for case in &mut panel.cases {
+        case.model_effort = efforts.get(&case.label).cloned();
+    }
+    Ok(panel)
 }
 
 /// The listing's `[outcomes]`, or an error that says how to give it one.
@@ -605,6 +637,20 @@ why = "the two threads rarely overlap"
             (Some(0), Some(1), Some("the two threads rarely overlap"))
         );
         assert_eq!(relaxed.rows[0].why_unseen, None, "seen: no reason shown");
+    }
+
+    #[test]
+    fn each_cases_effort_is_the_line_after_its_set() {
+        let text = format!(
+            "one round:\n{}\n  210 executions in 29.3 ms\n{}\nthe end, 3 executions\n",
+            allowed_line("Relaxed", 8, ["(0, 0)"]),
+            allowed_line("Fenced", 8, ["(0, 1)"]),
+        );
+        let found =
+            efforts(&format!("{text}{}\n", allowed_line("Last", 8, ["x"])));
+        assert_eq!(found["Relaxed"], "210 executions in 29.3 ms");
+        assert_eq!(found["Fenced"], "the end, 3 executions");
+        assert_eq!(found.len(), 2, "{found:?}");
     }
 
     #[test]

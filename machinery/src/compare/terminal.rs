@@ -98,6 +98,10 @@ impl Report {
                         |n| format!("{n} rounds"),
                     )
                 };
+                let effort = case
+                    .model_effort
+                    .as_ref()
+                    .map_or_else(String::new, |e| format!("; the model: {e}"));
                 let unchecked = match case.rows.first().map(|r| &r.allowed) {
                     Some(Allowance::Unchecked(why)) => {
                         format!(" (not model-checked: {why})")
@@ -106,7 +110,7 @@ impl Report {
                 };
                 let _ = writeln!(
                     t,
-                    "  {}: {} / {}{unchecked}",
+                    "  {}: {} / {}{effort}{unchecked}",
                     case.label,
                     rounds(case.book_rounds),
                     rounds(case.mine_rounds)
