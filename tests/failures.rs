@@ -1995,3 +1995,23 @@ machines/other/outputs/ch01-03-litmus-sb.txt: claims of ch01-03-litmus-sb that f
 "#]],
     );
 }
+
+#[test]
+fn a_litmus_listing_whose_panel_is_shown_nowhere_or_twice_is_named() {
+    let fixture = fixture_with_outcomes(0);
+    listings_shown_once(&fixture.project()).unwrap();
+    let chapter = fixture.read("src/ch01-one.md");
+    let panel = format!("{{{{#outcomes {LITMUS}}}}}\n\n");
+    fixture.write("src/ch01-one.md", &chapter.replace(&panel, ""));
+    assert_fails(
+        &fixture,
+        listings_shown_once(&fixture.project()),
+        str!["listings/src/bin/ch01-03-litmus-sb.toml has [outcomes], but its panel of possible outcomes is shown in no chapter: add `{{#outcomes ch01-03-litmus-sb}}` after its listing"],
+    );
+    fixture.write("src/ch01-one.md", &format!("{chapter}\n{panel}"));
+    assert_fails(
+        &fixture,
+        listings_shown_once(&fixture.project()),
+        str!["the panel of possible outcomes of ch01-03-litmus-sb is shown 2 times (src/ch01-one.md:9, src/ch01-one.md:13); show it once"],
+    );
+}
