@@ -2006,12 +2006,16 @@ fn a_litmus_listing_whose_panel_is_shown_nowhere_or_twice_is_named() {
     assert_fails(
         &fixture,
         listings_shown_once(&fixture.project()),
-        str!["listings/src/bin/ch01-03-litmus-sb.toml has [outcomes], but its panel of possible outcomes is shown in no chapter: add `{{#outcomes ch01-03-litmus-sb}}` after its listing"],
+        str![
+            "listings/src/bin/ch01-03-litmus-sb.toml has [outcomes], but its panel of possible outcomes is shown in no chapter: add `{{#outcomes ch01-03-litmus-sb}}` after its listing"
+        ],
     );
     fixture.write("src/ch01-one.md", &format!("{chapter}\n{panel}"));
     assert_fails(
         &fixture,
         listings_shown_once(&fixture.project()),
-        str!["the panel of possible outcomes of ch01-03-litmus-sb is shown 2 times (src/ch01-one.md:9, src/ch01-one.md:13); show it once"],
+        str![
+            "the panel of possible outcomes of ch01-03-litmus-sb is shown 2 times (src/ch01-one.md:9, src/ch01-one.md:13); show it once"
+        ],
     );
 }
