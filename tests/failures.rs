@@ -2019,3 +2019,29 @@ fn a_litmus_listing_whose_panel_is_shown_nowhere_or_twice_is_named() {
         ],
     );
 }
+
+/// Not a failure: renaming a model twin rewrites the `model` of the litmus listing's
+/// sidecar, and renaming a litmus listing its `{{#outcomes}}`; the two stay in step.
+#[test]
+fn rename_keeps_a_litmus_listing_and_its_model_together() {
+    let fixture = fixture_with_outcomes(0);
+    let rename = |old, new| {
+        machinery::rename::rename(&fixture.project(), old, new).unwrap();
+    };
+    rename(MODEL, "ch01-02-model-store");
+    rename(LITMUS, "ch01-03-litmus-store");
+    assert!(
+        fixture
+            .read("listings/src/bin/ch01-03-litmus-store.toml")
+            .contains("model = \"ch01-02-model-store\"")
+    );
+    assert!(
+        fixture
+            .read("src/ch01-one.md")
+            .contains("{{#outcomes ch01-03-litmus-store}}")
+    );
+    let litmus = fixture.listing_named("ch01-03-litmus-store");
+    check_outcomes(&fixture.project(), &litmus).unwrap();
+    fixture.check_claims("ch01-03-litmus-store").unwrap();
+    fixture.check_chapters().unwrap();
+}
