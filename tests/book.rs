@@ -1,6 +1,7 @@
 //! The book as a whole: it builds, it shows every listing exactly once, every block the
 //! reader sees as Rust is tested by skeptic, the figures are fresh, and every listing's
-//! claims hold on its stored output.
+//! claims hold on its stored output (a litmus listing's once it is in step with its model
+//! twin).
 
 use std::sync::{Arc, OnceLock};
 

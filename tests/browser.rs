@@ -1,6 +1,7 @@
 //! The built book in a real browser (headless Chrome or Chromium): pages load without
 //! script errors, listings show their code and output, search works, the dark theme works,
-//! the print page has every chapter, nothing is loaded from outside the machine,
+//! the print page has every chapter, nothing is loaded from outside the machine, the panels
+//! of possible outcomes show in the light and the dark theme,
 //! `cargo book serve` reloads the open page when its chapter changes, and the book printed
 //! to PDF (`cargo book pdf`) has one bookmark per chapter.
 //!
@@ -725,6 +726,104 @@ fn quizzes_answer_explain_reveal(
     Ok(())
 }
 
+/// Every possible-outcomes panel (`{{#outcomes LISTING}}`) is on its page, visible, with a
+/// row per outcome under its caption, readable in the light and a dark theme (its cells'
+/// text in another colour than what is behind them, and the two themes apart), and on the
+/// print page. Vacuous while no chapter shows a panel (it says so).
+fn outcome_panels_shown(
+    browser: &mut Browser,
+    project: &Project,
+) -> Result<()> {
+    use machinery::directive::{Kind, find};
+    let panels: Vec<(String, String)> =
+        machinery::book::LoadedBook::load(project)?
+            .sources()
+            .into_iter()
+            .flat_map(|(path, source)| {
+                let page = path.with_extension("html").display().to_string();
+                find(&source)
+                    .into_iter()
+                    .filter(|d| !d.escaped)
+                    .filter_map(move |d| match d.kind {
+                        Kind::Outcomes { listing } => {
+                            Some((page.clone(), listing))
+                        }
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+    if panels.is_empty() {
+        eprintln!("no chapter shows a panel of possible outcomes yet");
+        return Ok(());
+    }
+    let look = r#"
+        const figure = document.getElementById(arguments[0]);
+        if (figure === null) return null;
+        figure.scrollIntoView({ block: "center" });
+        const cell = figure.querySelector("tr.outcome td");
+        const behind = (e) => {
+            for (; e; e = e.parentElement) {
+                const c = getComputedStyle(e).backgroundColor;
+                if (c !== "rgba(0, 0, 0, 0)" && c !== "transparent") return c;
+            }
+            return "";
+        };
+        return {
+            shown: figure.getBoundingClientRect().height > 0,
+            caption: (figure.querySelector("figcaption") || {}).innerText || "",
+            rows: figure.querySelectorAll("tr.outcome").length,
+            color: cell ? getComputedStyle(cell).color : "",
+            background: cell ? behind(cell) : "",
+        };"#;
+    let session = &browser.session;
+    for (page, listing) in &panels {
+        let id = format!("outcomes-{listing}");
+        let mut looks = Vec::new();
+        for theme in ["light", "navy"] {
+            let found = session.run(async {
+                let client = session.client();
+                session.open(page).await?;
+                set_theme(client, theme).await?;
+                let found =
+                    client.execute(look, vec![Value::from(id.clone())]).await?;
+                set_theme(client, "light").await?; // the choice persists
+                Ok(found)
+            })?;
+            ensure!(
+                found["shown"] == true
+                    && found["caption"]
+                        .as_str()
+                        .unwrap_or("")
+                        .starts_with("Possible outcomes of")
+                    && found["rows"].as_u64().unwrap_or(0) > 0,
+                "{page}#{id} ({theme}): the panel is missing, hidden, uncaptioned or empty: {found}"
+            );
+            ensure!(
+                found["color"] != found["background"],
+                "{page}#{id} ({theme}): the panel's text has the colour of its background: {found}"
+            );
+            looks.push(found);
+        }
+        ensure!(
+            looks[0]["background"] != looks[1]["background"],
+            "{page}#{id}: the panel keeps the background {} in the dark theme",
+            looks[0]["background"]
+        );
+    }
+    let text = browser
+        .survey()?
+        .get("print.html")
+        .and_then(|found| found["text"].as_str())
+        .unwrap_or("");
+    ensure!(
+        text.matches("Possible outcomes of").count() >= panels.len(),
+        "print.html does not show every panel of possible outcomes"
+    );
+    eprintln!("{} panels of possible outcomes shown", panels.len());
+    Ok(())
+}
+
 /// Prints the site to PDF (`cargo book pdf`'s way, with a browser of its own) in the
 /// background, and reads the titles of the PDF's top-level outline entries (its bookmarks).
 fn print_in_background(site: PathBuf) -> JoinHandle<Result<Vec<String>>> {
@@ -937,6 +1036,10 @@ fn main() {
         (
             "quizzes_answer_explain_and_reveal",
             quizzes_answer_explain_reveal,
+        ),
+        (
+            "panels_of_possible_outcomes_show_in_light_and_dark",
+            outcome_panels_shown,
         ),
         (SERVE_CHECK, serve_reloads_an_edited_chapter),
         // Last: the PDF prints while the checks above run.

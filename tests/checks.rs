@@ -64,13 +64,43 @@ pub fn shows_every_listing(site: &Site) -> Result<()> {
     Ok(())
 }
 
-/// Each listing is shown by exactly one `{{#listing}}` of a chapter.
+/// Each listing is shown by exactly one `{{#listing}}` of a chapter, and each litmus listing
+/// (one with `[outcomes]`) has its panel shown by exactly one `{{#outcomes}}`.
 pub fn listings_shown_once(project: &Project) -> Result<()> {
+    use machinery::directive::{Kind, find};
     let book = LoadedBook::load(project)?;
     book.chapters()?;
     let uses = book.listing_uses();
+    let mut panels: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (chapter, source) in book.sources() {
+        for found in find(&source).into_iter().filter(|d| !d.escaped) {
+            if let Kind::Outcomes { listing } = found.kind {
+                panels.entry(listing).or_default().push(format!(
+                    "src/{}:{}",
+                    chapter.display(),
+                    found.line
+                ));
+            }
+        }
+    }
     let mut problems = Problems::new();
     for listing in Listing::all(project)? {
+        let shown = panels.get(&listing.name).map_or(&[][..], Vec::as_slice);
+        match (&listing.spec.outcomes, shown) {
+            (None, _) | (Some(_), [_]) => {}
+            (Some(_), []) => problems.push(format!(
+                "{} has [outcomes], but its panel of possible outcomes is shown in no \
+                 chapter: add `{{{{#outcomes {}}}}}` after its listing",
+                listing.sidecar().display(),
+                listing.name
+            )),
+            (Some(_), many) => problems.push(format!(
+                "the panel of possible outcomes of {} is shown {} times ({}); show it once",
+                listing.name,
+                many.len(),
+                many.join(", ")
+            )),
+        }
         match uses.get(&listing.name).map(Vec::as_slice) {
             None | Some([]) => problems.push(format!(
                 "{} is shown in no chapter: add `{{{{#listing {}}}}}` where it belongs, or \

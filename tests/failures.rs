@@ -19,7 +19,7 @@ use machinery::book::LoadedBook;
 use machinery::listing::Listing;
 use machinery::verify::{
     Builds, check_claims, check_claims_elsewhere, check_listing,
-    check_other_machine, check_variation, check_verdicts,
+    check_other_machine, check_outcomes, check_variation, check_verdicts,
 };
 use snapbox::{Assert, IntoData, Redactions, assert::DEFAULT_ACTION_ENV, str};
 
@@ -810,7 +810,7 @@ listings/src/bin/ch01-01-hello.toml: not a valid sidecar (CONTRIBUTING.md, "The 
   |
 1 | caption = "Hello"
   | ^^^^^^^
-unknown field `caption`, expected one of `title`, `args`, `measurement`, `shape_args`, `timeout_secs`, `exit_code`, `vary`, `rejects`, `values`, `claims`, `no_claims`
+unknown field `caption`, expected one of `title`, `args`, `measurement`, `shape_args`, `timeout_secs`, `exit_code`, `vary`, `rejects`, `values`, `claims`, `no_claims`, `outcomes`
 
 "#]],
     );
@@ -911,7 +911,7 @@ fn an_unknown_directive_names_the_chapter_and_line() {
         &fixture,
         fixture.check_chapters(),
         str![[
-            r#"src/ch01-one.md:5: unknown directive `{{#listng}}`: fix its name (this book's: listing, value, verdict, machines; mdBook's: include, rustdoc_include, playground, title), or escape it as `\{{#listng ...}}` to show it as text"#
+            r#"src/ch01-one.md:5: unknown directive `{{#listng}}`: fix its name (this book's: listing, value, verdict, machines, outcomes; mdBook's: include, rustdoc_include, playground, title), or escape it as `\{{#listng ...}}` to show it as text"#
         ]],
     );
 }
@@ -1912,4 +1912,333 @@ fn a_quiz_reveals_the_stored_output_the_readers_run_and_is_answered_in_the_appen
             "{part:?} is not in the appendix:\n{answers}"
         );
     }
+}
+
+/// The model twin of the litmus fixture: per case, the set of outcomes loom found.
+const MODEL: &str = "ch01-02-model-sb";
+/// The litmus fixture: per case, how often each outcome was observed.
+const LITMUS: &str = "ch01-03-litmus-sb";
+
+/// The litmus listing's sidecar: its model, the case the model cannot check, and why each
+/// allowed outcome the stored run did not see may go unseen.
+const LITMUS_SIDECAR: &str = "title = \"Store buffering, many rounds\"\n\
+     [outcomes]\nmodel = \"ch01-02-model-sb\"\n\
+     unchecked = { SeqCst = \"loom 0.7 reports (0, 0) for SeqCst (tokio-rs/loom#180)\" }\n\
+     [[outcomes.unseen]]\ncase = \"Relaxed\"\noutcome = \"(1, 1)\"\n\
+     why = \"both loads after both stores: the threads rarely overlap\"\n\
+     [[outcomes.unseen]]\ncase = \"Fenced\"\noutcome = \"(1, 1)\"\n\
+     why = \"both loads after both stores: the threads rarely overlap\"\n";
+
+/// One case as a litmus listing prints it: the header, then each outcome with its count.
+fn litmus_case(label: &str, counts: [(&str, u64); 4]) -> String {
+    facts::outcomes::observed_lines(
+        label,
+        counts.iter().map(|(_, n)| n).sum(),
+        counts,
+    ) + "\n"
+}
+
+/// A book with a model twin and a litmus listing, whose chapter shows the litmus listing's
+/// panel; `fenced_zero` is how often the stored run saw (0, 0) with fences, which the model
+/// forbids.
+fn fixture_with_outcomes(fenced_zero: u64) -> Fixture {
+    let fixture = Fixture::new();
+    let all = ["(0, 0)", "(0, 1)", "(1, 0)", "(1, 1)"];
+    fixture
+        .chapters(&[(
+            "ch01-one.md",
+            &format!(
+                "# One\n\n{{{{#listing {HELLO}}}}}\n\n{{{{#listing {MODEL}}}}}\n\n\
+                 {{{{#listing {LITMUS}}}}}\n\n{{{{#outcomes {LITMUS}}}}}\n\n\
+                 Every outcome {{{{#verdict {LITMUS}/observed-allowed}}}}is allowed\
+                 {{{{/verdict}}}}.\n"
+            ),
+        )])
+        .listing(
+            MODEL,
+            "title = \"Store buffering, every execution\"\nno_claims = \"a model\"\n",
+            &format!(
+                "one round; in every execution:\n{}\n  210 executions\n{}\n",
+                facts::outcomes::allowed_line("Relaxed", 8, all),
+                facts::outcomes::allowed_line("Fenced", 8, &all[1..]),
+            ),
+        )
+        .listing(
+            LITMUS,
+            LITMUS_SIDECAR,
+            &format!(
+                "machine: 2 logical CPUs, x86_64\n{}{}{}",
+                litmus_case(
+                    "Relaxed",
+                    [("(0, 0)", 12), ("(0, 1)", 40), ("(1, 0)", 48), ("(1, 1)", 0)]
+                ),
+                litmus_case(
+                    "Fenced",
+                    [("(0, 0)", fenced_zero), ("(0, 1)", 50), ("(1, 0)", 50), ("(1, 1)", 0)]
+                ),
+                litmus_case(
+                    "SeqCst",
+                    [("(0, 0)", 0), ("(0, 1)", 50), ("(1, 0)", 50), ("(1, 1)", 0)]
+                ),
+            ),
+        );
+    fixture
+}
+
+/// Not a failure: a litmus listing in step with its model gets the claim `observed-allowed`,
+/// which holds, and a panel of possible outcomes, shown with the reader's counts beside the
+/// book's under `serve --mine`.
+#[test]
+fn a_litmus_listing_in_step_with_its_model_has_its_panel() {
+    let fixture = fixture_with_outcomes(0);
+    check_outcomes(&fixture.project(), &fixture.listing_named(LITMUS)).unwrap();
+    fixture.check_claims(LITMUS).unwrap();
+    check_verdicts(&fixture.project()).unwrap();
+    let page = |mine: Option<&Path>, dest: &str| {
+        let site = LoadedBook::load_with_mine(&fixture.project(), mine)
+            .and_then(|mut book| {
+                book.build_html(Some(&fixture.root().join(dest)))
+            })
+            .unwrap();
+        std::fs::read_to_string(site.join("ch01-one.html")).unwrap()
+    };
+    let book = page(None, "site");
+    for part in [
+        "<figure class=\"outcomes\" id=\"outcomes-ch01-03-litmus-sb\">",
+        "Possible outcomes of Listing 1.3",
+        "Allowed by the model (Listing 1.2)",
+        "Relaxed: 100 rounds on the book's run<span class=\"outcomes-effort\">; the model: 210 executions</span>",
+        "not model-checked: loom 0.7 reports (0, 0) for SeqCst",
+        "<td class=\"outcome-allowed\">no — the model forbids it</td>",
+        "both loads after both stores: the threads rarely overlap",
+        "not how often an outcome happens",
+        "href=\"ch06-multithreading.html#every-possible-outcome-model-checked\"",
+        "The book's run: 2 logical CPUs, x86_64.",
+        "every outcome observed is one that the model (Listing 1.2) allows",
+        "not_allowed = none",
+    ] {
+        assert!(book.contains(part), "{part:?} is not in the page:\n{book}");
+    }
+    let mine = fixture.root().join("mine");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(
+        mine.join(format!("{LITMUS}.txt")),
+        format!(
+            "$ cargo run -p listings --bin {LITMUS}\n{}{}",
+            litmus_case(
+                "Relaxed",
+                [("(0, 0)", 1), ("(0, 1)", 4), ("(1, 0)", 4), ("(1, 1)", 1)]
+            ),
+            litmus_case(
+                "Fenced",
+                [("(0, 0)", 2), ("(0, 1)", 4), ("(1, 0)", 4), ("(1, 1)", 0)]
+            ),
+        ),
+    )
+    .unwrap();
+    let yours = page(Some(&mine), "site-mine");
+    for part in [
+        "Observed on your run",
+        "Relaxed: 100 rounds on the book's run, 10 rounds on yours",
+        "1 (allowed: the book's run did not see it)",
+        "<tr class=\"outcome forbidden fails\">",
+        "Your run observed outcomes the model forbids: (0, 0) in Fenced",
+        "not_allowed = (0, 0) in Fenced, 2 of 10 rounds",
+    ] {
+        assert!(
+            yours.contains(part),
+            "{part:?} is not in the page:\n{yours}"
+        );
+    }
+}
+
+#[test]
+fn an_observed_outcome_the_model_forbids_fails_the_claim_naming_case_and_outcome()
+ {
+    let fixture = fixture_with_outcomes(3);
+    assert_fails(
+        &fixture,
+        fixture.check_claims(LITMUS),
+        str![[r#"
+listings/output/ch01-03-litmus-sb.txt: the stored output of ch01-03-litmus-sb no longer supports what the book says:
+  claim "every outcome observed is one that the model (Listing 1.2) allows" does not hold: `not_allowed == []` (not_allowed = (0, 0) in Fenced, 3 of 103 rounds)
+If the output is right, fix the sentence in the chapter and the claim in listings/src/bin/ch01-03-litmus-sb.toml; if the run was disturbed, refresh it on a quiet machine with `cargo book refresh ch01-03-litmus-sb`
+"#]],
+    );
+}
+
+#[test]
+fn a_case_the_model_does_not_check_needs_its_reason() {
+    let fixture = fixture_with_outcomes(0);
+    fixture.write(
+        &format!("listings/src/bin/{LITMUS}.toml"),
+        &LITMUS_SIDECAR.replace(
+            "unchecked = { SeqCst = \"loom 0.7 reports (0, 0) for SeqCst (tokio-rs/loom#180)\" }\n",
+            "",
+        ),
+    );
+    assert_fails(
+        &fixture,
+        check_outcomes(&fixture.project(), &fixture.listing_named(LITMUS)),
+        str![[r#"
+ch01-03-litmus-sb and its model ch01-02-model-sb are out of step:
+  case "SeqCst" of listings/output/ch01-03-litmus-sb.txt has no case in the model ch01-02-model-sb (its cases: Fenced, Relaxed); spell the label the same in both listings, add the case to the model, or say why it cannot be model-checked in listings/src/bin/ch01-03-litmus-sb.toml: `unchecked = { "SeqCst" = "..." }` under [outcomes]
+"#]],
+    );
+    let message = format!("{:#}", fixture.check_claims(LITMUS).unwrap_err());
+    assert!(
+        message.starts_with("ch01-03-litmus-sb and its model"),
+        "{message}"
+    );
+}
+
+#[test]
+fn outcomes_spelled_apart_from_the_models_are_named() {
+    let fixture = fixture_with_outcomes(0);
+    let stored = fixture.read(&format!("listings/output/{LITMUS}.txt"));
+    fixture.output(
+        LITMUS,
+        &stored
+            .split_once('\n')
+            .unwrap()
+            .1
+            .replace("(0, 1)", "(0,1)"),
+        &format!("cargo run -p listings --bin {LITMUS}"),
+    );
+    assert_fails(
+        &fixture,
+        check_outcomes(&fixture.project(), &fixture.listing_named(LITMUS)),
+        str![[r#"
+ch01-03-litmus-sb and its model ch01-02-model-sb are out of step:
+  case "Relaxed": listings/output/ch01-03-litmus-sb.txt does not print (0, 1), which the model ch01-02-model-sb allows ({(0, 0), (0, 1), (1, 0), (1, 1)}); the litmus listing must print every outcome its model allows, with 0 when unseen, spelled as the model spells it
+  case "Fenced": listings/output/ch01-03-litmus-sb.txt does not print (0, 1), which the model ch01-02-model-sb allows ({(0, 1), (1, 0), (1, 1)}); the litmus listing must print every outcome its model allows, with 0 when unseen, spelled as the model spells it
+"#]],
+    );
+}
+
+#[test]
+fn an_allowed_outcome_never_seen_needs_its_why() {
+    let fixture = fixture_with_outcomes(0);
+    let (kept, _) = LITMUS_SIDECAR
+        .split_once("[[outcomes.unseen]]\ncase = \"Fenced\"")
+        .unwrap();
+    fixture.write(
+        &format!("listings/src/bin/{LITMUS}.toml"),
+        &format!(
+            "{kept}[[outcomes.unseen]]\ncase = \"Fenced\"\noutcome = \"(0, 0)\"\nwhy = \"\"\n"
+        ),
+    );
+    assert_fails(
+        &fixture,
+        check_outcomes(&fixture.project(), &fixture.listing_named(LITMUS)),
+        str![[r#"
+ch01-03-litmus-sb and its model ch01-02-model-sb are out of step:
+  case "Fenced": the stored run never saw (1, 1), which the model ch01-02-model-sb allows; say why a run may not see it in listings/src/bin/ch01-03-litmus-sb.toml: [[outcomes.unseen]] case = "Fenced", outcome = "(1, 1)", why = "..." (x86 is TSO, one CPU, too few rounds...)
+  listings/src/bin/ch01-03-litmus-sb.toml: [[outcomes.unseen]] case = "Fenced", outcome = "(0, 0)" names no outcome the model ch01-02-model-sb allows in a case listings/output/ch01-03-litmus-sb.txt prints (an outcome the model forbids needs no reason to go unseen); fix it or remove the entry
+"#]],
+    );
+}
+
+#[test]
+fn a_panel_of_a_listing_without_outcomes_names_the_chapter_and_line() {
+    let fixture = fixture_with_outcomes(0);
+    fixture.chapters(&[(
+        "ch01-one.md",
+        &format!(
+            "# One\n\n{{{{#listing {HELLO}}}}}\n\n{{{{#outcomes {HELLO}}}}}\n\n\
+             {{{{#outcomes}}}}\n"
+        ),
+    )]);
+    assert_fails(
+        &fixture,
+        fixture.check_chapters(),
+        str![[r#"
+preprocessing the book failed: src/ch01-one.md:5: {{#outcomes ch01-01-hello}}: listings/src/bin/ch01-01-hello.toml has no [outcomes] table: only a litmus listing, whose sidecar names its model twin (`[outcomes] model = "chNN-MM-model-NAME"`), has a panel of possible outcomes (CONTRIBUTING.md, "Every possible outcome")
+src/ch01-one.md:7: write {{#outcomes LISTING}}, the name of one litmus listing
+"#]],
+    );
+}
+
+#[test]
+fn an_outcome_the_model_forbids_on_another_machine_is_a_finding_not_a_difference()
+ {
+    let fixture = fixture_with_outcomes(0);
+    let theirs = format!("machines/other/outputs/{LITMUS}.txt");
+    let stored = fixture.read(&format!("listings/output/{LITMUS}.txt"));
+    let fenced = litmus_case(
+        "Fenced",
+        [("(0, 0)", 0), ("(0, 1)", 50), ("(1, 0)", 50), ("(1, 1)", 0)],
+    );
+    assert!(stored.contains(&fenced));
+    let seen = litmus_case(
+        "Fenced",
+        [("(0, 0)", 1), ("(0, 1)", 49), ("(1, 0)", 50), ("(1, 1)", 0)],
+    );
+    fixture.write(&theirs, &stored.replace(&fenced, &seen));
+    fixture.write(
+        "machines/other/why-not.toml",
+        "[ch01-03-litmus-sb]\nobserved-allowed = \"an ARM machine\"\n",
+    );
+    assert_fails(
+        &fixture,
+        check_claims_elsewhere(
+            &fixture.project(),
+            &fixture.listing_named(LITMUS),
+            Path::new(&theirs),
+        ),
+        str![[r#"
+machines/other/outputs/ch01-03-litmus-sb.txt: claims of ch01-03-litmus-sb that fail there are not explained:
+  claim observed-allowed "every outcome observed is one that the model (Listing 1.2) allows" does not hold: `not_allowed == []` (not_allowed = (0, 0) in Fenced, 1 of 100 rounds): this machine observed an outcome the model forbids, a finding and not a difference of machines (no `why-not.toml` entry explains it): the model twin misses what the litmus listing does, or loom misses what the hardware does; fix the twin, or the set the text states
+"#]],
+    );
+}
+
+#[test]
+fn a_litmus_listing_whose_panel_is_shown_nowhere_or_twice_is_named() {
+    let fixture = fixture_with_outcomes(0);
+    listings_shown_once(&fixture.project()).unwrap();
+    let chapter = fixture.read("src/ch01-one.md");
+    let panel = format!("{{{{#outcomes {LITMUS}}}}}\n\n");
+    fixture.write("src/ch01-one.md", &chapter.replace(&panel, ""));
+    assert_fails(
+        &fixture,
+        listings_shown_once(&fixture.project()),
+        str![
+            "listings/src/bin/ch01-03-litmus-sb.toml has [outcomes], but its panel of possible outcomes is shown in no chapter: add `{{#outcomes ch01-03-litmus-sb}}` after its listing"
+        ],
+    );
+    fixture.write("src/ch01-one.md", &format!("{chapter}\n{panel}"));
+    assert_fails(
+        &fixture,
+        listings_shown_once(&fixture.project()),
+        str![
+            "the panel of possible outcomes of ch01-03-litmus-sb is shown 2 times (src/ch01-one.md:9, src/ch01-one.md:13); show it once"
+        ],
+    );
+}
+
+/// Not a failure: renaming a model twin rewrites the `model` of the litmus listing's
+/// sidecar, and renaming a litmus listing its `{{#outcomes}}`; the two stay in step.
+#[test]
+fn rename_keeps_a_litmus_listing_and_its_model_together() {
+    let fixture = fixture_with_outcomes(0);
+    let rename = |old, new| {
+        machinery::rename::rename(&fixture.project(), old, new).unwrap();
+    };
+    rename(MODEL, "ch01-02-model-store");
+    rename(LITMUS, "ch01-03-litmus-store");
+    assert!(
+        fixture
+            .read("listings/src/bin/ch01-03-litmus-store.toml")
+            .contains("model = \"ch01-02-model-store\"")
+    );
+    assert!(
+        fixture
+            .read("src/ch01-one.md")
+            .contains("{{#outcomes ch01-03-litmus-store}}")
+    );
+    let litmus = fixture.listing_named("ch01-03-litmus-store");
+    check_outcomes(&fixture.project(), &litmus).unwrap();
+    fixture.check_claims("ch01-03-litmus-store").unwrap();
+    fixture.check_chapters().unwrap();
 }

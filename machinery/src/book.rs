@@ -208,6 +208,9 @@ impl ListingPreprocessor {
             DirectiveKind::QuizAnswers => {
                 Ok(self.render_answers(at.placements))
             }
+            DirectiveKind::Outcomes { listing } => {
+                self.render_outcomes(listing, at.chapter)
+            }
             DirectiveKind::Malformed(problem) => Err(anyhow!("{problem}")),
             DirectiveKind::Include { .. }
             | DirectiveKind::Title
@@ -394,6 +397,34 @@ impl ListingPreprocessor {
             "\n{}\n\n",
             layout::escape_directives(&page.into_string())
         ))
+    }
+
+    /// `{{#outcomes LISTING}}`: the listing's possible-outcomes panel
+    /// ([`crate::outcomes::panel`]), with, under `--mine`, the reader's counts beside the
+    /// book's; its note links to the chapter's section on model checking.
+    fn render_outcomes(&self, name: &str, chapter: &Path) -> Result<String> {
+        let Some(listing) = self.listings.get(name) else {
+            bail!(
+                "{{{{#outcomes {name}}}}} names no listing {name:?} (expected {}/{name}.rs \
+                 and its .toml); fix the name",
+                crate::paths::PROGRAMS_DIR
+            );
+        };
+        let mine = self
+            .mine
+            .as_ref()
+            .and_then(|dir| listing.output_in(dir))
+            .map(|fresh| fresh.text);
+        let panel = crate::outcomes::listing_panel(
+            &self.root,
+            listing,
+            mine.as_deref(),
+        )
+        .with_context(|| format!("{{{{#outcomes {name}}}}}"))?;
+        // Paths in the book are relative to the chapter's file.
+        let up = "../".repeat(chapter.components().count().saturating_sub(1));
+        let section = format!("{up}{}", crate::outcomes::SECTION);
+        Ok(layout::outcomes(listing, &panel, &section))
     }
 
     /// A claim a verdict of the prose names, judged on the stored output (and, with
@@ -785,7 +816,7 @@ fn check_chapter(src: &Path, chapter: &Chapter) -> Result<()> {
             DirectiveKind::Unknown(kind) => {
                 problems.push(format!(
                     "{}: unknown directive `{{{{#{kind}}}}}`: fix its name (this book's: \
-                     listing, value, verdict, machines; mdBook's: include, \
+                     listing, value, verdict, machines, outcomes; mdBook's: include, \
                      rustdoc_include, playground, title), or escape it as \
                      `\\{{{{#{kind} ...}}}}` to show it as text",
                     at(found.line)

@@ -33,7 +33,31 @@ use serde::Deserialize;
 pub struct ValueSpec {
     pub pattern: String,
     pub all: bool,
-    regex: Regex,
+    source: Source,
+}
+
+/// Where a value comes from: a regex over the output, or, for the value a litmus listing's
+/// claim `observed-allowed` reads, the outcomes it observed against its model twin's
+/// ([`crate::outcomes`]).
+#[derive(Debug, Clone)]
+enum Source {
+    Regex(Regex),
+    NotAllowed(std::sync::Arc<crate::outcomes::NotAllowed>),
+}
+
+impl ValueSpec {
+    /// The value [`crate::outcomes::VALUE`] of a litmus listing: the outcomes an output
+    /// observed that its model twin does not allow.
+    pub fn not_allowed(computed: crate::outcomes::NotAllowed) -> ValueSpec {
+        ValueSpec {
+            pattern: format!(
+                "(the outcomes observed that the model {} does not allow)",
+                computed.spec.model
+            ),
+            all: true,
+            source: Source::NotAllowed(std::sync::Arc::new(computed)),
+        }
+    }
 }
 
 /// A `[values]` entry as written: a regex alone, or a table with `all`.
@@ -61,7 +85,7 @@ impl TryFrom<RawValueSpec> for ValueSpec {
         Ok(ValueSpec {
             pattern,
             all,
-            regex,
+            source: Source::Regex(regex),
         })
     }
 }
@@ -186,8 +210,17 @@ pub fn read_values(
     let mut readings = BTreeMap::new();
     for (name, spec) in values {
         let (pattern, all) = (&spec.pattern, spec.all);
-        let texts: Vec<&str> = spec
-            .regex
+        let regex = match &spec.source {
+            Source::Regex(regex) => regex,
+            Source::NotAllowed(computed) => {
+                let reading = computed
+                    .read(output)
+                    .map_err(|e| anyhow::anyhow!("value {name}: {e:#}"))?;
+                readings.insert(name.clone(), reading);
+                continue;
+            }
+        };
+        let texts: Vec<&str> = regex
             .captures_iter(output)
             .map(|caps| {
                 caps.name("v")

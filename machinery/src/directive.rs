@@ -51,6 +51,9 @@ pub enum Kind {
     Quiz { quiz: String, id: String },
     /// `{{#quiz_answers}}`: every quiz's answers and explanations (the Answers appendix).
     QuizAnswers,
+    /// `{{#outcomes LISTING}}`: the possible-outcomes panel of a litmus listing (its
+    /// sidecar's `[outcomes]`).
+    Outcomes { listing: String },
     /// mdBook's `title`, which needs no checking.
     Title,
     /// Anything else: an error unless escaped.
@@ -276,6 +279,15 @@ fn parse_kind(kind: &str, args: &str) -> Kind {
             )),
         },
         "quiz_answers" => Kind::QuizAnswers,
+        "outcomes" => match (first, words.next()) {
+            (listing, None) if !listing.is_empty() => Kind::Outcomes {
+                listing: listing.to_owned(),
+            },
+            _ => Kind::Malformed(
+                "write {{#outcomes LISTING}}, the name of one litmus listing"
+                    .to_owned(),
+            ),
+        },
         "title" => Kind::Title,
         other => Kind::Unknown(other.to_owned()),
     }

@@ -1,8 +1,8 @@
 //! How a listing is laid out in a chapter, in HTML built with maud (every text escaped by
 //! construction): the caption, the code and the command (markdown, which mdBook renders
 //! next), the output with what varies marked, the claims with their verdicts, and, with
-//! `serve --mine`, the reader's run. The data comes from the preprocessor (`book.rs`); this
-//! module reads nothing.
+//! `serve --mine`, the reader's run; and a litmus listing's possible-outcomes panel. The data
+//! comes from the preprocessor (`book.rs`); this module reads nothing.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +11,7 @@ use maud::{Markup, PreEscaped, html};
 use crate::claims::{Status, Verdict};
 use crate::listing::{Kind, Listing};
 use crate::machines::Spread;
+use crate::outcomes::{Allowance, Panel};
 use crate::output::Matcher;
 
 /// What a listing's figure shows, besides the listing itself.
@@ -215,4 +216,139 @@ pub fn escape_directives(text: &str) -> String {
 /// A text as HTML.
 pub fn text(text: &str) -> String {
     html! { (text) }.into_string()
+}
+
+/// `{{#outcomes LISTING}}`: the possible-outcomes panel of a litmus listing, a figure like a
+/// listing's, captioned "Possible outcomes of Listing N.M", whose note links to the chapter's
+/// section on model checking (`section`, relative to the page); `{{#` escaped from mdBook.
+pub fn outcomes(listing: &Listing, panel: &Panel, section: &str) -> String {
+    let figure = html! {
+        figure class="outcomes" id={ "outcomes-" (listing.name) } {
+            "\n"
+            figcaption {
+                span class="listing-label" { "Possible outcomes of " (listing.position) } " "
+                span class="listing-title" { (listing.spec.title) }
+            }
+            "\n" (outcomes_table(panel)) "\n"
+            (outcomes_note(panel, Some(section)))
+        }
+        "\n"
+    };
+    format!("\n{}\n\n", escape_directives(&figure.into_string()))
+}
+
+/// The panel's table: per case, a header row (its rounds on each run, why it is not
+/// model-checked if it is not), then a row per outcome: allowed by the model or not, its
+/// count on the book's run (and on the reader's), and, allowed but unseen, why.
+pub fn outcomes_table(panel: &Panel) -> Markup {
+    let mine = panel.has_mine();
+    let columns = if mine { 5 } else { 4 };
+    let count = |n: Option<u64>| {
+        n.map_or_else(|| "not printed".to_owned(), |n| n.to_string())
+    };
+    html! {
+        table class="outcomes-table" {
+            thead {
+                tr {
+                    th scope="col" { "Outcome" }
+                    th scope="col" { "Allowed by the model (" (panel.model_label) ")" }
+                    th scope="col" { "Observed on the book's run" }
+                    @if mine { th scope="col" { "Observed on your run" } }
+                    th scope="col" { "If allowed but unseen, why" }
+                }
+            }
+            @for case in &panel.cases {
+                tbody {
+                    tr class="outcomes-case" {
+                        th scope="rowgroup" colspan=(columns) {
+                            (case.label) ": "
+                            (case.book_rounds.map_or_else(|| "not run".to_owned(), |n| format!("{n} rounds")))
+                            " on the book's run"
+                            @if mine {
+                                ", " (case.mine_rounds.map_or_else(|| "not run".to_owned(), |n| format!("{n} rounds")))
+                                " on yours"
+                            }
+                            @if let Some(effort) = &case.model_effort {
+                                span class="outcomes-effort" { "; the model: " (effort) }
+                            }
+                            @if let Some(Allowance::Unchecked(why)) = case.rows.first().map(|r| &r.allowed) {
+                                span class="outcomes-unchecked" { " — not model-checked: " (why) }
+                            }
+                        }
+                    }
+                    @for row in &case.rows {
+                        @let seen_forbidden = row.allowed == Allowance::No
+                            && (row.book.unwrap_or(0) > 0 || row.mine.unwrap_or(0) > 0);
+                        tr class={
+                            "outcome "
+                            (match row.allowed { Allowance::Yes => "allowed", Allowance::No => "forbidden", Allowance::Unchecked(_) => "unchecked" })
+                            @if seen_forbidden { " fails" }
+                        } {
+                            td { code { (row.outcome) } }
+                            td class="outcome-allowed" {
+                                @match row.allowed {
+                                    Allowance::Yes => "yes",
+                                    Allowance::No => "no — the model forbids it",
+                                    Allowance::Unchecked(_) => "not model-checked",
+                                }
+                            }
+                            td class="num" { (count(row.book)) }
+                            @if mine {
+                                td class="num" {
+                                    (count(row.mine))
+                                    @if row.allowed == Allowance::Yes && row.mine.unwrap_or(0) > 0 && row.book.unwrap_or(0) == 0 {
+                                        " (allowed: the book's run did not see it)"
+                                    }
+                                }
+                            }
+                            td class="outcome-why" { (row.why_unseen.as_deref().unwrap_or("")) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What the panel's columns mean, the machines the runs were made on and, beside the
+/// reader's run, whether every outcome it observed is allowed; `section` links to the
+/// chapter's section on model checking.
+pub fn outcomes_note(panel: &Panel, section: Option<&str>) -> Markup {
+    let forbidden_mine = panel.forbidden_seen(true);
+    html! {
+        div class="outcomes-note" {
+            p {
+                "Allowed by the model: “yes” when loom found the outcome in at least one \
+                 of the executions it explored of the model twin, " (panel.model_label) " ("
+                code { (panel.model) } "); “no” when it found it in none. Where loom models \
+                 the orderings involved faithfully, and the twin the listing, “no” means \
+                 that the memory model forbids the outcome; where it does not, only that \
+                 loom did not find it, which is no proof that it cannot happen. The twin \
+                 prints how many executions loom explored: a measure of the search, not \
+                 how often an outcome happens. The counts here are how often each outcome \
+                 happened on a run, out of its rounds."
+                @if let Some(section) = section {
+                    " See " a href=(section) { "Every possible outcome, model-checked" } "."
+                }
+            }
+            @if let Some(machine) = &panel.book_machine {
+                p { "The book's run: " (machine) "." }
+            }
+            @if panel.has_mine() {
+                @if let Some(machine) = &panel.mine_machine {
+                    p { "Your run: " (machine) "." }
+                }
+                @if forbidden_mine.is_empty() {
+                    p class="holds" { "✓ Every outcome your run observed is allowed by the model." }
+                } @else {
+                    p class="fails" {
+                        "✗ Your run observed outcomes the model forbids: "
+                        (forbidden_mine.join("; "))
+                        ". The model twin, or loom, misses what your machine does: please report it."
+                    }
+                }
+            }
+        }
+        "\n"
+    }
 }

@@ -17,6 +17,7 @@ pub mod figures;
 pub mod layout;
 pub mod listing;
 pub mod machines;
+pub mod outcomes;
 pub mod output;
 #[cfg(feature = "browser")]
 pub mod pdf;

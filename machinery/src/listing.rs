@@ -125,6 +125,10 @@ pub struct Spec {
     /// Why a program's output supports no claim (e.g. it only prints a greeting).
     #[serde(default)]
     pub no_claims: Option<String>,
+    /// A litmus listing's model twin, and what its possible-outcomes panel says besides
+    /// ([`crate::outcomes`]): the listing gets the claim `observed-allowed`.
+    #[serde(default)]
+    pub outcomes: Option<crate::outcomes::OutcomesSpec>,
 }
 
 fn default_timeout() -> u64 {
@@ -211,12 +215,37 @@ impl Listing {
                     source.display(),
                 )
             })?;
-        let spec: Spec = toml::from_str(&spec_text).with_context(|| {
+        let mut spec: Spec = toml::from_str(&spec_text).with_context(|| {
             format!(
                 "{sidecar}: not a valid sidecar (CONTRIBUTING.md, \"The sidecar\", lists \
                  its keys); fix it"
             )
         })?;
+        if let Some(outcomes) = spec.outcomes.clone() {
+            use crate::outcomes::{CLAIM_ID, NotAllowed, VALUE};
+            if kind == Kind::CompileFail {
+                bail!(
+                    "{sidecar}: [outcomes] is only for programs that print the outcomes \
+                     they observed; remove it"
+                );
+            }
+            if spec.claims.iter().any(|c| c.id == CLAIM_ID)
+                || spec.values.contains_key(VALUE)
+            {
+                bail!(
+                    "{sidecar}: [outcomes] gives the listing the claim {CLAIM_ID:?} and \
+                     the value {VALUE:?}; rename yours"
+                );
+            }
+            spec.claims.push(outcomes.claim());
+            spec.values.insert(
+                VALUE.to_owned(),
+                crate::claims::ValueSpec::not_allowed(NotAllowed {
+                    root: project.root.clone(),
+                    spec: outcomes,
+                }),
+            );
+        }
         crate::claims::check_ids(&spec.claims).with_context(|| {
             format!("{sidecar}: invalid [[claims]]; fix them")
         })?;

@@ -177,7 +177,8 @@ fn check_fork_safety(listing: &Listing, source: &str) -> Result<()> {
 }
 
 /// The listing's claims hold on its stored output, and every value it declares can be read
-/// from it. Deterministic: it judges the stored run, never a fresh one.
+/// from it; a litmus listing is first checked to be in step with its model twin
+/// ([`check_outcomes`]). Deterministic: it judges the stored run, never a fresh one.
 pub fn check_claims(project: &Project, listing: &Listing) -> Result<()> {
     let sidecar = listing.sidecar();
     let sidecar = sidecar.display();
@@ -195,6 +196,7 @@ pub fn check_claims(project: &Project, listing: &Listing) -> Result<()> {
     if listing.spec.values.is_empty() && listing.spec.claims.is_empty() {
         return Ok(());
     }
+    check_outcomes(project, listing)?;
     let stored = listing.stored_output(&project.root)?;
     let readings =
         crate::claims::read_values(&listing.spec.values, &stored.text)
@@ -224,6 +226,14 @@ pub fn check_claims(project: &Project, listing: &Listing) -> Result<()> {
         failed.join("\n"),
         listing.refresh_command()
     );
+}
+
+/// A litmus listing and its model twin are in step ([`crate::outcomes::check`]): every case
+/// has a twin case or an `unchecked` reason, every allowed outcome is printed, and every one
+/// the stored run did not see says why it may go unseen. Nothing to check without
+/// `[outcomes]`.
+pub fn check_outcomes(project: &Project, listing: &Listing) -> Result<()> {
+    crate::outcomes::check(&project.root, listing)
 }
 
 /// Every declaration of the listing's `[vary]` absorbs a change of the text it claims, and a
@@ -350,7 +360,7 @@ pub fn check_claims_elsewhere(
 /// The failures of a listing's claims on another machine that are not explained: a failing
 /// claim needs its `why_not` and an entry in that machine's `why-not.toml` (`reasons`, the
 /// listing's section); an entry for a claim that holds there, or that does not exist, is
-/// stale.
+/// stale. A litmus listing's `observed-allowed` that fails is never explained away.
 fn unexplained(
     listing: &Listing,
     verdicts: &[crate::claims::Verdict],
@@ -370,6 +380,19 @@ fn unexplained(
                     why_not_file.display()
                 ));
             }
+            continue;
+        }
+        if claim.id == crate::outcomes::CLAIM_ID
+            && listing.spec.outcomes.is_some()
+        {
+            problems.push(format!(
+                "  claim {} \"{}\" {verdict}: this machine observed an outcome the model \
+                 forbids, a finding and not a difference of machines (no `why-not.toml` \
+                 entry explains it): the model twin misses what the litmus listing does, or \
+                 loom misses what the hardware does; fix the twin, or the set the text \
+                 states",
+                claim.id, claim.says
+            ));
             continue;
         }
         if claim.why_not.is_none() {

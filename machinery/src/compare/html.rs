@@ -29,6 +29,7 @@ impl Report {
                     (self.failing_claims_html())
                     (self.measured_html())
                     (self.figures_html())
+                    (self.outcomes_html())
                     h2 id="all-claims" { "All claims" }
                     details {
                         summary {
@@ -75,6 +76,21 @@ impl Report {
                     "No measured value: none of these listings reads a number with a unit in its "
                     code { "[values]" } "."
                 }
+            }
+        }
+    }
+
+    /// Each litmus listing's possible outcomes: what the model allows, what the book's run
+    /// and the reader's observed.
+    fn outcomes_html(&self) -> Markup {
+        html! {
+            @if self.panels().next().is_some() {
+                h2 id="outcomes" { "Possible outcomes" }
+            }
+            @for (listing, panel) in self.panels() {
+                h3 { a href={ "#" (listing.name) } { (listing.name) } " " small { (listing.title) } }
+                (crate::layout::outcomes_table(panel))
+                (crate::layout::outcomes_note(panel, None))
             }
         }
     }
@@ -235,6 +251,7 @@ mod tests {
                 measured: Vec::new(),
                 took: Duration::ZERO,
                 mine: Some("a <b>\n".into()),
+                outcomes: None,
             }],
             figures: Vec::new(),
             figures_problem: None,
@@ -261,5 +278,62 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("<pre>a &lt;b&gt;\n</pre>"), "{html}");
+    }
+
+    #[test]
+    fn a_litmus_listing_shows_its_outcomes_with_the_readers_counts() {
+        let spec: crate::outcomes::OutcomesSpec =
+            toml::from_str("model = \"ch06-20-model-store-buffering\"")
+                .unwrap();
+        let allowed = crate::outcomes::Allowed::from([(
+            "Fenced".to_owned(),
+            vec!["(0, 1)".to_owned(), "(1, 0)".to_owned()],
+        )]);
+        let run = |zero: u64| {
+            facts::outcomes::observed_lines(
+                "Fenced",
+                10 + zero,
+                [("(0, 0)", zero), ("(0, 1)", 5), ("(1, 0)", 5)],
+            )
+        };
+        let panel =
+            crate::outcomes::panel(&spec, &allowed, &run(0), Some(&run(2)));
+        let report = Report {
+            quick: false,
+            built: Duration::ZERO,
+            took: Duration::ZERO,
+            machines: MachineLines::default(),
+            listings: vec![ListingReport {
+                name: "ch06-12-litmus".into(),
+                title: "t".into(),
+                outcome: Outcome::Matches,
+                claims: Vec::new(),
+                measured: Vec::new(),
+                took: Duration::ZERO,
+                mine: None,
+                outcomes: Some(panel),
+            }],
+            figures: Vec::new(),
+            figures_problem: None,
+            out: PathBuf::from("/tmp/x"),
+        };
+        let terminal = report.terminal();
+        for part in [
+            "Possible outcomes of ch06-12-litmus (allowed by the model ch06-20-model-store-buffering; book's count / yours):",
+            "  Fenced: 10 rounds / 12 rounds",
+            "    (0, 0)               FORBIDDEN                    0            2",
+            "  your run observed outcomes the model forbids: (0, 0) in Fenced",
+        ] {
+            assert!(terminal.contains(part), "{part:?} is not in:\n{terminal}");
+        }
+        let html = report.html();
+        for part in [
+            "<h2 id=\"outcomes\">Possible outcomes</h2>",
+            "<th scope=\"col\">Observed on your run</th>",
+            "<tr class=\"outcome forbidden fails\">",
+            "Your run observed outcomes the model forbids: (0, 0) in Fenced",
+        ] {
+            assert!(html.contains(part), "{part:?} is not in:\n{html}");
+        }
     }
 }

@@ -8,7 +8,8 @@
 //! why it may not (its `why_not`); every measured value (a number with a unit) of the book's
 //! run and of this one, with the ratio; the machine lines of both ([`report`]). The figures
 //! are redrawn from the reader's outputs (`BOOK_OUTPUTS_DIR`) into `DIR/figures/`
-//! ([`figures`]). The report is printed ([`terminal`]) and written as one self-contained
+//! ([`figures`]). A litmus listing's possible-outcomes panel is drawn again with the
+//! reader's counts beside the book's ([`crate::outcomes`]). The report is printed ([`terminal`]) and written as one self-contained
 //! page, `DIR/report.html` ([`html`]).
 //!
 //! With `--quick` the listings run with `BOOK_QUICK=1`, which `listings::bench::repeat`
@@ -138,6 +139,14 @@ fn run_all(
         let stored = listing.stored_output(&project.root);
         let mut report = judge_listing(listing, stored, mine, pace, sentences);
         report.took = began.elapsed();
+        if listing.spec.outcomes.is_some() {
+            report.outcomes = crate::outcomes::listing_panel(
+                &project.root,
+                listing,
+                printed.as_deref(),
+            )
+            .ok();
+        }
         report.mine = printed;
         let line = progress_line(&report);
         if bar.is_hidden() {

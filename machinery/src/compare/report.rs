@@ -115,6 +115,9 @@ pub struct ListingReport {
     pub took: Duration,
     /// What the reader's run printed, if it ran.
     pub mine: Option<String>,
+    /// A litmus listing's possible-outcomes panel, the reader's counts beside the book's
+    /// (`None` for other listings, or when the model's output cannot be read).
+    pub outcomes: Option<crate::outcomes::Panel>,
 }
 
 /// A figure as the book draws it and as the reader's run draws it (inline SVG).
@@ -176,6 +179,15 @@ impl Report {
             .iter()
             .flat_map(|l| l.claims.iter().map(move |c| (l, c)))
             .filter(move |(_, c)| !(only_failing && c.holds_here()))
+    }
+
+    /// Every litmus listing's panel of possible outcomes, with its listing.
+    pub fn panels(
+        &self,
+    ) -> impl Iterator<Item = (&ListingReport, &crate::outcomes::Panel)> {
+        self.listings
+            .iter()
+            .filter_map(|l| l.outcomes.as_ref().map(|p| (l, p)))
     }
 
     /// Every measured value with its listing.
@@ -321,6 +333,7 @@ pub fn judge_listing(
         measured: Vec::new(),
         took: Duration::ZERO,
         mine: None,
+        outcomes: None,
     };
     let mine = match mine {
         Ok(text) => text,

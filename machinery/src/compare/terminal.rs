@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use super::SHARE;
 use super::report::{Outcome, Report};
+use crate::outcomes::Allowance;
 use crate::paths::{COMPARE_OUTPUTS, COMPARE_REPORT};
 
 impl Report {
@@ -14,6 +15,7 @@ impl Report {
         t.push('\n');
         self.failing_claims(&mut t);
         self.measured_values(&mut t);
+        self.possible_outcomes(&mut t);
         self.listing_outcomes(&mut t);
         let _ = writeln!(
             t,
@@ -77,6 +79,76 @@ impl Report {
                 m.mine,
                 m.ratio_text()
             );
+        }
+    }
+
+    /// Each litmus listing's outcomes: per case, each outcome, whether the model allows it,
+    /// and its count on the book's run and on the reader's.
+    fn possible_outcomes(&self, t: &mut String) {
+        for (listing, panel) in self.panels() {
+            let _ = writeln!(
+                t,
+                "\nPossible outcomes of {} (allowed by the model {}; book's count / yours):",
+                listing.name, panel.model
+            );
+            for case in &panel.cases {
+                let rounds = |n: Option<u64>| {
+                    n.map_or_else(
+                        || "not run".to_owned(),
+                        |n| format!("{n} rounds"),
+                    )
+                };
+                let effort = case
+                    .model_effort
+                    .as_ref()
+                    .map_or_else(String::new, |e| format!("; the model: {e}"));
+                let unchecked = match case.rows.first().map(|r| &r.allowed) {
+                    Some(Allowance::Unchecked(why)) => {
+                        format!(" (not model-checked: {why})")
+                    }
+                    _ => String::new(),
+                };
+                let _ = writeln!(
+                    t,
+                    "  {}: {} / {}{effort}{unchecked}",
+                    case.label,
+                    rounds(case.book_rounds),
+                    rounds(case.mine_rounds)
+                );
+                for row in &case.rows {
+                    let allowed = match &row.allowed {
+                        Allowance::Yes => "allowed",
+                        Allowance::No => "FORBIDDEN",
+                        Allowance::Unchecked(_) => "not model-checked",
+                    };
+                    let count = |n: Option<u64>| {
+                        n.map_or("-".to_owned(), |n| n.to_string())
+                    };
+                    let news = row.allowed == Allowance::Yes
+                        && row.mine.unwrap_or(0) > 0
+                        && row.book.unwrap_or(0) == 0;
+                    let _ = writeln!(
+                        t,
+                        "    {:<20} {allowed:<17} {:>12} {:>12}{}",
+                        row.outcome,
+                        count(row.book),
+                        count(row.mine),
+                        if news {
+                            "  allowed; the book's run did not see it"
+                        } else {
+                            ""
+                        }
+                    );
+                }
+            }
+            let forbidden = panel.forbidden_seen(true);
+            if !forbidden.is_empty() {
+                let _ = writeln!(
+                    t,
+                    "  your run observed outcomes the model forbids: {}",
+                    forbidden.join("; ")
+                );
+            }
         }
     }
 
