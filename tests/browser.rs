@@ -50,6 +50,7 @@ impl Drop for Browser {
 /// What one page shows, read in the browser once the page has loaded.
 const SURVEY: &str = r#"
     document.querySelectorAll("details").forEach((d) => (d.open = true)); // solutions
+    document.querySelectorAll(".quiz-uncover").forEach((b) => b.click()); // quizzed outputs
     const shown = (e) => e !== null && e.getBoundingClientRect().height > 0;
     return {
         errors: window.bookErrors,
@@ -502,6 +503,11 @@ const QUIZ_STATE: &str = r#"
         background: getComputedStyle(quiz).backgroundColor,
         color: getComputedStyle(quiz).color,
         progress: localStorage.getItem("book-quiz-progress") || "",
+        covered: (() => {
+            const figure = document.getElementById(quiz.dataset.covers || "");
+            return figure === null ? null : figure.classList.contains("quiz-covered") &&
+                !visible(figure.querySelector(".listing-output pre"));
+        })(),
     };"#;
 
 /// A quiz in the page: a wrong answer shows why under the choice, a right one says so, the
@@ -544,71 +550,74 @@ fn quizzes_answer_explain_reveal(
     let first_line = stored.text.lines().next().unwrap_or("").to_owned();
     let session = &browser.session;
     let args = vec![Value::String(id.clone())];
-    let (wrong, right, revealed, keyboard, colours) = session.run(async {
-        use fantoccini::key::Key;
-        let client = session.client();
-        session.open(&page).await?;
-        client.execute("localStorage.clear();", vec![]).await?;
-        let quiz_css = format!("#{id}");
-        let choice = |right: bool| {
-            format!("{quiz_css} .quiz-choice[data-right=\"{right}\"] input")
-        };
-        let check = format!("{quiz_css} .quiz-check");
-        // A wrong answer, by pointer.
-        client
-            .find(Locator::Css(&choice(false)))
-            .await?
-            .click()
-            .await?;
-        client.find(Locator::Css(&check)).await?.click().await?;
-        let wrong = client.execute(QUIZ_STATE, args.clone()).await?;
-        // The right one.
-        client
-            .find(Locator::Css(&choice(true)))
-            .await?
-            .click()
-            .await?;
-        client.find(Locator::Css(&check)).await?.click().await?;
-        let right = client.execute(QUIZ_STATE, args.clone()).await?;
-        // The reveal.
-        let show = format!("{quiz_css} .quiz-show");
-        client.find(Locator::Css(&show)).await?.click().await?;
-        let revealed = client.execute(QUIZ_STATE, args.clone()).await?;
-        // Keyboard only: focus the first choice, choose with the arrow keys, Tab to Check,
-        // press Enter.
-        session.open(&page).await?;
-        client
-            .execute(
-                "const q = document.getElementById(arguments[0]); \
+    let (before, wrong, right, revealed, keyboard, colours) =
+        session.run(async {
+            use fantoccini::key::Key;
+            let client = session.client();
+            session.open(&page).await?;
+            client.execute("localStorage.clear();", vec![]).await?;
+            session.open(&page).await?; // unanswered: its listing's output covered
+            let before = client.execute(QUIZ_STATE, args.clone()).await?;
+            let quiz_css = format!("#{id}");
+            let choice = |right: bool| {
+                format!("{quiz_css} .quiz-choice[data-right=\"{right}\"] input")
+            };
+            let check = format!("{quiz_css} .quiz-check");
+            // A wrong answer, by pointer.
+            client
+                .find(Locator::Css(&choice(false)))
+                .await?
+                .click()
+                .await?;
+            client.find(Locator::Css(&check)).await?.click().await?;
+            let wrong = client.execute(QUIZ_STATE, args.clone()).await?;
+            // The right one.
+            client
+                .find(Locator::Css(&choice(true)))
+                .await?
+                .click()
+                .await?;
+            client.find(Locator::Css(&check)).await?.click().await?;
+            let right = client.execute(QUIZ_STATE, args.clone()).await?;
+            // The reveal.
+            let show = format!("{quiz_css} .quiz-show");
+            client.find(Locator::Css(&show)).await?.click().await?;
+            let revealed = client.execute(QUIZ_STATE, args.clone()).await?;
+            // Keyboard only: focus the first choice, choose with the arrow keys, Tab to Check,
+            // press Enter.
+            session.open(&page).await?;
+            client
+                .execute(
+                    "const q = document.getElementById(arguments[0]); \
                  q.scrollIntoView(); q.querySelector('input').focus();",
-                args.clone(),
-            )
-            .await?;
-        let active = client.active_element().await?;
-        active.send_keys(" ").await?;
-        active.send_keys(&Key::Down.to_string()).await?;
-        client
-            .active_element()
-            .await?
-            .send_keys(&Key::Tab.to_string())
-            .await?;
-        let on_check = client.execute(QUIZ_STATE, args.clone()).await?;
-        client
-            .active_element()
-            .await?
-            .send_keys(&Key::Enter.to_string())
-            .await?;
-        let mut keyboard = client.execute(QUIZ_STATE, args.clone()).await?;
-        keyboard["focused_before_enter"] = on_check["focused"].clone();
-        // The themes.
-        let mut colours = Vec::new();
-        for theme in ["light", "navy"] {
-            set_theme(client, theme).await?;
-            colours.push(client.execute(QUIZ_STATE, args.clone()).await?);
-        }
-        set_theme(client, "light").await?;
-        Ok((wrong, right, revealed, keyboard, colours))
-    })?;
+                    args.clone(),
+                )
+                .await?;
+            let active = client.active_element().await?;
+            active.send_keys(" ").await?;
+            active.send_keys(&Key::Down.to_string()).await?;
+            client
+                .active_element()
+                .await?
+                .send_keys(&Key::Tab.to_string())
+                .await?;
+            let on_check = client.execute(QUIZ_STATE, args.clone()).await?;
+            client
+                .active_element()
+                .await?
+                .send_keys(&Key::Enter.to_string())
+                .await?;
+            let mut keyboard = client.execute(QUIZ_STATE, args.clone()).await?;
+            keyboard["focused_before_enter"] = on_check["focused"].clone();
+            // The themes.
+            let mut colours = Vec::new();
+            for theme in ["light", "navy"] {
+                set_theme(client, theme).await?;
+                colours.push(client.execute(QUIZ_STATE, args.clone()).await?);
+            }
+            set_theme(client, "light").await?;
+            Ok((before, wrong, right, revealed, keyboard, colours))
+        })?;
     let whys = |state: &Value| -> Vec<(bool, bool, bool)> {
         state["whys"]
             .as_array()
@@ -623,6 +632,13 @@ fn quizzes_answer_explain_reveal(
             })
             .collect()
     };
+    ensure!(
+        before["covered"] == true && wrong["covered"] == false,
+        "{page} #{id}: the listing the quiz asks about must have its output covered until \
+         the quiz is answered (theme/quiz.js): before {}, after {}",
+        before["covered"],
+        wrong["covered"]
+    );
     ensure!(
         wrong["result"]
             .as_str()

@@ -68,12 +68,30 @@
     if (context && !reveal.hidden) context.hidden = false;
   };
 
+  // Predict first: a listing that a question is about has its output and claims covered
+  // until one of its questions is checked or revealed, or the reader uncovers it. Without
+  // scripts, and in print, nothing is covered.
+  const uncover = (figure) => {
+    if (!figure || !figure.classList.contains("quiz-covered")) return;
+    figure.classList.remove("quiz-covered");
+    const cover = figure.querySelector(".quiz-cover");
+    if (cover) cover.remove();
+  };
+  const covered = (quiz) => document.getElementById(quiz.dataset.covers || "");
+
   document.addEventListener("click", (e) => {
-    const button = e.target instanceof Element ? e.target.closest(".quiz button") : null;
+    const target = e.target instanceof Element ? e.target : null;
+    const unveil = target ? target.closest(".quiz-uncover") : null;
+    if (unveil) {
+      uncover(unveil.closest("figure.listing"));
+      return;
+    }
+    const button = target ? target.closest(".quiz button") : null;
     if (!button) return;
     const quiz = button.closest(".quiz");
     if (button.classList.contains("quiz-check")) check(quiz);
     if (button.classList.contains("quiz-show")) show(quiz, button);
+    if (judge(quiz).answered || button.classList.contains("quiz-show")) uncover(covered(quiz));
   });
   document.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && e.target instanceof HTMLInputElement && e.target.classList.contains("quiz-input")) {
@@ -87,5 +105,18 @@
   document.querySelectorAll(".quiz").forEach((quiz) => {
     const state = progress[quiz.dataset.quiz];
     if (state) quiz.dataset.before = state;
+    const figure = covered(quiz);
+    if (state || !figure || figure.classList.contains("quiz-covered")) return;
+    figure.classList.add("quiz-covered");
+    const cover = document.createElement("p");
+    cover.className = "quiz-cover";
+    const title = quiz.querySelector(".quiz-title");
+    cover.append(`Predict first: ${title ? title.textContent : "the quiz"} below asks what this run shows. `);
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "quiz-uncover";
+    button.textContent = "Show the output now";
+    cover.append(button);
+    figure.append(cover);
   });
 })();

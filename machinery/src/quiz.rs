@@ -915,9 +915,17 @@ pub fn render_question(
 ) -> String {
     let id = html_id(chapter, &question.id);
     let multi = matches!(question.answer, Answer::Choice { multi: true, .. });
+    // The listing whose shown output would give the answer away: `theme/quiz.js` covers its
+    // output and claims until the question is answered, so that the reader predicts first.
+    // A question about another machine's run (a shape) leaves this one's output in view.
+    let covers = question
+        .evidence
+        .shape()
+        .is_none()
+        .then(|| format!("listing-{}", question.evidence.listing()));
     let page = html! {
         section class="quiz" id=(id) data-quiz={ (chapter) "/" (question.id) }
-            data-multi=(multi) aria-labelledby={ (id) "-title" } {
+            data-multi=(multi) data-covers=[covers] aria-labelledby={ (id) "-title" } {
             "\n"
             h4 class="quiz-title" id={ (id) "-title" } { "Quiz " (number) }
             div class="quiz-prompt" { (markdown(&question.prompt)) }
