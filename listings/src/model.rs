@@ -107,6 +107,21 @@ impl<T> Explored<T> {
         format!("{{{}}}", items.join(", "))
     }
 
+    /// One case's line, `facts::outcomes::allowed_line`: the label padded to `width`,
+    /// then the set, each outcome written by `show`.
+    pub fn allowed(
+        &self,
+        label: &str,
+        width: usize,
+        show: impl Fn(&T) -> String,
+    ) -> String {
+        facts::outcomes::allowed_line(
+            label,
+            width,
+            self.outcomes.iter().map(show),
+        )
+    }
+
     /// How much was explored: "1080 executions in 235 ms".
     pub fn effort(&self) -> String {
         format!(
