@@ -49,7 +49,8 @@ fn main() -> Result<()> {
         let bodies: [Body<Shared>; 2] = [&zero, &one];
         let counts = litmus::run(args.millis, &sh, &bodies, |s| {
             let read = (s.read[0].load(Relaxed), s.read[1].load(Relaxed));
-            (s.x.store(0, Relaxed), s.y.store(0, Relaxed)); // the next round's
+            s.x.store(0, Relaxed); // X and Y start the next round at 0
+            s.y.store(0, Relaxed);
             read
         })?;
         println!(

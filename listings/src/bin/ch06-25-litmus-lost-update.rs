@@ -3,8 +3,9 @@ use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use anyhow::Result;
 use listings::litmus::{self, Body};
 
-/// Listing 2.7's two ways to add one (the first is a load, then a store).
-const CASES: [(&str, fn(&AtomicU64)); 2] = [
+/// Listing 2.7's two ways to add one to the counter.
+type AddOne = fn(&AtomicU64);
+const CASES: [(&str, AddOne); 2] = [
     ("load, then store", |c| c.store(c.load(SeqCst) + 1, SeqCst)),
     ("fetch_add", |c| {
         c.fetch_add(1, SeqCst);
