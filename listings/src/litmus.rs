@@ -177,3 +177,33 @@ pub fn run<S: Sync, O: Ord>(
         Ok(counts)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_body_runs_once_per_round() {
+        let n = AtomicU64::new(0);
+        let add = |n: &AtomicU64| {
+            n.fetch_add(1, Relaxed);
+        };
+        let bodies: [Body<AtomicU64>; 3] = [&add, &add, &add];
+        let counts = run(20, &n, &bodies, |n| n.swap(0, Relaxed)).unwrap();
+        assert!(counts.rounds >= 256);
+        assert_eq!(counts.seen, BTreeMap::from([(3, counts.rounds)]));
+        let text = counts.report("three", &[2, 3], u64::to_string);
+        assert_eq!(
+            facts::outcomes::parse_observed(&text)["three"].counts,
+            [("2".to_owned(), 0), ("3".to_owned(), counts.rounds)]
+        );
+    }
+
+    #[test]
+    fn a_panicking_thread_ends_the_test_instead_of_hanging_it() {
+        let panics = |_: &()| panic!("a bug in a body");
+        let fine = |_: &()| {};
+        let bodies: [Body<()>; 2] = [&fine, &panics];
+        assert!(run(60_000, &(), &bodies, |_| ()).is_err());
+    }
+}
