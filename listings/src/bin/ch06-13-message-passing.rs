@@ -19,7 +19,7 @@ struct Shared {
 /// The producer's side of a round: write the payload, then set the flag.
 fn produce(s: &Shared, publish: Ordering) {
     for p in &s.payload {
-        p.store(1, Relaxed); // ordered by the store of `ready`, if Release
+        p.store(1, Relaxed); // published by a Release (or SeqCst) `ready`
     }
     s.ready.store(1, publish); // "the payload is complete"
 }
