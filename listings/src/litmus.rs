@@ -100,82 +100,114 @@ impl Drop for Leaving<'_> {
     }
 }
 
-/// Thread `bodies[i]`'s rounds, for i > 0: meet, run the body, meet, until halted.
-fn follow<S>(meeting: &Meeting, state: &S, body: Body<S>) {
-    let _leaving = Leaving(meeting);
+/// The rounds of the threads but thread 0: meet, run the body, meet, until halted.
+fn follow<S, O>(
+    meeting: &Meeting,
+    state: &S,
+    body: Body<S>,
+) -> Option<Counts<O>> {
     for k in 1.. {
         if !meeting.meet(2 * k - 1) || meeting.halt.load(Relaxed) {
-            return;
+            break;
         }
         body(state);
         if !meeting.meet(2 * k) {
-            return;
+            break;
         }
     }
+    None
 }
 
-/// Runs the test for `millis`: one thread per body (`bodies[0]` on the calling thread),
-/// round after round. After each round, once every body has returned, `outcome` reads
-/// what the round left in `state`, and resets it for the next round.
-pub fn run<S: Sync, O: Ord>(
+/// Runs the test for `millis`: one thread per body, each pinned to a CPU of its own while
+/// there are enough (litmus7 pins its threads too: two threads left on one CPU would take
+/// turns, and their bodies would never overlap), round after round. After each round, once
+/// every body has returned, `outcome` reads what the round left in `state`, and resets it
+/// for the next round.
+pub fn run<S: Sync, O: Ord + Send>(
     millis: u64,
     state: &S,
     bodies: &[Body<S>],
-    mut outcome: impl FnMut(&S) -> O,
+    outcome: impl FnMut(&S) -> O + Send,
 ) -> Result<Counts<O>> {
-    let (&first, others) =
-        bodies.split_first().context("a test has a thread")?;
+    let cpus = crate::bench::allowed_cpus()?;
     let meeting = Meeting {
         arrived: AtomicU64::new(0),
         threads: bodies.len() as u64,
         halt: AtomicBool::new(false),
         broken: AtomicBool::new(false),
     };
-    // The others start their rounds only once all of them exist: a failed spawn
+    // The threads start their rounds only once all of them exist: a failed spawn
     // sets `gate` to false, and the ones already started return at once.
-    let gate = OnceLock::new();
+    let gate = OnceLock::<bool>::new();
+    let mut outcome = Some(outcome);
     thread::scope(|s| {
         let (meeting, gate) = (&meeting, &gate);
-        let threads: Result<Vec<_>, _> = others
+        let threads: Result<Vec<_>, _> = bodies
             .iter()
-            .map(|&body| {
+            .enumerate()
+            .map(|(i, &body)| {
+                let cpu = cpus[i % cpus.len()];
+                let outcome = outcome.take(); // thread 0's: it counts
                 thread::Builder::new().spawn_scoped(s, move || {
-                    if *gate.wait() {
-                        follow(meeting, state, body)
+                    if !*gate.wait() {
+                        return Ok(None);
+                    }
+                    let _leaving = Leaving(meeting);
+                    if let Err(e) = crate::bench::pin_to(cpu) {
+                        meeting.broken.store(true, Relaxed);
+                        return Err(e);
+                    }
+                    match outcome {
+                        Some(outcome) => Ok(Some(lead(
+                            millis, meeting, state, body, outcome,
+                        ))),
+                        None => Ok(follow(meeting, state, body)),
                     }
                 })
             })
             .collect();
         let _ = gate.set(threads.is_ok());
         let threads = threads.context("cannot start a thread of the test")?;
-        let deadline = Instant::now() + Duration::from_millis(millis);
-        let mut counts = Counts {
-            rounds: 0,
-            seen: BTreeMap::new(),
-        };
-        let leaving = Leaving(meeting);
-        for k in 1.. {
-            if counts.rounds % 256 == 0 && Instant::now() >= deadline {
-                meeting.halt.store(true, Relaxed); // seen after this meeting
-            }
-            if !meeting.meet(2 * k - 1) || meeting.halt.load(Relaxed) {
-                break;
-            }
-            first(state);
-            if !meeting.meet(2 * k) {
-                break;
-            }
-            *counts.seen.entry(outcome(state)).or_insert(0) += 1;
-            counts.rounds += 1;
-        }
-        drop(leaving);
+        let mut counts = None;
         for thread in threads {
-            thread
+            let result = thread
                 .join()
                 .map_err(|_| anyhow!("a thread of the test panicked"))?;
+            counts = counts.or(result?);
         }
-        Ok(counts)
+        counts.context("a test has a thread")
     })
+}
+
+/// Thread 0's rounds: like [`follow`], and it decides when to stop and counts each
+/// round's outcome.
+fn lead<S, O: Ord>(
+    millis: u64,
+    meeting: &Meeting,
+    state: &S,
+    body: Body<S>,
+    mut outcome: impl FnMut(&S) -> O,
+) -> Counts<O> {
+    let deadline = Instant::now() + Duration::from_millis(millis);
+    let mut counts = Counts {
+        rounds: 0,
+        seen: BTreeMap::new(),
+    };
+    for k in 1.. {
+        if counts.rounds % 256 == 0 && Instant::now() >= deadline {
+            meeting.halt.store(true, Relaxed); // seen after this meeting
+        }
+        if !meeting.meet(2 * k - 1) || meeting.halt.load(Relaxed) {
+            break;
+        }
+        body(state);
+        if !meeting.meet(2 * k) {
+            break;
+        }
+        *counts.seen.entry(outcome(state)).or_insert(0) += 1;
+        counts.rounds += 1;
+    }
+    counts
 }
 
 #[cfg(test)]
