@@ -101,10 +101,19 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> &str {
 }
 
 impl<T> Explored<T> {
-    /// The outcomes as `{a, b, c}`, in order, each written by `show`.
-    pub fn set_by(&self, show: impl Fn(&T) -> String) -> String {
-        let items: Vec<String> = self.outcomes.iter().map(show).collect();
-        format!("{{{}}}", items.join(", "))
+    /// One case's line, `facts::outcomes::allowed_line`: the label padded to `width`,
+    /// then the set, each outcome written by `show`.
+    pub fn allowed(
+        &self,
+        label: &str,
+        width: usize,
+        show: impl Fn(&T) -> String,
+    ) -> String {
+        facts::outcomes::allowed_line(
+            label,
+            width,
+            self.outcomes.iter().map(show),
+        )
     }
 
     /// How much was explored: "1080 executions in 235 ms".
@@ -114,13 +123,6 @@ impl<T> Explored<T> {
             self.executions,
             crate::bench::human(self.elapsed)
         )
-    }
-}
-
-impl<T: std::fmt::Display> Explored<T> {
-    /// The outcomes as `{a, b, c}`, in order.
-    pub fn set(&self) -> String {
-        self.set_by(ToString::to_string)
     }
 }
 

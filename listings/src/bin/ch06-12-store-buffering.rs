@@ -1,104 +1,61 @@
-use std::hint::spin_loop;
 use std::sync::atomic::Ordering::{self, Acquire, Relaxed, Release, SeqCst};
-use std::sync::atomic::{AtomicBool, AtomicU64};
-use std::thread;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, fence};
 
-use anyhow::{Result, anyhow};
-use clap::Parser;
+use anyhow::Result;
 use crossbeam_utils::CachePadded;
+use listings::litmus::{self, Body};
 
-/// The store-buffering litmus test, run for a while with each ordering.
-#[derive(Parser)]
-struct Args {
-    /// Milliseconds to run each ordering.
-    #[arg(
-        long,
-        default_value_t = 1500,
-        value_parser = clap::value_parser!(u64).range(1..=600_000)
-    )]
-    millis: u64,
-}
-
-/// The two locations of the test, and where each thread has got to.
+/// X and Y, and what each thread read in the round (each on its own cache
+/// line, so that no write to one disturbs the others).
 #[derive(Default)]
 struct Shared {
     x: CachePadded<AtomicU64>,
     y: CachePadded<AtomicU64>,
-    round: [CachePadded<AtomicU64>; 2],
-    stop: AtomicBool, // main to thread 0: time is up
-    halt: AtomicBool, // thread 0 to both: stop at this round
-}
-
-const BATCH: u64 = 1_000;
-
-/// Waits until the other thread has reached round `r` as well.
-fn meet(sh: &Shared, me: usize, r: u64) {
-    // Release/Acquire: what each did before arriving is visible after.
-    sh.round[me].store(r, Release);
-    let mut spins = 0_u32;
-    while sh.round[1 - me].load(Acquire) < r {
-        spins += 1;
-        if spins < 1_000 {
-            spin_loop()
-        } else {
-            thread::yield_now()
-        }
-    }
+    read: [CachePadded<AtomicU64>; 2],
 }
 
 // ANCHOR: litmus
-/// One thread's side: in round r, store r to `mine`, then read `theirs`.
-/// Returns, per round, whether the read saw the other thread's store.
-fn side(sh: &Shared, me: usize, orders: (Ordering, Ordering)) -> Vec<bool> {
-    let (mine, theirs) = if me == 0 {
-        (&sh.x, &sh.y)
-    } else {
-        (&sh.y, &sh.x)
-    };
-    let (store, load) = orders;
-    let mut saw = Vec::new();
-    for r in 1.. {
-        if me == 0 && r % BATCH == 0 && sh.stop.load(Relaxed) {
-            sh.halt.store(true, Relaxed); // before meeting thread 1 at r
-        }
-        meet(sh, me, r);
-        if r % BATCH == 0 && sh.halt.load(Relaxed) {
-            break; // both threads stop at the same round
-        }
-        mine.store(r, store);
-        saw.push(theirs.load(load) >= r); // < r: a value from an old round
+/// One thread's side of a round: store 1 to `mine`, then read `theirs`;
+/// with `fenced`, a `fence(SeqCst)` between the two.
+fn side(mine: &AtomicU64, theirs: &AtomicU64, read: &AtomicU64, case: Case) {
+    let (_, store, load, fenced) = case;
+    mine.store(1, store);
+    if fenced {
+        fence(SeqCst);
     }
-    saw
+    read.store(theirs.load(load), Relaxed); // counted once the round is over
 }
+
+type Case = (&'static str, Ordering, Ordering, bool);
+const CASES: [Case; 4] = [
+    ("Relaxed", Relaxed, Relaxed, false),
+    ("Release/Acquire", Release, Acquire, false),
+    ("SeqCst", SeqCst, SeqCst, false),
+    ("Relaxed + fence(SeqCst)", Relaxed, Relaxed, true),
+];
 // ANCHOR_END: litmus
 
 fn main() -> Result<()> {
-    let args = listings::cli::parse::<Args>();
+    let args: litmus::Args = listings::cli::parse();
     println!("{}", listings::bench::machine()?);
-    println!("round r: thread 0 stores X = r, reads Y;");
-    println!("         thread 1 stores Y = r, reads X");
-    let cases = [
-        ("Relaxed", (Relaxed, Relaxed)),
-        ("Release/Acquire", (Release, Acquire)),
-        ("SeqCst", (SeqCst, SeqCst)),
-    ];
-    for (name, orders) in cases {
+    println!("each round: thread 0 stores X = 1, reads Y;");
+    println!("            thread 1 stores Y = 1, reads X;");
+    println!("(what thread 0 read, what thread 1 read), per round:");
+    let pairs = [(0, 0), (0, 1), (1, 0), (1, 1)];
+    for case in CASES {
         let sh = Shared::default();
-        let (saw0, saw1) = thread::scope(|s| {
-            let zero = s.spawn(|| side(&sh, 0, orders));
-            let one = s.spawn(|| side(&sh, 1, orders));
-            thread::sleep(Duration::from_millis(args.millis));
-            sh.stop.store(true, Relaxed); // thread 0 sees it soon enough
-            (zero.join(), one.join())
-        });
-        let saw0 = saw0.map_err(|_| anyhow!("thread 0 panicked"))?;
-        let saw1 = saw1.map_err(|_| anyhow!("thread 1 panicked"))?;
-        let both_zero =
-            saw0.iter().zip(&saw1).filter(|(a, b)| !*a && !*b).count();
+        let zero = |s: &Shared| side(&s.x, &s.y, &s.read[0], case);
+        let one = |s: &Shared| side(&s.y, &s.x, &s.read[1], case);
+        let bodies: [Body<Shared>; 2] = [&zero, &one];
+        let counts = litmus::run(args.millis, &sh, &bodies, |s| {
+            let read = (s.read[0].load(Relaxed), s.read[1].load(Relaxed));
+            s.x.store(0, Relaxed); // X and Y start the next round at 0
+            s.y.store(0, Relaxed);
+            read
+        })?;
         println!(
-            "{name:<16} {both_zero:>7} of {:>8} rounds read 0 and 0",
-            saw0.len().min(saw1.len())
+            "{}",
+            counts.report(case.0, &pairs, |(a, b)| format!("({a}, {b})"))
         );
     }
     Ok(())

@@ -34,11 +34,13 @@ fn main() {
     println!("{THREADS} threads x {INCREMENTS} increments = {expected};");
     println!("in every execution, the final count is one of:");
     let split = outcomes(|| count(|c| c.store(c.load(SeqCst) + 1, SeqCst)));
-    println!("load, then store: {:<10} {}", split.set(), split.effort());
+    println!("{}", split.allowed("load, then store", 16, u64::to_string));
+    println!("{:16}  {}", "", split.effort());
     let rmw = outcomes(|| {
         count(|c| {
             c.fetch_add(1, SeqCst);
         })
     });
-    println!("fetch_add:        {:<10} {}", rmw.set(), rmw.effort());
+    println!("{}", rmw.allowed("fetch_add", 16, u64::to_string));
+    println!("{:16}  {}", "", rmw.effort());
 }

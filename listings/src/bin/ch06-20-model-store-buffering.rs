@@ -37,8 +37,8 @@ fn main() {
     ];
     for (name, store, load, fenced) in cases {
         let read = outcomes(move || round(store, load, fenced));
-        let set = read.set_by(|(r0, r1)| format!("({r0}, {r1})"));
-        println!("{name:<24} {set}");
-        println!("{:<24} {}", "", read.effort());
+        let show = |(r0, r1): &(u64, u64)| format!("({r0}, {r1})");
+        println!("{}", read.allowed(name, 23, show));
+        println!("{:23}  {}", "", read.effort());
     }
 }

@@ -2,7 +2,7 @@ use std::fmt;
 
 use loom::sync::Arc;
 use loom::sync::atomic::AtomicU64;
-use loom::sync::atomic::Ordering::{self, Acquire, Relaxed, Release};
+use loom::sync::atomic::Ordering::{self, Acquire, Relaxed, Release, SeqCst};
 use loom::thread;
 
 use listings::model::outcomes;
@@ -46,10 +46,11 @@ fn main() {
     for (name, publish, receive) in [
         ("Relaxed", Relaxed, Relaxed),
         ("Release/Acquire", Release, Acquire),
+        ("SeqCst", SeqCst, SeqCst),
     ] {
         let found = outcomes(move || message(publish, receive));
-        println!("{name:<16} {}", found.set());
-        println!("{:<16} {}", "", found.effort());
+        println!("{}", found.allowed(name, 15, ToString::to_string));
+        println!("{:15}  {}", "", found.effort());
     }
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use loom::sync::Mutex;
 use loom::thread;
 
+use facts::outcomes::allowed_line;
 use listings::model::{Explored, outcomes};
 
 type Account = Arc<Mutex<i64>>;
@@ -37,16 +38,16 @@ fn run(one: [usize; 2], two: [usize; 2]) -> i64 {
 fn main() {
     let (a, b) = (0, 1);
     println!("opposite orders: thread 1 locks A then B, thread 2 B then A");
-    report(outcomes(move || run([a, b], [b, a])));
     println!("one global order: both threads lock A then B");
-    report(outcomes(move || run([a, b], [a, b])));
+    println!("in every execution, both finish (A + B is then shown)");
+    println!("or both wait for ever (deadlock):");
+    report("opposite orders", outcomes(move || run([a, b], [b, a])));
+    report("one global order", outcomes(move || run([a, b], [a, b])));
 }
 
-fn report(explored: Explored<i64>) {
-    let ends = explored.set_by(|total| format!("both done, A + B = {total}"));
-    let deadlock = match explored.deadlock {
-        true => "and a deadlock",
-        false => "no deadlock",
-    };
-    println!("  ends: {ends}, {deadlock}: {}", explored.effort());
+fn report(label: &str, explored: Explored<i64>) {
+    let ends = explored.outcomes.iter().map(|t| format!("A + B = {t}"));
+    let stuck = explored.deadlock.then(|| "deadlock".to_owned());
+    println!("{}", allowed_line(label, 16, ends.chain(stuck)));
+    println!("{:16}  {}", "", explored.effort());
 }

@@ -66,13 +66,13 @@ fn main() {
     println!("in every execution, (withdrawals granted, balance) is one of:");
     let lock = |m: &Mutex<i64>| *m.lock().expect("no panic holding it");
     let racy = outcomes(move || run(Mutex::new(START), withdraw_racy, lock));
-    println!("two lock acquisitions: {}", racy.set_by(show));
-    println!("                       {}", racy.effort());
+    println!("{}", racy.allowed("two lock acquisitions", 21, show));
+    println!("{:21}  {}", "", racy.effort());
     let guard = outcomes(move || run(Mutex::new(START), withdraw, lock));
-    println!("one guard:             {}", guard.set_by(show));
-    println!("                       {}", guard.effort());
+    println!("{}", guard.allowed("one guard", 21, show));
+    println!("{:21}  {}", "", guard.effort());
     let load = |b: &AtomicI64| b.load(Relaxed);
     let cas = outcomes(move || run(AtomicI64::new(START), withdraw_cas, load));
-    println!("compare_exchange:      {}", cas.set_by(show));
-    println!("                       {}", cas.effort());
+    println!("{}", cas.allowed("compare_exchange", 21, show));
+    println!("{:21}  {}", "", cas.effort());
 }

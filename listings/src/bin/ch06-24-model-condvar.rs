@@ -58,8 +58,8 @@ fn main() {
     );
     for (name, with_while) in [("while", true), ("if", false)] {
         let ends = outcomes(move || run(with_while));
-        let set = ends.set_by(|(taken, early)| format!("({taken}, {early})"));
-        println!("{name:<6} {set}");
-        println!("{:<6} {}", "", ends.effort());
+        let show = |(taken, early): &(u64, u64)| format!("({taken}, {early})");
+        println!("{}", ends.allowed(name, 5, show));
+        println!("{:5}  {}", "", ends.effort());
     }
 }

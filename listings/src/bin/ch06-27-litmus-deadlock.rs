@@ -1,0 +1,66 @@
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+
+use anyhow::Result;
+use listings::litmus::{self, Body};
+
+/// The two accounts, and whether a thread found its second lock taken.
+struct Shared {
+    accounts: [Mutex<i64>; 2],
+    stuck: [AtomicBool; 2],
+}
+
+// ANCHOR: litmus
+/// Listing 6.9's transfer, once, with no deadline: lock the first account,
+/// then *try* the second. If it is taken, the other thread holds it as its
+/// own first lock and waits for this one's: with `lock` in place of
+/// `try_lock`, both would wait for ever. Record that, and back off.
+fn transfer(s: &Shared, me: usize, [first, second]: [usize; 2]) {
+    let mut from = s.accounts[first].lock().expect("no panic holding it");
+    match s.accounts[second].try_lock() {
+        Ok(mut to) => (*from, *to) = (*from - 1, *to + 1),
+        Err(_) => s.stuck[me].store(true, Relaxed), // dropping `from` unlocks
+    }
+}
+
+/// The round's outcome: `deadlock` if a thread found its second lock taken,
+/// else A + B once both transfers are done. Resets the accounts.
+fn outcome(s: &Shared) -> String {
+    let stuck = s.stuck.iter().any(|t| t.swap(false, Relaxed));
+    let total: i64 = s
+        .accounts
+        .iter()
+        .map(|account| {
+            let mut balance = account.lock().expect("no panic holding it");
+            std::mem::replace(&mut *balance, 100) // the next round's
+        })
+        .sum();
+    match stuck {
+        true => "deadlock".to_owned(),
+        false => format!("A + B = {total}"),
+    }
+}
+// ANCHOR_END: litmus
+
+fn main() -> Result<()> {
+    let args: litmus::Args = listings::cli::parse();
+    println!("{}", listings::bench::machine()?);
+    println!("each round: thread 1 locks A, then tries B; thread 2 locks its");
+    println!("first account, then tries the other:");
+    let (a, b) = (0, 1);
+    for (name, two) in
+        [("opposite orders", [b, a]), ("one global order", [a, b])]
+    {
+        let sh = Shared {
+            accounts: [Mutex::new(100), Mutex::new(100)],
+            stuck: Default::default(),
+        };
+        let one = |s: &Shared| transfer(s, 0, [a, b]);
+        let other = |s: &Shared| transfer(s, 1, two);
+        let bodies: [Body<Shared>; 2] = [&one, &other];
+        let counts = litmus::run(args.millis, &sh, &bodies, outcome)?;
+        let known = ["A + B = 200".to_owned(), "deadlock".to_owned()];
+        println!("{}", counts.report(name, &known, String::clone));
+    }
+    Ok(())
+}
