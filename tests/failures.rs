@@ -2323,3 +2323,43 @@ src/quizzes/ch01.toml: question how-many: the alternative "four" is not a spelli
 "#]],
     );
 }
+
+#[test]
+fn an_output_choice_the_matcher_accepts_is_still_judged_by_the_claims() {
+    // The two lines may come in either order as far as [vary] says, but a claim says that
+    // message 1 comes first: the swapped output is a wrong choice the claim rejects, and a
+    // right answer that broke the claim would be refused.
+    let fixture = Fixture::new();
+    fixture.listing(
+        HELLO,
+        "title = \"Hello\"\n[vary]\nunordered = ['^message']\n\
+         [values]\norder = { pattern = '(?<v>message \\d)', all = true }\n\
+         [[claims]]\nid = \"in-order\"\nholds = 'order[0] == \"message 1\"'\n\
+         says = \"message 1 comes first\"\n",
+        "message 1\nmessage 2\n",
+    );
+    let quiz = |right: &str, wrong: &str| {
+        fixture
+            .chapters(&[(
+                "ch01-one.md",
+                "# One\n\n{{#listing ch01-01-hello}}\n\n{{#quiz ch01/what-it-prints}}\n",
+            )])
+            .write("src/quizzes/ch01.toml", &quiz_about_hello(right, wrong));
+    };
+    quiz(
+        "```text\nmessage 1\nmessage 2\n```",
+        "```text\nmessage 2\nmessage 1\n```",
+    );
+    check_quizzes(&fixture).unwrap();
+    quiz(
+        "```text\nmessage 2\nmessage 1\n```",
+        "```text\nmessage 1\n```",
+    );
+    assert_fails(
+        &fixture,
+        check_quizzes(&fixture),
+        str![[
+            r#"src/quizzes/ch01.toml: question what-it-prints: the right answer "```text\nmessage 2\nmessage 1\n```" is rejected by the evidence; the evidence (listings/output/ch01-01-hello.txt) does not decide the question the way it says: make each right choice one the evidence accepts and each wrong choice one it rejects, or name other evidence"#
+        ]],
+    );
+}

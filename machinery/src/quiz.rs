@@ -9,7 +9,8 @@
 //! - `output = "LISTING"`: every choice is an output (a fenced block, or the text itself).
 //!   Put in place of the stored output's lines `lines = [FIRST, LAST]` (all of them
 //!   without `lines`), a right choice must be accepted by the listing's `[vary]` matcher
-//!   against its stored output, a wrong one rejected. With `shape = "one-cpu"`, the output
+//!   against its stored output and satisfy every claim of the listing that holds on that
+//!   output; a wrong one must be rejected by the matcher or by one of those claims. With `shape = "one-cpu"`, the output
 //!   compared against is every `machines/*/shapes/one-cpu/outputs/LISTING.txt`.
 //! - `value = "LISTING/NAME"` (with `shape` too): the right answer is the text of the value as
 //!   the output printed it (for a value read `all = true`, the set of its distinct texts);
@@ -689,6 +690,34 @@ fn right_texts(
     }
 }
 
+/// Whether every claim of the listing that holds on `stored` holds on `candidate` too: an
+/// output the `[vary]` matcher accepts may still be one the listing's claims rule out (one
+/// producer's messages swapped, when the whole group is `unordered`). A candidate whose
+/// values cannot be read satisfies none.
+fn claims_hold_on(listing: &Listing, stored: &str, candidate: &str) -> bool {
+    let claims = &listing.spec.claims;
+    if claims.is_empty() {
+        return true;
+    }
+    let Ok(stored) = claims::read_values(&listing.spec.values, stored) else {
+        return true;
+    };
+    let holding: Vec<claims::ClaimSpec> = claims::judge(claims, &stored)
+        .into_iter()
+        .filter(claims::Verdict::holds)
+        .map(|v| v.claim)
+        .collect();
+    if holding.is_empty() {
+        return true;
+    }
+    match claims::read_values(&listing.spec.values, candidate) {
+        Ok(readings) => claims::judge(&holding, &readings)
+            .iter()
+            .all(claims::Verdict::holds),
+        Err(_) => false,
+    }
+}
+
 /// Whether an expression of `evidence.holds` names at least one of the listing's values.
 fn names_a_value(holds: &str, listing: &Listing) -> bool {
     static WORD: LazyLock<Regex> = LazyLock::new(|| {
@@ -751,6 +780,7 @@ fn accepts(
                 let candidate = splice(text, *lines, &choice_text(choice))
                     .with_context(|| path.clone())?;
                 listing.matcher.compare(text, &candidate).is_ok()
+                    && claims_hold_on(listing, text, &candidate)
             }
             Evidence::Rustc { .. } => {
                 let codes = right_texts(listing, evidence, text, path)?;
