@@ -2242,3 +2242,124 @@ fn rename_keeps_a_litmus_listing_and_its_model_together() {
     fixture.check_claims("ch01-03-litmus-store").unwrap();
     fixture.check_chapters().unwrap();
 }
+
+/// The fixture whose listing prints `count 3` (its value `count`), with a quiz about it.
+fn fixture_with_a_count_quiz(quiz: &str) -> Fixture {
+    let fixture = fixture_with_a_claim(3);
+    fixture
+        .chapters(&[(
+            "ch01-one.md",
+            "# One\n\n{{#listing ch01-01-hello}}\n\n{{#quiz ch01/how-many}}\n",
+        )])
+        .write("src/quizzes/ch01.toml", quiz);
+    fixture
+}
+
+/// A `values` question about the count, with one expression per choice.
+fn count_question(holds: [&str; 3]) -> String {
+    format!(
+        "[[questions]]\nid = \"how-many\"\ntype = \"MultipleChoice\"\n\
+         prompt.prompt = \"How many?\"\nanswer.answer = \"More than two.\"\n\
+         prompt.distractors = [\"Two at most.\", \"None.\"]\n\
+         why = [\"It counts three.\", \"It counts three.\"]\n\
+         evidence.values = \"{HELLO}\"\nevidence.holds = {holds:?}\n"
+    )
+}
+
+#[test]
+fn a_holds_that_reads_no_value_or_repeats_another_is_refused() {
+    let fixture = fixture_with_a_count_quiz(&count_question([
+        "count > 2.0",
+        "count <= 2.0",
+        "count == 0.0",
+    ]));
+    check_quizzes(&fixture).unwrap();
+    // A constant fails whatever the run printed: it decides nothing.
+    let fixture = fixture_with_a_count_quiz(&count_question([
+        "count > 2.0",
+        "count <= 2.0",
+        "1 == 2",
+    ]));
+    assert_fails(
+        &fixture,
+        check_quizzes(&fixture),
+        str![[r#"
+src/quizzes/ch01.toml: question how-many: evidence.holds "1 == 2" names none of the values of ch01-01-hello (count): an expression that reads nothing the run printed does not let the run decide its choice; the evidence (listings/output/ch01-01-hello.txt) does not decide the question the way it says: make each right choice one the evidence accepts and each wrong choice one it rejects, or name other evidence
+"#]],
+    );
+    // Two choices that say different things cannot be decided by the same expression.
+    let fixture = fixture_with_a_count_quiz(&count_question([
+        "count > 2.0",
+        "count <= 2.0",
+        "count  <= 2.0",
+    ]));
+    assert_fails(
+        &fixture,
+        check_quizzes(&fixture),
+        str![[r#"
+src/quizzes/ch01.toml: question 1 (id how-many): two choices have the same evidence.holds "count  <= 2.0": an expression must say what its own choice says, so two choices that say different things differ in what the evidence must show
+"#]],
+    );
+}
+
+#[test]
+fn a_short_answer_alternative_must_spell_what_the_evidence_reads() {
+    let quiz = |alternatives: &str| {
+        format!(
+            "[[questions]]\nid = \"how-many\"\ntype = \"ShortAnswer\"\n\
+             prompt.prompt = \"How many?\"\nanswer.answer = \"3\"\n\
+             answer.alternatives = {alternatives}\n\
+             evidence.value = \"{HELLO}/count\"\n"
+        )
+    };
+    let fixture = fixture_with_a_count_quiz(&quiz(r#"["three", "`Thrice`"]"#));
+    check_quizzes(&fixture).unwrap();
+    let fixture = fixture_with_a_count_quiz(&quiz(r#"["three", "four"]"#));
+    assert_fails(
+        &fixture,
+        check_quizzes(&fixture),
+        str![[r#"
+src/quizzes/ch01.toml: question how-many: the alternative "four" is not a spelling of what the evidence reads ("3"): an alternative is the same answer written otherwise (`SIGABRT`: `ABRT`; `1`: `one`, `once`), as quiz.js compares it (trimmed, without backticks, in lower case); the evidence (listings/output/ch01-01-hello.txt) does not decide the question the way it says: make each right choice one the evidence accepts and each wrong choice one it rejects, or name other evidence
+"#]],
+    );
+}
+
+#[test]
+fn an_output_choice_the_matcher_accepts_is_still_judged_by_the_claims() {
+    // The two lines may come in either order as far as [vary] says, but a claim says that
+    // message 1 comes first: the swapped output is a wrong choice the claim rejects, and a
+    // right answer that broke the claim would be refused.
+    let fixture = Fixture::new();
+    fixture.listing(
+        HELLO,
+        "title = \"Hello\"\n[vary]\nunordered = ['^message']\n\
+         [values]\norder = { pattern = '(?<v>message \\d)', all = true }\n\
+         [[claims]]\nid = \"in-order\"\nholds = 'order[0] == \"message 1\"'\n\
+         says = \"message 1 comes first\"\n",
+        "message 1\nmessage 2\n",
+    );
+    let quiz = |right: &str, wrong: &str| {
+        fixture
+            .chapters(&[(
+                "ch01-one.md",
+                "# One\n\n{{#listing ch01-01-hello}}\n\n{{#quiz ch01/what-it-prints}}\n",
+            )])
+            .write("src/quizzes/ch01.toml", &quiz_about_hello(right, wrong));
+    };
+    quiz(
+        "```text\nmessage 1\nmessage 2\n```",
+        "```text\nmessage 2\nmessage 1\n```",
+    );
+    check_quizzes(&fixture).unwrap();
+    quiz(
+        "```text\nmessage 2\nmessage 1\n```",
+        "```text\nmessage 1\n```",
+    );
+    assert_fails(
+        &fixture,
+        check_quizzes(&fixture),
+        str![[
+            r#"src/quizzes/ch01.toml: question what-it-prints: the right answer "```text\nmessage 2\nmessage 1\n```" is rejected by the evidence; the evidence (listings/output/ch01-01-hello.txt) does not decide the question the way it says: make each right choice one the evidence accepts and each wrong choice one it rejects, or name other evidence"#
+        ]],
+    );
+}

@@ -9,7 +9,8 @@
 //! - `output = "LISTING"`: every choice is an output (a fenced block, or the text itself).
 //!   Put in place of the stored output's lines `lines = [FIRST, LAST]` (all of them
 //!   without `lines`), a right choice must be accepted by the listing's `[vary]` matcher
-//!   against its stored output, a wrong one rejected. With `shape = "one-cpu"`, the output
+//!   against its stored output and satisfy every claim of the listing that holds on that
+//!   output; a wrong one must be rejected by the matcher or by one of those claims. With `shape = "one-cpu"`, the output
 //!   compared against is every `machines/*/shapes/one-cpu/outputs/LISTING.txt`.
 //! - `value = "LISTING/NAME"` (with `shape` too): the right answer is the text of the value as
 //!   the output printed it (for a value read `all = true`, the set of its distinct texts);
@@ -19,7 +20,9 @@
 //! - `values = "LISTING"` (with `shape` too) and `holds = [...]`: one expression over the
 //!   listing's `[values]` per choice, the right answers' first, then the distractors', in
 //!   the claims' language (Rhai); each must hold on the output for a right choice and fail
-//!   for a wrong one. For "what happens on one CPU" and questions a number decides.
+//!   for a wrong one. For "what happens on one CPU" and questions a number decides. Each
+//!   expression names at least one of the values, and no two choices share one; the Answers
+//!   appendix prints each next to its choice.
 //! - `model = "LISTING/CASE"`: a model twin's allowed set for one case (`facts::outcomes`);
 //!   each choice is an outcome, right if the set holds it, wrong if it does not.
 //!
@@ -407,6 +410,18 @@ fn read_question(table: &toml::Table) -> Result<Question> {
                         holds.len()
                     );
                 }
+                let mut seen = BTreeSet::new();
+                for holds in &holds {
+                    let spaced = holds.split_whitespace().collect::<Vec<_>>();
+                    if !seen.insert(spaced.join(" ")) {
+                        bail!(
+                            "two choices have the same evidence.holds {holds:?}: an \
+                             expression must say what its own choice says, so two \
+                             choices that say different things differ in what the \
+                             evidence must show"
+                        );
+                    }
+                }
                 for (choice, holds) in choices.iter_mut().zip(holds) {
                     choice.holds = Some(holds);
                 }
@@ -675,6 +690,76 @@ fn right_texts(
     }
 }
 
+/// Whether every claim of the listing that holds on `stored` holds on `candidate` too: an
+/// output the `[vary]` matcher accepts may still be one the listing's claims rule out (one
+/// producer's messages swapped, when the whole group is `unordered`). A candidate whose
+/// values cannot be read satisfies none.
+fn claims_hold_on(listing: &Listing, stored: &str, candidate: &str) -> bool {
+    let claims = &listing.spec.claims;
+    if claims.is_empty() {
+        return true;
+    }
+    let Ok(stored) = claims::read_values(&listing.spec.values, stored) else {
+        return true;
+    };
+    let holding: Vec<claims::ClaimSpec> = claims::judge(claims, &stored)
+        .into_iter()
+        .filter(claims::Verdict::holds)
+        .map(|v| v.claim)
+        .collect();
+    if holding.is_empty() {
+        return true;
+    }
+    match claims::read_values(&listing.spec.values, candidate) {
+        Ok(readings) => claims::judge(&holding, &readings)
+            .iter()
+            .all(claims::Verdict::holds),
+        Err(_) => false,
+    }
+}
+
+/// Whether an expression of `evidence.holds` names at least one of the listing's values.
+fn names_a_value(holds: &str, listing: &Listing) -> bool {
+    static WORD: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"[A-Za-z_][A-Za-z0-9_]*").expect("valid regex")
+    });
+    WORD.find_iter(holds)
+        .any(|w| listing.spec.values.contains_key(w.as_str()))
+}
+
+/// A short answer as `theme/quiz.js` compares it (its `norm`): trimmed, without surrounding
+/// backticks, in lower case.
+pub fn norm(text: &str) -> String {
+    text.trim().trim_matches('`').trim().to_lowercase()
+}
+
+/// The spellings of one right text that a short answer's alternatives may use, each as
+/// `norm` leaves it: the text itself, a signal's name without `SIG`, a small count in words.
+fn spellings(right: &str) -> BTreeSet<String> {
+    let mut all = BTreeSet::from([norm(right)]);
+    if let Some(bare) = right.strip_prefix("SIG") {
+        all.insert(norm(bare));
+    }
+    let words: &[&[&str]] = &[
+        &["zero", "none", "never"],
+        &["one", "once"],
+        &["two", "twice"],
+        &["three", "thrice"],
+        &["four"],
+        &["five"],
+        &["six"],
+        &["seven"],
+        &["eight"],
+        &["nine"],
+        &["ten"],
+    ];
+    if let Some(words) = right.parse::<usize>().ok().and_then(|n| words.get(n))
+    {
+        all.extend(words.iter().map(|w| (*w).to_owned()));
+    }
+    all
+}
+
 /// An error code in rustc's error (`error[E0373]`), or in a choice (`E0373`).
 static CODE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"E\d{4}").expect("valid regex"));
@@ -695,6 +780,7 @@ fn accepts(
                 let candidate = splice(text, *lines, &choice_text(choice))
                     .with_context(|| path.clone())?;
                 listing.matcher.compare(text, &candidate).is_ok()
+                    && claims_hold_on(listing, text, &candidate)
             }
             Evidence::Rustc { .. } => {
                 let codes = right_texts(listing, evidence, text, path)?;
@@ -748,7 +834,8 @@ fn accepts(
 }
 
 /// Checks that the evidence decides `question` the way the quiz says: every right choice
-/// accepted, every wrong one rejected (a short answer: its first spelling accepted).
+/// accepted, every wrong one rejected (a short answer: its first spelling accepted, and every
+/// alternative a spelling of the same text, as `theme/quiz.js` compares them).
 pub fn check_question(
     project: &Project,
     listings: &[Listing],
@@ -783,6 +870,23 @@ pub fn check_question(
                             ));
                         }
                     }
+                }
+            }
+            for holds in choices.iter().filter_map(|c| c.holds.as_deref()) {
+                if !names_a_value(holds, listing) {
+                    problems.push(format!(
+                        "evidence.holds {holds:?} names none of the values of {} \
+                         ({}): an expression that reads nothing the run printed does \
+                         not let the run decide its choice",
+                        listing.name,
+                        listing
+                            .spec
+                            .values
+                            .keys()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
                 }
             }
             for choice in choices {
@@ -823,6 +927,29 @@ pub fn check_question(
                     "the answer {:?} is not what the evidence reads",
                     answers[0]
                 ));
+            } else {
+                for (_, text) in &outputs {
+                    let rights =
+                        right_texts(listing, &question.evidence, text, &place)?;
+                    let spellings: BTreeSet<String> =
+                        rights.iter().flat_map(|r| spellings(r)).collect();
+                    for alternative in &answers[1..] {
+                        if !spellings.contains(&norm(alternative)) {
+                            problems.push(format!(
+                                "the alternative {alternative:?} is not a spelling of what \
+                                 the evidence reads ({}): an alternative is the same answer \
+                                 written otherwise (`SIGABRT`: `ABRT`; `1`: `one`, `once`), \
+                                 as quiz.js compares it (trimmed, without backticks, in \
+                                 lower case)",
+                                rights
+                                    .iter()
+                                    .map(|r| format!("{r:?}"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ));
+                        }
+                    }
+                }
             }
         }
     }
@@ -1032,6 +1159,12 @@ pub fn render_answers(
                                             @if choice.is_right() { strong { "Right: " } } @else { strong { "Wrong: " } }
                                             (markdown(&choice.text))
                                             @if let Some(why) = &choice.why { (markdown(why)) }
+                                            @if let Some(holds) = &choice.holds {
+                                                p class="quiz-holds" {
+                                                    (if choice.is_right() { "Holds on the run: " } else { "Fails on the run: " })
+                                                    code { (holds) }
+                                                }
+                                            }
                                         }
                                     }
                                 }
