@@ -16,9 +16,9 @@
 //! histograms, count first):
 //!
 //! ```text
-//! Relaxed: 23711999 rounds
-//!     162504  (0, 0)
-//!   11800000  (0, 1)
+//! Relaxed: 1000 rounds
+//!     12  (0, 0)
+//!    988  (0, 1)
 //! ```
 
 use std::collections::BTreeMap;
@@ -58,7 +58,7 @@ pub fn observed_lines<T: Display>(
     text
 }
 
-/// The word after a case's number of runs in its header: `Relaxed: 23711999 rounds`.
+/// The word after a case's number of runs in its header: `Relaxed: 1000 rounds`.
 pub const ROUNDS: &str = "rounds";
 
 /// Every case's allowed set found in a twin's output, by label, each outcome as printed.
@@ -102,7 +102,7 @@ pub fn parse_observed(text: &str) -> BTreeMap<String, Observed> {
     cases
 }
 
-/// `Relaxed: 23711999 rounds` → ("Relaxed", 23711999).
+/// `Relaxed: 1000 rounds` → ("Relaxed", 1000).
 fn header(line: &str) -> Option<(&str, u64)> {
     let rest = line.strip_suffix(ROUNDS)?.strip_suffix(' ')?;
     let (label, rounds) = rest.rsplit_once(": ")?;

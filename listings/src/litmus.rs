@@ -123,6 +123,11 @@ fn follow<S, O>(
 /// turns, and their bodies would never overlap), round after round. After each round, once
 /// every body has returned, `outcome` reads what the round left in `state`, and resets it
 /// for the next round.
+///
+/// A body that panics, or a thread that cannot start, ends the test at the next meeting
+/// instead of leaving the others waiting there. A body that waits for another body inside
+/// the round (a consumer for its producer) must be sure that body cannot panic: the meeting
+/// is the only wait this harness can break.
 pub fn run<S: Sync, O: Ord + Send>(
     millis: u64,
     state: &S,

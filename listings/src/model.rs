@@ -8,10 +8,14 @@
 //! ...); the settings here override them, so that every run explores everything and prints
 //! the same set.
 
+use std::cell::Cell;
 use std::collections::BTreeSet;
-use std::panic::{self, AssertUnwindSafe};
+use std::panic::{self, AssertUnwindSafe, PanicHookInfo};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+/// A panic hook, as `panic::take_hook` returns it.
+type Hook = dyn Fn(&PanicHookInfo<'_>) + Sync + Send + 'static;
 
 /// What loom explored: the outcomes every execution ended with, how many executions it
 /// ran, and how long that took. The count is of executions *explored* (loom prunes
@@ -51,13 +55,21 @@ where
 {
     let seen = Arc::new(Mutex::new((BTreeSet::new(), 0_u64)));
     let record = Arc::clone(&seen);
-    // Loom reports a deadlock by panicking; the panic is the finding, so the default
-    // hook's message is not printed, and the panic is caught here. The hook is the
-    // process's: one exploration at a time swaps it.
+    // Loom reports a deadlock by panicking; the panic is the finding, so its message is
+    // not printed, and the panic is caught here. The hook is the process's: one
+    // exploration at a time swaps it, and it stays quiet only on this thread, where loom
+    // runs the model, so that a panic elsewhere meanwhile (another test) is still printed.
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    thread_local!(static EXPLORING: Cell<bool> = const { Cell::new(false) });
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
-    let hook = panic::take_hook();
-    panic::set_hook(Box::new(|_| {}));
+    let previous: Arc<Hook> = Arc::from(panic::take_hook());
+    let quiet = Arc::clone(&previous);
+    panic::set_hook(Box::new(move |info| {
+        if !EXPLORING.get() {
+            quiet(info)
+        }
+    }));
+    EXPLORING.set(true);
     let start = Instant::now();
     let run = panic::catch_unwind(AssertUnwindSafe(|| {
         exhaustive().check(move || {
@@ -68,7 +80,9 @@ where
             seen.1 += 1;
         })
     }));
-    panic::set_hook(hook);
+    EXPLORING.set(false);
+    drop(panic::take_hook()); // the quiet one, holding a clone of `previous`
+    panic::set_hook(Box::new(move |info| previous(info)));
     let elapsed = start.elapsed();
     let deadlock = match run {
         Ok(()) => false,

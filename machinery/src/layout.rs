@@ -288,7 +288,7 @@ pub fn outcomes_table(panel: &Panel) -> Markup {
                             td class="outcome-allowed" {
                                 @match row.allowed {
                                     Allowance::Yes => "yes",
-                                    Allowance::No => "no — the model forbids it",
+                                    Allowance::No => "no — in no execution loom explored",
                                     Allowance::Unchecked(_) => "not model-checked",
                                 }
                             }
@@ -342,7 +342,7 @@ pub fn outcomes_note(panel: &Panel, section: Option<&str>) -> Markup {
                     p class="holds" { "✓ Every outcome your run observed is allowed by the model." }
                 } @else {
                     p class="fails" {
-                        "✗ Your run observed outcomes the model forbids: "
+                        "✗ Your run observed outcomes no execution of the model reached: "
                         (forbidden_mine.join("; "))
                         ". The model twin, or loom, misses what your machine does: please report it."
                     }

@@ -367,13 +367,15 @@ pub fn panel(
                         )),
                     };
                     let book = count(&in_book, &outcome);
+                    let mine = count(&in_mine, &outcome);
+                    // Unseen on the book's run, or on the reader's when there is one.
                     let why_unseen = (allowance != Allowance::No
-                        && book.unwrap_or(0) == 0)
-                        .then(|| spec.why_unseen(label, &outcome))
-                        .flatten()
-                        .map(str::to_owned);
+                        && (book.unwrap_or(0) == 0 || mine == Some(0)))
+                    .then(|| spec.why_unseen(label, &outcome))
+                    .flatten()
+                    .map(str::to_owned);
                     Row {
-                        mine: count(&in_mine, &outcome),
+                        mine,
                         allowed: allowance,
                         book,
                         why_unseen,

@@ -1,25 +1,35 @@
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed, Ordering::SeqCst};
 
 use anyhow::Result;
 use listings::litmus::{self, Body};
 
-/// The two accounts, and whether a thread found its second lock taken.
+/// The two accounts; which thread holds its first lock and wants its second;
+/// whether a thread found its second lock taken by one that wants its own.
 struct Shared {
     accounts: [Mutex<i64>; 2],
+    wants: [AtomicBool; 2],
     stuck: [AtomicBool; 2],
 }
 
 // ANCHOR: litmus
 /// Listing 6.9's transfer, once, with no deadline: lock the first account,
-/// then *try* the second. If it is taken, the other thread holds it as its
-/// own first lock and waits for this one's: with `lock` in place of
-/// `try_lock`, both would wait for ever. Record that, and back off.
+/// then *try* the second. If the other thread holds it and wants this
+/// thread's first lock in turn, each waits for the other: with `lock` in
+/// place of `try_lock`, both would wait for ever. Record that, and back off.
+/// If it holds it but wants nothing more, it is finishing: wait for it.
 fn transfer(s: &Shared, me: usize, [first, second]: [usize; 2]) {
     let mut from = s.accounts[first].lock().expect("no panic holding it");
-    match s.accounts[second].try_lock() {
-        Ok(mut to) => (*from, *to) = (*from - 1, *to + 1),
-        Err(_) => s.stuck[me].store(true, Relaxed), // dropping `from` unlocks
+    s.wants[me].store(true, SeqCst);
+    let to = match s.accounts[second].try_lock() {
+        Ok(to) => Some(to),
+        Err(_) if s.wants[1 - me].load(SeqCst) => None,
+        Err(_) => Some(s.accounts[second].lock().expect("no panic holding it")),
+    };
+    s.wants[me].store(false, SeqCst);
+    match to {
+        Some(mut to) => (*from, *to) = (*from - 1, *to + 1),
+        None => s.stuck[me].store(true, Relaxed), // dropping `from` unlocks
     }
 }
 
@@ -53,6 +63,7 @@ fn main() -> Result<()> {
     {
         let sh = Shared {
             accounts: [Mutex::new(100), Mutex::new(100)],
+            wants: Default::default(),
             stuck: Default::default(),
         };
         let one = |s: &Shared| transfer(s, 0, [a, b]);

@@ -118,7 +118,7 @@ impl Report {
                 for row in &case.rows {
                     let allowed = match &row.allowed {
                         Allowance::Yes => "allowed",
-                        Allowance::No => "FORBIDDEN",
+                        Allowance::No => "not found",
                         Allowance::Unchecked(_) => "not model-checked",
                     };
                     let count = |n: Option<u64>| {
@@ -145,7 +145,7 @@ impl Report {
             if !forbidden.is_empty() {
                 let _ = writeln!(
                     t,
-                    "  your run observed outcomes the model forbids: {}",
+                    "  your run observed outcomes no execution of the model reached: {}",
                     forbidden.join("; ")
                 );
             }
