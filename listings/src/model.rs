@@ -10,12 +10,14 @@
 
 use std::cell::Cell;
 use std::collections::BTreeSet;
-use std::panic::{self, AssertUnwindSafe, PanicHookInfo};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, Once, PoisonError};
 use std::time::{Duration, Instant};
 
-/// A panic hook, as `panic::take_hook` returns it.
-type Hook = dyn Fn(&PanicHookInfo<'_>) + Sync + Send + 'static;
+thread_local! {
+    /// Whether this thread is exploring a model (its panics are loom's findings).
+    static EXPLORING: Cell<bool> = const { Cell::new(false) };
+}
 
 /// What loom explored: the outcomes every execution ended with, how many executions it
 /// ran, and how long that took. The count is of executions *explored* (loom prunes
@@ -56,19 +58,20 @@ where
     let seen = Arc::new(Mutex::new((BTreeSet::new(), 0_u64)));
     let record = Arc::clone(&seen);
     // Loom reports a deadlock by panicking; the panic is the finding, so its message is
-    // not printed, and the panic is caught here. The hook is the process's: one
-    // exploration at a time swaps it, and it stays quiet only on this thread, where loom
-    // runs the model, so that a panic elsewhere meanwhile (another test) is still printed.
+    // not printed, and the panic is caught here. One hook, installed once for the
+    // process, stays quiet on a thread while it explores (loom runs the model's threads
+    // on the calling one), so that a panic elsewhere meanwhile (another test) is printed.
+    static QUIET_WHILE_EXPLORING: Once = Once::new();
+    QUIET_WHILE_EXPLORING.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !EXPLORING.get() {
+                previous(info)
+            }
+        }));
+    });
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-    thread_local!(static EXPLORING: Cell<bool> = const { Cell::new(false) });
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
-    let previous: Arc<Hook> = Arc::from(panic::take_hook());
-    let quiet = Arc::clone(&previous);
-    panic::set_hook(Box::new(move |info| {
-        if !EXPLORING.get() {
-            quiet(info)
-        }
-    }));
     EXPLORING.set(true);
     let start = Instant::now();
     let run = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -81,8 +84,6 @@ where
         })
     }));
     EXPLORING.set(false);
-    drop(panic::take_hook()); // the quiet one, holding a clone of `previous`
-    panic::set_hook(Box::new(move |info| previous(info)));
     let elapsed = start.elapsed();
     let deadlock = match run {
         Ok(()) => false,

@@ -693,14 +693,18 @@ fn right_texts(
 /// Whether every claim of the listing that holds on `stored` holds on `candidate` too: an
 /// output the `[vary]` matcher accepts may still be one the listing's claims rule out (one
 /// producer's messages swapped, when the whole group is `unordered`). A candidate whose
-/// values cannot be read satisfies none.
-fn claims_hold_on(listing: &Listing, stored: &str, candidate: &str) -> bool {
+/// values cannot be read is an error: no claim judged it, so nothing decided it.
+fn claims_hold_on(
+    listing: &Listing,
+    stored: &str,
+    candidate: &str,
+) -> Result<bool> {
     let claims = &listing.spec.claims;
     if claims.is_empty() {
-        return true;
+        return Ok(true);
     }
     let Ok(stored) = claims::read_values(&listing.spec.values, stored) else {
-        return true;
+        return Ok(true);
     };
     let holding: Vec<claims::ClaimSpec> = claims::judge(claims, &stored)
         .into_iter()
@@ -708,14 +712,20 @@ fn claims_hold_on(listing: &Listing, stored: &str, candidate: &str) -> bool {
         .map(|v| v.claim)
         .collect();
     if holding.is_empty() {
-        return true;
+        return Ok(true);
     }
-    match claims::read_values(&listing.spec.values, candidate) {
-        Ok(readings) => claims::judge(&holding, &readings)
-            .iter()
-            .all(claims::Verdict::holds),
-        Err(_) => false,
-    }
+    let readings = claims::read_values(&listing.spec.values, candidate)
+        .with_context(|| {
+            format!(
+                "the [values] of {} cannot be read from this choice's output, so its \
+                 claims cannot judge it: change the choice, or make it one the `[vary]` \
+                 matcher rejects",
+                listing.name
+            )
+        })?;
+    Ok(claims::judge(&holding, &readings)
+        .iter()
+        .all(claims::Verdict::holds))
 }
 
 /// Whether an expression of `evidence.holds` names at least one of the listing's values.
@@ -780,7 +790,7 @@ fn accepts(
                 let candidate = splice(text, *lines, &choice_text(choice))
                     .with_context(|| path.clone())?;
                 listing.matcher.compare(text, &candidate).is_ok()
-                    && claims_hold_on(listing, text, &candidate)
+                    && claims_hold_on(listing, text, &candidate)?
             }
             Evidence::Rustc { .. } => {
                 let codes = right_texts(listing, evidence, text, path)?;

@@ -17,7 +17,9 @@ struct Shared {
 /// then *try* the second. If the other thread holds it and wants this
 /// thread's first lock in turn, each waits for the other: with `lock` in
 /// place of `try_lock`, both would wait for ever. Record that, and back off.
-/// If it holds it but wants nothing more, it is finishing: wait for it.
+/// If its flag is down, it will let go (it is finishing its transfer, or
+/// backing off, or has just taken the lock and will find this thread's flag
+/// up and back off): wait for it.
 fn transfer(s: &Shared, me: usize, [first, second]: [usize; 2]) {
     let mut from = s.accounts[first].lock().expect("no panic holding it");
     s.wants[me].store(true, SeqCst);
@@ -33,8 +35,9 @@ fn transfer(s: &Shared, me: usize, [first, second]: [usize; 2]) {
     }
 }
 
-/// The round's outcome: `deadlock` if a thread found its second lock taken,
-/// else A + B once both transfers are done. Resets the accounts.
+/// The round's outcome: `deadlock` if a thread found its second lock held by
+/// the other, which wanted this one's first; else A + B once both transfers
+/// are done. Resets the accounts.
 fn outcome(s: &Shared) -> String {
     let stuck = s.stuck.iter().any(|t| t.swap(false, Relaxed));
     let total: i64 = s

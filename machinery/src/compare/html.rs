@@ -281,6 +281,33 @@ mod tests {
     }
 
     #[test]
+    fn an_allowed_outcome_only_the_readers_run_missed_shows_its_why() {
+        let spec: crate::outcomes::OutcomesSpec = toml::from_str(
+            "model = \"m\"\n[[unseen]]\ncase = \"Fenced\"\noutcome = \"(1, 0)\"\nwhy = \"one CPU\"",
+        )
+        .unwrap();
+        let allowed = crate::outcomes::Allowed::from([(
+            "Fenced".to_owned(),
+            vec!["(0, 1)".to_owned(), "(1, 0)".to_owned()],
+        )]);
+        let run = |other: u64| {
+            facts::outcomes::observed_lines(
+                "Fenced",
+                5 + other,
+                [("(0, 1)", 5), ("(1, 0)", other)],
+            )
+        };
+        let panel =
+            crate::outcomes::panel(&spec, &allowed, &run(5), Some(&run(0)));
+        let row = &panel.cases[0].rows[1];
+        assert_eq!(
+            (row.outcome.as_str(), row.book, row.mine),
+            ("(1, 0)", Some(5), Some(0))
+        );
+        assert_eq!(row.why_unseen.as_deref(), Some("one CPU"));
+    }
+
+    #[test]
     fn a_litmus_listing_shows_its_outcomes_with_the_readers_counts() {
         let spec: crate::outcomes::OutcomesSpec =
             toml::from_str("model = \"ch06-20-model-store-buffering\"")
@@ -321,8 +348,8 @@ mod tests {
         for part in [
             "Possible outcomes of ch06-12-litmus (allowed by the model ch06-20-model-store-buffering; book's count / yours):",
             "  Fenced: 10 rounds / 12 rounds",
-            "    (0, 0)               FORBIDDEN                    0            2",
-            "  your run observed outcomes the model forbids: (0, 0) in Fenced",
+            "    (0, 0)               not found                    0            2",
+            "  your run observed outcomes no execution of the model reached: (0, 0) in Fenced",
         ] {
             assert!(terminal.contains(part), "{part:?} is not in:\n{terminal}");
         }
@@ -331,7 +358,7 @@ mod tests {
             "<h2 id=\"outcomes\">Possible outcomes</h2>",
             "<th scope=\"col\">Observed on your run</th>",
             "<tr class=\"outcome forbidden fails\">",
-            "Your run observed outcomes the model forbids: (0, 0) in Fenced",
+            "Your run observed outcomes no execution of the model reached: (0, 0) in Fenced",
         ] {
             assert!(html.contains(part), "{part:?} is not in:\n{html}");
         }

@@ -135,8 +135,13 @@ impl Report {
                         count(row.mine),
                         if news {
                             "  allowed; the book's run did not see it"
+                                .to_owned()
+                        } else if let (Some(0), Some(why)) =
+                            (row.mine, &row.why_unseen)
+                        {
+                            format!("  unseen here: {why}")
                         } else {
-                            ""
+                            String::new()
                         }
                     );
                 }
