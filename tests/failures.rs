@@ -45,6 +45,15 @@ struct Fixture {
 }
 
 impl Fixture {
+    /// Chapter 1's page built into `dest`, with the reader's outputs of `mine` if given
+    /// (`serve --mine`).
+    fn chapter_page(&self, mine: Option<&Path>, dest: &str) -> String {
+        let site = LoadedBook::load_with_mine(&self.project(), mine)
+            .and_then(|mut book| book.build_html(Some(&self.root().join(dest))))
+            .unwrap();
+        std::fs::read_to_string(site.join("ch01-one.html")).unwrap()
+    }
+
     /// A book with no chapter and no listing.
     fn empty() -> Fixture {
         let dir = tempfile::Builder::new()
@@ -315,14 +324,8 @@ src/ch01-one.md:6: "the count is *high*" rests on ch01-01-hello/above-two ("the 
 fn a_verdict_shows_its_claims_on_the_books_run_and_on_the_readers() {
     let prose = "So {{#verdict ch01-01-hello/above-two}}the count is *high*{{/verdict}}.";
     let fixture = fixture_with_prose(3, prose);
-    let page = |mine: Option<&Path>, dest: &str| {
-        let site = LoadedBook::load_with_mine(&fixture.project(), mine)
-            .and_then(|mut book| {
-                book.build_html(Some(&fixture.root().join(dest)))
-            })
-            .unwrap();
-        std::fs::read_to_string(site.join("ch01-one.html")).unwrap()
-    };
+    let page =
+        |mine: Option<&Path>, dest: &str| fixture.chapter_page(mine, dest);
     let book = page(None, "site");
     for part in [
         "<span class=\"prose-verdict holds\" data-claims=\"ch01-01-hello/above-two\">\
@@ -1994,14 +1997,8 @@ fn a_litmus_listing_in_step_with_its_model_has_its_panel() {
     check_outcomes(&fixture.project(), &fixture.listing_named(LITMUS)).unwrap();
     fixture.check_claims(LITMUS).unwrap();
     check_verdicts(&fixture.project()).unwrap();
-    let page = |mine: Option<&Path>, dest: &str| {
-        let site = LoadedBook::load_with_mine(&fixture.project(), mine)
-            .and_then(|mut book| {
-                book.build_html(Some(&fixture.root().join(dest)))
-            })
-            .unwrap();
-        std::fs::read_to_string(site.join("ch01-one.html")).unwrap()
-    };
+    let page =
+        |mine: Option<&Path>, dest: &str| fixture.chapter_page(mine, dest);
     let book = page(None, "site");
     for part in [
         "<figure class=\"outcomes\" id=\"outcomes-ch01-03-litmus-sb\">",
