@@ -51,9 +51,16 @@ pub const SCREENSHOTS_DIR: &str = "screenshots";
 /// The README, which keeps the tally of verdicts.
 pub const README_MD: &str = "README.md";
 /// Every input of the built book, which `cargo book serve` watches and the live-reload test
-/// copies: the chapters, the listings with their outputs, the theme, `book.toml`.
-pub const BOOK_INPUTS: &[&str] =
-    &[CHAPTERS_DIR, LISTINGS_DIR, THEME_DIR, BOOK_TOML];
+/// copies: the chapters (the quizzes among them), the listings with their outputs, other
+/// machines' outputs (the Machines appendix, the one-CPU quiz questions), the theme,
+/// `book.toml`.
+pub const BOOK_INPUTS: &[&str] = &[
+    CHAPTERS_DIR,
+    LISTINGS_DIR,
+    MACHINES_DIR,
+    THEME_DIR,
+    BOOK_TOML,
+];
 /// The architecture map, checked against the folders and the machinery's modules.
 pub const ARCHITECTURE_MD: &str = "ARCHITECTURE.md";
 /// The machinery's modules.
