@@ -33,6 +33,35 @@ pub fn chart<'a, 'b>(
         .build_cartesian_2d(0.0..x_max * 1.05, 0.0..y_max * 1.1)?)
 }
 
+/// A tick label: the value with at most two decimals, trailing zeros dropped (`0.5`, `12`).
+pub fn tick(value: &f64) -> String {
+    let text = format!("{value:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// Draws the grid and the axes of a [`chart`] of a time against the parent's memory: the x
+/// axis in MiB, the y axis described by `y_desc`, both labelled with [`tick`].
+pub fn draw_memory_mesh<'a, 'b: 'a>(
+    chart: &mut ChartContext<
+        'a,
+        SVGBackend<'b>,
+        Cartesian2d<RangedCoordf64, RangedCoordf64>,
+    >,
+    y_desc: &str,
+) -> Result<()> {
+    chart
+        .configure_mesh()
+        .x_desc("resident memory of the parent (MiB)")
+        .y_desc(y_desc)
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .axis_style(palette::GREY)
+        .light_line_style(palette::CARD)
+        .label_style(ink(13))
+        .draw()?;
+    Ok(())
+}
+
 /// Draws the chart's series labels the way every figure does: at `position`, on the card,
 /// framed in grey, in `size`-pixel ink.
 pub fn draw_legend<'a, 'b: 'a, CT: CoordTranslate>(

@@ -160,7 +160,7 @@ pub fn millis(text: &str) -> Result<f64> {
 #[cfg(feature = "draw")]
 mod draw;
 #[cfg(feature = "draw")]
-pub use draw::{chart, draw_legend, ink, palette};
+pub use draw::{chart, draw_legend, draw_memory_mesh, ink, palette, tick};
 
 #[cfg(test)]
 mod tests {

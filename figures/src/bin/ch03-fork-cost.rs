@@ -7,12 +7,6 @@ use anyhow::{Context, Result, bail};
 use figures::palette;
 use plotters::prelude::*;
 
-/// A tick label without needless decimals: "5", "2.5", "0.25".
-fn tick(value: &f64) -> String {
-    let text = format!("{value:.2}");
-    text.trim_end_matches('0').trim_end_matches('.').to_owned()
-}
-
 /// (MiB, median, min, max) in ms.
 type Point = (f64, f64, f64, f64);
 
@@ -57,16 +51,7 @@ fn main() -> Result<()> {
         max_mib,
         max_ms,
     )?;
-    chart
-        .configure_mesh()
-        .x_desc("resident memory of the parent (MiB)")
-        .y_desc("time (ms)")
-        .x_label_formatter(&tick)
-        .y_label_formatter(&tick)
-        .axis_style(palette::GREY)
-        .light_line_style(palette::CARD)
-        .label_style(figures::ink(13))
-        .draw()?;
+    figures::draw_memory_mesh(&mut chart, "time (ms)")?;
     for (key, label, colour) in SERIES {
         let points = &series[key];
         // A bar from the fastest to the slowest run, capped at both ends.

@@ -59,22 +59,7 @@ fn main() -> Result<()> {
         max_mib,
         max_ms,
     )?;
-    chart
-        .configure_mesh()
-        .x_desc("resident memory of the parent (MiB)")
-        .y_desc("time to start and reap (ms)")
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| {
-            if max_ms >= 10.0 {
-                format!("{v:.0}")
-            } else {
-                format!("{v:.1}")
-            }
-        })
-        .axis_style(palette::GREY)
-        .light_line_style(palette::CARD)
-        .label_style(figures::ink(13))
-        .draw()?;
+    figures::draw_memory_mesh(&mut chart, "time to start and reap (ms)")?;
     for (way, (&(name, colour), points)) in WAYS.iter().zip(&series).enumerate()
     {
         chart

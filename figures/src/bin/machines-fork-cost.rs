@@ -68,14 +68,7 @@ fn main() -> Result<()> {
         max_mib,
         max_ms,
     )?;
-    chart
-        .configure_mesh()
-        .x_desc("resident memory of the parent (MiB)")
-        .y_desc("median time (ms)")
-        .axis_style(palette::GREY)
-        .light_line_style(palette::CARD)
-        .label_style(figures::ink(13))
-        .draw()?;
+    figures::draw_memory_mesh(&mut chart, "median time (ms)")?;
     for ((label, (fork, command)), colour) in machines.iter().zip(COLOURS) {
         chart
             .draw_series(LineSeries::new(
