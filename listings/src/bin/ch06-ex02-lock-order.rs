@@ -27,12 +27,13 @@ fn main() -> Result<()> {
     let accounts: Vec<Mutex<i64>> =
         (0..ACCOUNTS).map(|_| Mutex::new(1_000)).collect();
     let accounts = &accounts;
-    thread::scope(|s| {
+    let done: Vec<usize> = thread::scope(|s| {
         // Thread t moves money between accounts t and t + 1 (mod 4), both
         // ways: a ring in which, without one order, a cycle of waits forms.
         let threads: Vec<_> = (0..ACCOUNTS)
             .map(|t| {
                 s.spawn(move || {
+                    let mut done = 0;
                     for round in 0..ROUNDS {
                         let (from, to) = if round % 2 == 0 {
                             (t, (t + 1) % ACCOUNTS)
@@ -42,13 +43,16 @@ fn main() -> Result<()> {
                         let (mut payer, mut payee) =
                             lock_pair(accounts, from, to);
                         (*payer, *payee) = (*payer - 1, *payee + 1);
+                        done += 1;
                     }
+                    done
                 })
             })
             .collect();
-        threads.into_iter().try_for_each(|t| {
-            t.join().map_err(|_| anyhow!("a thread panicked"))
-        })
+        threads
+            .into_iter()
+            .map(|t| t.join().map_err(|_| anyhow!("a thread panicked")))
+            .collect::<Result<_>>()
     })?;
     let mut total = 0;
     for account in accounts {
@@ -59,6 +63,7 @@ fn main() -> Result<()> {
         "money appeared or vanished"
     );
     println!("{ACCOUNTS} threads x {ROUNDS} transfers, in both directions");
+    println!("transfers done, per thread: {done:?}");
     println!("total after all transfers: {total}");
     Ok(())
 }
